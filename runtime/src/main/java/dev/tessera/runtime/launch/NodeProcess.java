@@ -1,0 +1,185 @@
+package dev.tessera.runtime.launch;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * A compute node running in a JVM process of its own, started from this JVM's classpath, with its
+ * standard output and error written to a log file.
+ *
+ * <p>Used by {@code cluster local} and by the multi-process tests, which kill ({@code SIGKILL}),
+ * terminate ({@code SIGTERM}), freeze ({@code SIGSTOP}) and resume ({@code SIGCONT}) it. Node JVMs
+ * are small (SerialGC, a bounded heap) because several share a two-core machine.
+ *
+ * <p>Thread safety: the signal methods may be called from any thread.
+ */
+public final class NodeProcess {
+
+  /** The class whose {@code main} runs the {@code cluster} command. */
+  public static final String MAIN_CLASS = "dev.tessera.runtime.cli.ClusterCommand";
+
+  private final String name;
+  private final Process process;
+  private final Path logFile;
+
+  private NodeProcess(String name, Process process, Path logFile) {
+    this.name = name;
+    this.process = process;
+    this.logFile = logFile;
+  }
+
+  /**
+   * Starts {@code cluster <arguments>} in a new JVM.
+   *
+   * @param name a label for messages, e.g. {@code node-2}
+   * @param arguments the command and its flags, e.g. {@code node --port 25521 ...}
+   * @param heap maximum heap, e.g. {@code 256m}
+   * @param logFile receives the process's standard output and error (appended)
+   */
+  public static NodeProcess start(String name, List<String> arguments, String heap, Path logFile) throws IOException {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(arguments, "arguments");
+    Objects.requireNonNull(heap, "heap");
+    Objects.requireNonNull(logFile, "logFile");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx" + heap);
+    command.add("-Xss512k");
+    command.add("-XX:+UseSerialGC");
+    command.add("-XX:+ExitOnOutOfMemoryError");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(MAIN_CLASS);
+    command.addAll(arguments);
+    Files.createDirectories(logFile.toAbsolutePath().getParent());
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.PIPE)
+            .start();
+    return new NodeProcess(name, process, logFile);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** The exit code, once the process has exited. */
+  public int exitValue() {
+    return process.exitValue();
+  }
+
+  /** Sends SIGKILL: the node dies at once, without leaving the cluster (a crashed machine). */
+  public void kill() {
+    process.destroyForcibly();
+  }
+
+  /** Sends SIGTERM: the node leaves the cluster gracefully, then exits. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Sends SIGSTOP: the node stops answering but keeps its sockets (a hung machine, a long GC pause). */
+  public void freeze() throws IOException {
+    signal("STOP");
+  }
+
+  /** Sends SIGCONT to a frozen node. */
+  public void resume() throws IOException {
+    signal("CONT");
+  }
+
+  /**
+   * Waits for the process to exit.
+   *
+   * @return true if it exited within {@code timeout}
+   */
+  public boolean awaitExit(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stops the node: SIGTERM, then SIGKILL if it has not exited within {@code grace}. Safe to call
+   * on a node that has already exited. Returns once the process is gone.
+   */
+  public void stop(Duration grace) throws InterruptedException {
+    if (!process.isAlive()) {
+      return;
+    }
+    try {
+      resume(); // a frozen process cannot act on SIGTERM
+    } catch (IOException e) {
+      // The process may have exited meanwhile; SIGTERM below is harmless either way.
+    }
+    process.destroy();
+    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The process's output so far. */
+  public String output() throws IOException {
+    return Files.exists(logFile) ? Files.readString(logFile, StandardCharsets.UTF_8) : "";
+  }
+
+  /**
+   * Waits until a line of the output matches {@code pattern}, or the process exits, or the
+   * deadline passes.
+   *
+   * @return true if a matching line appeared
+   */
+  public boolean awaitOutput(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
+    Predicate<String> matches = line -> pattern.matcher(line).find();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (output().lines().anyMatch(matches)) {
+        return true;
+      }
+      if (!process.isAlive()) {
+        return output().lines().anyMatch(matches);
+      }
+      Thread.sleep(50);
+    }
+    return false;
+  }
+
+  private void signal(String signal) throws IOException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    try {
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IOException("kill -" + signal + " " + process.pid() + " failed");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while signalling " + name, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + " (pid " + process.pid() + ")";
+  }
+}

@@ -1,0 +1,92 @@
+package dev.tessera.runtime.node;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes the key material for a TLS cluster with the JDK's {@code keytool}: one key pair and
+ * self-signed certificate for the cluster ({@code node.p12}), and a trust store holding only that
+ * certificate ({@code trust.p12}). Every node gets a copy of both; a node without them cannot
+ * complete the mutual TLS handshake, so it cannot join.
+ *
+ * <p>For per-node certificates signed by your own CA, put the CA certificate in each node's trust
+ * store instead; the runtime only needs the two files and the password.
+ */
+public final class ClusterCertificates {
+
+  private static final Duration KEYTOOL_TIMEOUT = Duration.ofSeconds(60);
+
+  private ClusterCertificates() {}
+
+  /**
+   * Writes {@code keyStoreFile} and {@code trustStoreFile} into {@code dir} (created if needed).
+   *
+   * @param commonName the certificate's CN, e.g. the cluster name
+   * @param password protects both stores (PKCS12 uses one password for store and key)
+   * @param validityDays how long the certificate is valid
+   * @throws IOException if keytool fails or the files cannot be written
+   */
+  public static void generate(
+      Path dir, String keyStoreFile, String trustStoreFile, String commonName, String password, int validityDays)
+      throws IOException {
+    Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(password, "password");
+    if (password.length() < 6) {
+      throw new IllegalArgumentException("the password must be at least 6 characters (keytool's rule)");
+    }
+    Files.createDirectories(dir);
+    Path keyStore = dir.resolve(keyStoreFile);
+    Path trustStore = dir.resolve(trustStoreFile);
+    Path cert = dir.resolve("cluster-cert.pem");
+    for (Path p : List.of(keyStore, trustStore, cert)) {
+      Files.deleteIfExists(p);
+    }
+    keytool(
+        password,
+        "-genkeypair", "-alias", "node", "-keyalg", "RSA", "-keysize", "2048",
+        "-dname", "CN=" + commonName, "-validity", String.valueOf(validityDays),
+        "-storetype", "PKCS12", "-keystore", keyStore.toString(),
+        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD", "-keypass:env", "TESSERA_KEYTOOL_PASSWORD");
+    keytool(
+        password,
+        "-exportcert", "-rfc", "-alias", "node", "-keystore", keyStore.toString(),
+        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD", "-file", cert.toString());
+    keytool(
+        password,
+        "-importcert", "-noprompt", "-alias", "cluster", "-file", cert.toString(),
+        "-storetype", "PKCS12", "-keystore", trustStore.toString(),
+        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD");
+    // cluster-cert.pem stays beside the stores: it is public, and handy for inspecting the certificate.
+  }
+
+  /** Runs keytool with the password in its environment, never on its command line. */
+  private static void keytool(String password, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("TESSERA_KEYTOOL_PASSWORD", password);
+    Process process = pb.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    try {
+      if (!process.waitFor(KEYTOOL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("keytool did not finish within " + KEYTOOL_TIMEOUT.toSeconds() + " s");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while running keytool", e);
+    }
+    if (process.exitValue() != 0) {
+      throw new IOException("keytool " + args[0] + " failed: " + output);
+    }
+  }
+}

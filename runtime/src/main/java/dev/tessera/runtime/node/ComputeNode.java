@@ -1,0 +1,241 @@
+package dev.tessera.runtime.node;
+
+import com.typesafe.config.Config;
+import dev.tessera.runtime.cluster.JoinWatchdog;
+import dev.tessera.runtime.cluster.NodeGuardian;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running compute node: an actor system that is (or is becoming) a member of a Pekko cluster,
+ * with the split brain resolver on, Java serialization off, and a read-only management endpoint.
+ *
+ * <pre>{@code
+ * Config config = NodeConfigLoader.load(ConfigFactory.parseResources("application.conf"));
+ * try (ComputeNode node = ComputeNode.start(config)) {
+ *   node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+ *   System.out.println(node.members());
+ * } // close() leaves the cluster gracefully
+ * }</pre>
+ *
+ * <p>Thread safety: every method may be called from any thread.
+ */
+public final class ComputeNode implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ComputeNode.class);
+  private static final Duration MANAGEMENT_BIND_TIMEOUT = Duration.ofSeconds(10);
+
+  private final NodeSettings settings;
+  private final ActorSystem<NodeGuardian.Command> system;
+  private final CompletableFuture<JoinWatchdog.Outcome> joinOutcome;
+  private volatile Optional<URI> managementUri = Optional.empty();
+
+  private ComputeNode(
+      NodeSettings settings,
+      ActorSystem<NodeGuardian.Command> system,
+      CompletableFuture<JoinWatchdog.Outcome> joinOutcome) {
+    this.settings = settings;
+    this.system = system;
+    this.joinOutcome = joinOutcome;
+  }
+
+  /**
+   * Starts a node from a config already loaded with {@link NodeConfigLoader}.
+   *
+   * @throws InvalidNodeSettingsException when {@code tessera.node} is invalid
+   * @throws NodeStartException when the node cannot bind or resolve its addresses
+   */
+  public static ComputeNode start(Config config) {
+    return start(NodeSettings.create(config), config);
+  }
+
+  /**
+   * Starts a node. {@code config} supplies everything not covered by {@code settings} (the user's
+   * own {@code pekko.*} keys, for example); the settings win where both speak.
+   */
+  public static ComputeNode start(NodeSettings settings, Config config) {
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(config, "config");
+    checkResolvable(settings);
+    CompletableFuture<JoinWatchdog.Outcome> joinOutcome = new CompletableFuture<>();
+    ActorSystem<NodeGuardian.Command> system;
+    try {
+      system =
+          ActorSystem.create(
+              NodeGuardian.create(
+                  settings.seeds(), settings.join().timeout(), settings.join().retryLogInterval(), joinOutcome),
+              settings.clusterName(),
+              PekkoNodeConfig.from(settings).withFallback(config));
+    } catch (RuntimeException e) {
+      throw translate(e, settings.bindHost(), settings.port(), "cluster");
+    }
+    ComputeNode node = new ComputeNode(settings, system, joinOutcome);
+    system.getWhenTerminated().thenRun(() -> joinOutcome.completeExceptionally(
+        new IllegalStateException("node stopped before it joined the cluster")));
+    if (settings.management().enabled()) {
+      node.startManagement();
+    }
+    log.info(
+        "node {} starting with roles {}; {}",
+        node.address(),
+        settings.roles(),
+        settings.startsNewCluster() ? "forming a new cluster" : "joining through seeds " + settings.seeds());
+    return node;
+  }
+
+  private void startManagement() {
+    String host = settings.management().hostOr(settings.bindHost());
+    try {
+      org.apache.pekko.http.javadsl.model.Uri uri =
+          PekkoManagement.get(system)
+              .start()
+              .toCompletableFuture()
+              .get(MANAGEMENT_BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      managementUri = Optional.of(URI.create(uri.toString()));
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      terminateQuietly();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw translate(cause, host, settings.management().port(), "management");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      terminateQuietly();
+      throw new NodeStartException(NodeStartException.Reason.OTHER, "interrupted while starting", e);
+    }
+  }
+
+  /** The settings this node runs with. */
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  /** Where the management endpoint listens (with the real port when 0 was configured), if enabled. */
+  public Optional<URI> managementUri() {
+    return managementUri;
+  }
+
+  /** The actor system, for spawning the application's own actors. */
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** This node's cluster address (with the real port when 0 was configured). */
+  public Address address() {
+    return Cluster.get(system).selfMember().address();
+  }
+
+  /** Completes when this node is {@code Up}; fails if it gives up joining or stops first. */
+  public CompletionStage<Address> whenUp() {
+    return joinOutcome.thenApply(
+        outcome -> {
+          if (outcome instanceof JoinWatchdog.Joined joined) {
+            return joined.self();
+          }
+          JoinWatchdog.GaveUp gaveUp = (JoinWatchdog.GaveUp) outcome;
+          throw new IllegalStateException(
+              "could not join through seeds " + gaveUp.seeds() + " within " + gaveUp.after().toSeconds() + " s");
+        });
+  }
+
+  /** The members this node currently sees, in address order. */
+  public List<Member> members() {
+    List<Member> members = new java.util.ArrayList<>();
+    Cluster.get(system).state().getMembers().forEach(members::add);
+    return List.copyOf(members);
+  }
+
+  /** Completes when the node has stopped, with the reason it stopped for. */
+  public CompletionStage<CoordinatedShutdown.Reason> whenTerminated() {
+    return system.getWhenTerminated()
+        .thenApply(done -> CoordinatedShutdown.get(system).getShutdownReason().orElse(CoordinatedShutdown.unknownReason()));
+  }
+
+  /**
+   * Leaves the cluster gracefully (its members see it leave at once, rather than after failure
+   * detection) and stops the node. Returns once it has stopped.
+   */
+  public CompletionStage<Done> leave() {
+    return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.clusterLeavingReason());
+  }
+
+  /** Leaves the cluster and waits for the node to stop (bounded by the shutdown phase timeouts). */
+  @Override
+  public void close() {
+    try {
+      leave().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("node {} did not stop cleanly: {}", settings.clusterName(), e.toString());
+    }
+  }
+
+  private void terminateQuietly() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("actor system did not terminate in time", e);
+    }
+  }
+
+  private static void checkResolvable(NodeSettings settings) {
+    resolve(settings.host(), "tessera.node.host");
+    resolve(settings.bindHost(), "tessera.node.bind-host");
+    for (SeedAddress seed : settings.seeds()) {
+      resolve(seed.host(), "seed " + seed);
+    }
+  }
+
+  private static void resolve(String host, String what) {
+    try {
+      InetAddress.getByName(host);
+    } catch (UnknownHostException e) {
+      throw new NodeStartException(
+          NodeStartException.Reason.UNRESOLVABLE_HOST, what + ": host '" + host + "' cannot be resolved", e);
+    }
+  }
+
+  private static NodeStartException translate(Throwable e, String host, int port, String which) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException bind) {
+        String message = String.valueOf(bind.getMessage());
+        if (message.contains("in use")) {
+          return new NodeStartException(
+              NodeStartException.Reason.ADDRESS_IN_USE,
+              which + " port " + port + " on " + host + " is already in use (is another node running there?)",
+              e);
+        }
+        return new NodeStartException(
+            NodeStartException.Reason.ADDRESS_NOT_LOCAL,
+            "cannot listen on " + host + ":" + port + " for " + which + ": " + message
+                + " (is " + host + " an address of this machine? see tessera.node.bind-host)",
+            e);
+      }
+    }
+    return new NodeStartException(
+        NodeStartException.Reason.OTHER, which + " could not start on " + host + ":" + port + ": " + e, e);
+  }
+}

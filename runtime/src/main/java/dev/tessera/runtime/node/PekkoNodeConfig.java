@@ -1,0 +1,76 @@
+package dev.tessera.runtime.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Translates {@link NodeSettings} into the Pekko settings they stand for. Kept in one place so the
+ * mapping from our documented keys to Pekko's is easy to audit.
+ */
+final class PekkoNodeConfig {
+
+  private PekkoNodeConfig() {}
+
+  /** The Pekko keys implied by the settings; they take precedence over the user's own pekko keys. */
+  static Config from(NodeSettings s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("pekko.actor.provider", "cluster");
+
+    String artery = "pekko.remote.artery.";
+    m.put(artery + "transport", s.tls().enabled() ? "tls-tcp" : "tcp");
+    m.put(artery + "canonical.hostname", s.host());
+    m.put(artery + "canonical.port", s.port());
+    m.put(artery + "bind.hostname", s.bindHost());
+    m.put(artery + "bind.port", "");
+    if (s.tls().enabled()) {
+      String ssl = artery + "ssl.config-ssl-engine.";
+      m.put(artery + "ssl.ssl-engine-provider", "org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider");
+      m.put(ssl + "key-store", s.tls().keyStore().toAbsolutePath().toString());
+      m.put(ssl + "key-store-password", s.tls().keyStorePassword());
+      m.put(ssl + "key-password", s.tls().keyPassword());
+      m.put(ssl + "trust-store", s.tls().trustStore().toAbsolutePath().toString());
+      m.put(ssl + "trust-store-password", s.tls().trustStorePassword());
+      m.put(ssl + "protocol", "TLSv1.3");
+      m.put(ssl + "enabled-algorithms", List.of("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"));
+      m.put(ssl + "require-mutual-authentication", "on");
+    }
+
+    String cluster = "pekko.cluster.";
+    // Without seeds the node joins itself once started (ComputeNode), forming a new cluster.
+    List<String> seeds = new ArrayList<>();
+    s.seeds().forEach(seed -> seeds.add(seed.toPekkoAddress(s.clusterName())));
+    m.put(cluster + "seed-nodes", seeds);
+    m.put(cluster + "roles", new ArrayList<>(s.roles()));
+    m.put(cluster + "seed-node-timeout", millis(s.join().seedNodeTimeout()));
+    m.put(cluster + "retry-unsuccessful-join-after", millis(s.join().seedNodeTimeout()));
+    // Our JoinWatchdog gives up with a clear message and exit code instead.
+    m.put(cluster + "shutdown-after-unsuccessful-join-seed-nodes", "off");
+    m.put(cluster + "run-coordinated-shutdown-when-down", "on");
+    m.put(cluster + "downing-provider-class", "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider");
+    m.put(cluster + "split-brain-resolver.active-strategy", s.failureDetection().downingStrategy());
+    m.put(cluster + "split-brain-resolver.stable-after", millis(s.failureDetection().stableAfter()));
+    m.put(cluster + "failure-detector.heartbeat-interval", millis(s.failureDetection().heartbeatInterval()));
+    m.put(
+        cluster + "failure-detector.acceptable-heartbeat-pause",
+        millis(s.failureDetection().acceptableHeartbeatPause()));
+    m.put(cluster + "failure-detector.threshold", s.failureDetection().threshold());
+
+    // The process decides how to exit (and with which code) once the actor system has terminated.
+    m.put("pekko.coordinated-shutdown.exit-jvm", "off");
+
+    String http = "pekko.management.http.";
+    m.put(http + "hostname", s.management().hostOr(s.bindHost()));
+    m.put(http + "port", s.management().port());
+    m.put(http + "route-providers-read-only", "true");
+    return ConfigFactory.parseMap(m, "tessera.node settings");
+  }
+
+  private static String millis(Duration d) {
+    return d.toMillis() + "ms";
+  }
+}

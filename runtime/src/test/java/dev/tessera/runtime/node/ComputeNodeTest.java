@@ -1,0 +1,110 @@
+package dev.tessera.runtime.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import dev.tessera.runtime.serialization.CborSerializable;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.Test;
+
+class ComputeNodeTest {
+
+  /** A message of ours: it must travel as CBOR. */
+  record Ping(String text, int count) implements CborSerializable {}
+
+  /** Not ours, only java.io.Serializable: it must not travel at all. */
+  record Smuggled(String payload) implements Serializable {}
+
+  private static ComputeNode startNode(Map<String, Object> overrides) {
+    Map<String, Object> all = new java.util.HashMap<>(Map.of(
+        "tessera.node.port", 0,
+        "tessera.node.management.port", 0,
+        "tessera.node.join.timeout", "30s"));
+    all.putAll(overrides);
+    return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), all));
+  }
+
+  @Test
+  void secondNodeJoinsThroughTheFirstAndLeavesGracefully() throws Exception {
+    List<ComputeNode> started = new ArrayList<>();
+    try {
+      ComputeNode first = startNode(Map.of("tessera.node.roles", List.of("worker", "coordinator")));
+      started.add(first);
+      first.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      int firstPort = (Integer) first.address().getPort().get();
+
+      ComputeNode second = startNode(Map.of(
+          "tessera.node.seeds", List.of("127.0.0.1:" + firstPort),
+          "tessera.node.roles", List.of("gpu")));
+      started.add(second);
+      second.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      awaitTrue(() -> first.members().stream().filter(m -> m.status() == MemberStatus.up()).count() == 2,
+          "first node sees two Up members");
+      assertThat(first.members()).anySatisfy(m -> assertThat(m.getRoles()).contains("gpu"));
+      assertThat(second.members()).anySatisfy(m -> assertThat(m.getRoles()).contains("coordinator", "worker"));
+      assertThat(first.managementUri()).hasValueSatisfying(uri -> assertThat(uri.getPort()).isPositive());
+
+      second.close();
+
+      awaitTrue(() -> first.members().size() == 1, "first node sees the second one removed");
+      assertThat(second.whenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS))
+          .isEqualTo(org.apache.pekko.actor.CoordinatedShutdown.clusterLeavingReason());
+    } finally {
+      started.forEach(ComputeNode::close);
+    }
+  }
+
+  @Test
+  void aSecondNodeOnATakenPortFailsWithAddressInUse() throws Exception {
+    try (ComputeNode first = startNode(Map.of())) {
+      int port = (Integer) first.address().getPort().get();
+
+      assertThatThrownBy(() -> startNode(Map.of("tessera.node.port", port)))
+          .isInstanceOf(NodeStartException.class)
+          .hasMessage("cluster port " + port + " on 127.0.0.1 is already in use (is another node running there?)")
+          .satisfies(e -> assertThat(((NodeStartException) e).reason()).isEqualTo(NodeStartException.Reason.ADDRESS_IN_USE));
+    }
+  }
+
+  @Test
+  void anUnresolvableSeedIsRejectedBeforeStarting() {
+    assertThatThrownBy(() -> startNode(Map.of("tessera.node.seeds", List.of("no-such-host.invalid:25520"))))
+        .isInstanceOf(NodeStartException.class)
+        .hasMessage("seed no-such-host.invalid:25520: host 'no-such-host.invalid' cannot be resolved");
+  }
+
+  @Test
+  void ourMessagesTravelAsCborAndJavaSerializationIsRefused() throws Exception {
+    try (ComputeNode node = startNode(Map.of("tessera.node.management.enabled", false))) {
+      Serialization serialization = SerializationExtension.get(node.system());
+
+      Ping ping = new Ping("hello", 3);
+      assertThat(serialization.findSerializerFor(ping).getClass().getSimpleName()).isEqualTo("JacksonCborSerializer");
+      byte[] bytes = serialization.serialize(ping).get();
+      assertThat(serialization.deserialize(bytes, Ping.class).get()).isEqualTo(ping);
+
+      assertThat(serialization.serialize(new Smuggled("gadget")).isFailure()).isTrue();
+    }
+  }
+
+  static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+}
