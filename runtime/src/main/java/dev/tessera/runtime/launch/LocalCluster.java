@@ -57,6 +57,16 @@ public final class LocalCluster implements AutoCloseable {
       extraNodeArguments = List.copyOf(extraNodeArguments);
     }
 
+    /** Defaults for tests and benchmarks: cluster "tessera", role worker, 192 MiB heaps, 120 s join timeout. */
+    public static Spec of(int nodes, int basePort, int baseHttpPort, Path logDir) {
+      return new Spec("tessera", nodes, basePort, baseHttpPort, List.of("worker"), "192m", Duration.ofSeconds(120), logDir, List.of());
+    }
+
+    /** The same spec, with more flags for every node's {@code cluster node} command. */
+    public Spec withExtraNodeArguments(List<String> arguments) {
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments);
+    }
+
     public int port(int node) {
       return basePort + node - 1;
     }

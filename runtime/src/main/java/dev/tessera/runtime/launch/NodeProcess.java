@@ -154,16 +154,16 @@ public final class NodeProcess {
   public boolean awaitOutput(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
     Predicate<String> matches = line -> pattern.matcher(line).find();
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
+    while (true) {
+      boolean exited = !process.isAlive();
       if (output().lines().anyMatch(matches)) {
         return true;
       }
-      if (!process.isAlive()) {
-        return output().lines().anyMatch(matches);
+      if (exited || System.nanoTime() >= deadline) {
+        return false;
       }
       Thread.sleep(50);
     }
-    return false;
   }
 
   private void signal(String signal) throws IOException {

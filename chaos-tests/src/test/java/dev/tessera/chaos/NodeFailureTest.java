@@ -1,0 +1,84 @@
+package dev.tessera.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.runtime.cluster.MembersView;
+import dev.tessera.runtime.launch.LocalCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three real node processes on loopback: one is killed with SIGKILL (a crashed machine) and must be
+ * downed and removed by the others, then rejoin when restarted; one is sent SIGTERM and must leave
+ * gracefully.
+ */
+class NodeFailureTest {
+
+  private static final Duration FORM = Duration.ofSeconds(120);
+  private static final Duration REMOVAL = Duration.ofSeconds(60);
+
+  @TempDir Path logs;
+
+  private LocalCluster startThreeNodes() throws Exception {
+    LocalCluster cluster = LocalCluster.start(LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), logs));
+    try {
+      Await.until("3 members are Up", FORM, () -> cluster.view(1).upCount() == 3);
+    } catch (AssertionError | Exception e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  private static boolean removed(LocalCluster cluster, int observer, int node) throws Exception {
+    MembersView view = cluster.view(observer);
+    return view.member(cluster.address(node)).isEmpty();
+  }
+
+  @Test
+  void killedNodeIsDownedAndRemovedThenRejoinsWhenRestarted() throws Exception {
+    try (LocalCluster cluster = startThreeNodes()) {
+      cluster.node(3).kill();
+
+      Await.until("node 1 and node 2 have removed the killed node 3", REMOVAL,
+          () -> removed(cluster, 1, 3) && removed(cluster, 2, 3));
+      for (int survivor : new int[] {1, 2}) {
+        MembersView view = cluster.view(survivor);
+        assertThat(view.members()).extracting(MembersView.Member::status).containsExactly("Up", "Up");
+        assertThat(view.unreachable()).isEmpty();
+        assertThat(cluster.node(survivor).isAlive()).isTrue();
+      }
+      // The split brain resolver downed it: it did not leave on its own.
+      String node3 = Pattern.quote(cluster.address(3));
+      assertThat(cluster.node(1).output() + cluster.node(2).output())
+          .as("the survivors' logs").containsPattern("member pekko://tessera@" + node3 + " is unreachable");
+      assertThat(cluster.node(1).output()).containsPattern("member pekko://tessera@" + node3 + " is Removed \\(was Down\\)");
+
+      cluster.startNode(3);
+
+      Await.until("the restarted node 3 is Up again in every view", FORM,
+          () -> cluster.view(1).upCount() == 3 && cluster.view(2).upCount() == 3 && cluster.view(3).upCount() == 3);
+    }
+  }
+
+  @Test
+  void terminatedNodeLeavesGracefully() throws Exception {
+    try (LocalCluster cluster = startThreeNodes()) {
+      cluster.node(2).terminate();
+
+      Await.until("node 1 and node 3 have removed node 2", REMOVAL,
+          () -> removed(cluster, 1, 2) && removed(cluster, 3, 2));
+      assertThat(cluster.node(2).awaitExit(Duration.ofSeconds(30))).as("node 2 exited").isTrue();
+      assertThat(cluster.node(2).exitValue()).as("exit code after SIGTERM").isEqualTo(143);
+      // Left through Leaving/Exiting, not downed after failure detection.
+      String node2 = Pattern.quote(cluster.address(2));
+      assertThat(cluster.node(1).output()).containsPattern("member pekko://tessera@" + node2 + " is Removed \\(was Exiting\\)");
+      assertThat(cluster.node(1).output()).doesNotContainPattern("member pekko://tessera@" + node2 + " is unreachable");
+      assertThat(cluster.view(1).upCount()).isEqualTo(2);
+      assertThat(cluster.view(3).upCount()).isEqualTo(2);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.tessera.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.runtime.cluster.MembersView;
+import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.launch.NodeProcess;
+import dev.tessera.runtime.node.ClusterCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * With TLS on, nodes holding the cluster's certificate form a cluster, and a node without it (one
+ * with a certificate of its own, one with no TLS at all) can neither join nor show up in membership.
+ */
+class TlsClusterTest {
+
+  @TempDir Path dir;
+
+  private Path certificates(String name, String password) throws Exception {
+    Path certs = dir.resolve(name);
+    ClusterCertificates.generate(certs, "node.p12", "trust.p12", name, password, 2);
+    Path conf = certs.resolve("tls.conf");
+    // A password in a file is fine for a test; real deployments use TESSERA_TLS_PASSWORD.
+    Files.writeString(conf, "tessera.node.tls.password = \"" + password + "\"\n");
+    return certs;
+  }
+
+  @Test
+  void onlyNodesWithTheClusterCertificateCanJoin() throws Exception {
+    Path cluster = certificates("cluster", "cluster-secret");
+    Path other = certificates("intruder", "intruder-secret");
+    LocalCluster.Spec spec = LocalCluster.Spec.of(2, FreePorts.block(2), FreePorts.block(2), dir.resolve("logs"))
+        .withExtraNodeArguments(List.of("--tls-dir", cluster.toString(), "--config", cluster.resolve("tls.conf").toString()));
+    int intruderPorts = FreePorts.block(4);
+    String seed = "127.0.0.1:" + spec.port(1);
+    List<NodeProcess> intruders = new ArrayList<>();
+    try (LocalCluster tls = LocalCluster.start(spec)) {
+      Await.until("both TLS nodes are Up", Duration.ofSeconds(120), () -> tls.view(1).upCount() == 2);
+
+      intruders.add(NodeProcess.start("wrong-certificate", List.of(
+              "node", "--port", String.valueOf(intruderPorts), "--http-port", String.valueOf(intruderPorts + 1),
+              "--seeds", seed, "--join-timeout", "12s",
+              "--tls-dir", other.toString(), "--config", other.resolve("tls.conf").toString()),
+          "128m", dir.resolve("logs/wrong-certificate.log")));
+      intruders.add(NodeProcess.start("no-tls", List.of(
+              "node", "--port", String.valueOf(intruderPorts + 2), "--http-port", String.valueOf(intruderPorts + 3),
+              "--seeds", seed, "--join-timeout", "12s"),
+          "128m", dir.resolve("logs/no-tls.log")));
+
+      // Until both intruders give up, membership must never include them.
+      Await.until("both intruders gave up", Duration.ofSeconds(90), () -> {
+        MembersView view = tls.view(1);
+        assertThat(view.members()).extracting(MembersView.Member::hostPort)
+            .containsExactlyInAnyOrder(tls.address(1), tls.address(2));
+        return intruders.stream().noneMatch(NodeProcess::isAlive);
+      });
+      for (NodeProcess intruder : intruders) {
+        assertThat(intruder.exitValue()).as(intruder + " exit code").isEqualTo(4);
+        assertThat(intruder.output()).contains("error: could not join the cluster through seeds [" + seed + "]");
+      }
+      assertThat(tls.view(2).upCount()).isEqualTo(2);
+    } finally {
+      for (NodeProcess intruder : intruders) {
+        intruder.stop(Duration.ofSeconds(10));
+      }
+    }
+  }
+}
