@@ -61,6 +61,9 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--exit-when-formed", description = "Stop the nodes and exit 0 once all are Up (for scripts and smoke tests).")
   boolean exitWhenFormed;
 
+  /** Set once Ctrl-C (or the end of the command) starts stopping the nodes: the watcher goes quiet. */
+  private volatile boolean stopping;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     if (nodes < 1 || nodes > 64) {
@@ -80,6 +83,7 @@ final class LocalCommand implements Callable<Integer> {
     PrintStream out = System.out;
     LocalCluster cluster = LocalCluster.start(clusterSpec);
     Thread stopper = new Thread(() -> {
+      stopping = true;
       out.println("stopping " + nodes + " nodes...");
       cluster.stopAll(STOP_GRACE);
       out.println("all nodes stopped");
@@ -103,7 +107,7 @@ final class LocalCommand implements Callable<Integer> {
     String lastLine = "";
     boolean formed = false;
     boolean[] reportedExit = new boolean[nodes + 1];
-    while (true) {
+    while (!stopping) {
       double seconds = (System.nanoTime() - start) / 1e9;
       Optional<MembersView> view = cluster.anyView();
       if (view.isPresent()) {
@@ -141,9 +145,13 @@ final class LocalCommand implements Callable<Integer> {
       }
       Thread.sleep(POLL.toMillis());
     }
+    return ExitCodes.OK;
   }
 
   private static String describe(MembersView view) {
+    if (view.members().isEmpty()) {
+      return "no members yet: nodes are starting and joining";
+    }
     return view.members().size() + " members, " + view.upCount() + " Up: "
         + view.members().stream()
             .map(m -> m.hostPort() + " " + m.status() + (view.isUnreachable(m.hostPort()) ? " (unreachable)" : ""))
