@@ -41,7 +41,7 @@ class ComputeNodeTest {
       ComputeNode first = startNode(Map.of("tessera.node.roles", List.of("worker", "coordinator")));
       started.add(first);
       first.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      int firstPort = (Integer) first.address().getPort().get();
+      int firstPort = first.address().getPort().get();
 
       ComputeNode second = startNode(Map.of(
           "tessera.node.seeds", List.of("127.0.0.1:" + firstPort),
@@ -68,7 +68,7 @@ class ComputeNodeTest {
   @Test
   void aSecondNodeOnATakenPortFailsWithAddressInUse() throws Exception {
     try (ComputeNode first = startNode(Map.of())) {
-      int port = (Integer) first.address().getPort().get();
+      int port = first.address().getPort().get();
 
       assertThatThrownBy(() -> startNode(Map.of("tessera.node.port", port)))
           .isInstanceOf(NodeStartException.class)
