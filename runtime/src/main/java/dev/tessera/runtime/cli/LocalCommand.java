@@ -81,7 +81,16 @@ final class LocalCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintStream out = System.out;
-    LocalCluster cluster = LocalCluster.start(clusterSpec);
+    out.printf("starting %d nodes on 127.0.0.1 (cluster ports %d-%d, management ports %d-%d); logs in %s%n",
+        nodes, clusterSpec.port(1), clusterSpec.port(nodes), clusterSpec.httpPort(1), clusterSpec.httpPort(nodes),
+        clusterSpec.logDir());
+    long start = System.nanoTime();
+    LocalCluster cluster;
+    try {
+      cluster = LocalCluster.start(clusterSpec);
+    } catch (IOException e) {
+      throw new CommandFailedException(ExitCodes.FAILURE, e.getMessage());
+    }
     Thread stopper = new Thread(() -> {
       stopping = true;
       out.println("stopping " + nodes + " nodes...");
@@ -89,10 +98,7 @@ final class LocalCommand implements Callable<Integer> {
       out.println("all nodes stopped");
     }, "local-cluster-stopper");
     Runtime.getRuntime().addShutdownHook(stopper);
-    out.printf("started %d nodes on 127.0.0.1 (cluster ports %d-%d, management ports %d-%d); logs in %s%n",
-        nodes, clusterSpec.port(1), clusterSpec.port(nodes), clusterSpec.httpPort(1), clusterSpec.httpPort(nodes),
-        clusterSpec.logDir());
-    int code = watch(cluster, out);
+    int code = watch(cluster, out, start);
     if (exitWhenFormed || code != ExitCodes.OK) {
       Runtime.getRuntime().removeShutdownHook(stopper);
       stopper.run();
@@ -101,8 +107,7 @@ final class LocalCommand implements Callable<Integer> {
   }
 
   /** Prints membership changes until formed (with --exit-when-formed) or until every node has exited. */
-  private int watch(LocalCluster cluster, PrintStream out) throws InterruptedException {
-    long start = System.nanoTime();
+  private int watch(LocalCluster cluster, PrintStream out, long start) throws InterruptedException {
     long formDeadline = start + Duration.ofSeconds(formTimeoutSeconds).toNanos();
     String lastLine = "";
     boolean formed = false;

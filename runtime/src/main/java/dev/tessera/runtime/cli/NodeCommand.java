@@ -78,6 +78,12 @@ final class NodeCommand implements Callable<Integer> {
       description = "Enable mutual TLS with node.p12 and trust.p12 from DIR (made by `cluster certs`); password from TESSERA_TLS_PASSWORD.")
   Path tlsDir;
 
+  @Option(
+      names = "--leave-when-up",
+      hidden = true,
+      description = "Leave and exit 0 as soon as the node is Up (smoke tests, and recording the class-data archive).")
+  boolean leaveWhenUp;
+
   @Option(names = "--parent-pid", hidden = true, description = "Leave the cluster when this process exits (used by `cluster local`).")
   Long parentPid;
 
@@ -87,6 +93,9 @@ final class NodeCommand implements Callable<Integer> {
     ComputeNode node = ComputeNode.start(loaded);
     if (parentPid != null) {
       leaveWhenParentExits(node, parentPid);
+    }
+    if (leaveWhenUp) {
+      node.whenUp().thenRun(node::leave);
     }
     node.whenUp()
         .thenAccept(

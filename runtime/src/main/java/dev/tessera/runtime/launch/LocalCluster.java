@@ -17,8 +17,8 @@ import java.util.stream.IntStream;
  * what the multi-process tests and benchmarks start.
  *
  * <p>Node {@code i} (1-based) listens on cluster port {@code basePort + i - 1} and management port
- * {@code baseHttpPort + i - 1}. The first two nodes are the seeds of every node, so that any single
- * node, the first included, can restart and rejoin the running cluster.
+ * {@code baseHttpPort + i - 1}. Node 1 forms the cluster; the first two nodes are the seeds every
+ * other start joins through, so that any single node, node 1 included, can restart and rejoin.
  *
  * <p>Thread safety: not thread-safe, except {@link #stopAll(Duration)}, which a shutdown hook may call.
  */
@@ -82,15 +82,22 @@ public final class LocalCluster implements AutoCloseable {
           .collect(Collectors.joining(","));
     }
 
-    /** The command-line arguments that start node {@code i}. */
-    public List<String> nodeArguments(int node) {
+    /**
+     * The command-line arguments that start node {@code i}. The node that forms the cluster gets no
+     * seeds (it starts a new cluster at once); every other start, a restart of node 1 included,
+     * joins through the seeds.
+     */
+    public List<String> nodeArguments(int node, boolean formsCluster) {
       List<String> args = new ArrayList<>(List.of(
           "node",
           "--cluster-name", clusterName,
           "--host", "127.0.0.1",
           "--port", String.valueOf(port(node)),
-          "--http-port", String.valueOf(httpPort(node)),
-          "--seeds", seeds(),
+          "--http-port", String.valueOf(httpPort(node))));
+      if (!formsCluster) {
+        args.addAll(List.of("--seeds", seeds()));
+      }
+      args.addAll(List.of(
           "--roles", String.join(",", roles),
           "--join-timeout", joinTimeout.toSeconds() + "s",
           "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
@@ -98,6 +105,8 @@ public final class LocalCluster implements AutoCloseable {
       return args;
     }
   }
+
+  private static final Duration POLL = Duration.ofMillis(50);
 
   private final Spec spec;
   private final NodeProcess[] processes;
@@ -108,18 +117,45 @@ public final class LocalCluster implements AutoCloseable {
     this.processes = new NodeProcess[spec.nodes()];
   }
 
-  /** Starts every node at once; does not wait for them to join. */
-  public static LocalCluster start(Spec spec) throws IOException {
+  /**
+   * Starts node 1 as a new cluster, waits until it is {@code Up}, then starts the others together,
+   * which join it on their first try. (Started all at once, the first seed would wait for the
+   * second to answer, and the others retry only every {@code seed-node-timeout}.) Does not wait
+   * for the others to join.
+   *
+   * @throws IOException if node 1 exits or is not Up within the join timeout (its log is named)
+   */
+  public static LocalCluster start(Spec spec) throws IOException, InterruptedException {
     LocalCluster cluster = new LocalCluster(spec);
     try {
-      for (int i = 1; i <= spec.nodes(); i++) {
+      NodeProcess first = cluster.startNode(1, true);
+      cluster.awaitFirstNodeUp(first);
+      for (int i = 2; i <= spec.nodes(); i++) {
         cluster.startNode(i);
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | InterruptedException | RuntimeException e) {
       cluster.stopAll(Duration.ofSeconds(5));
       throw e;
     }
     return cluster;
+  }
+
+  private void awaitFirstNodeUp(NodeProcess first) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + spec.joinTimeout().toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!first.isAlive()) {
+        throw new IOException(first + " exited with code " + first.exitValue() + " before it was Up; its log: " + first.logFile());
+      }
+      try {
+        if (view(1).upCount() >= 1) {
+          return;
+        }
+      } catch (IOException e) {
+        // not answering yet
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+    throw new IOException(first + " was not Up within " + spec.joinTimeout().toSeconds() + " s; its log: " + first.logFile());
   }
 
   public Spec spec() {
@@ -131,14 +167,18 @@ public final class LocalCluster implements AutoCloseable {
     return processes[i - 1];
   }
 
-  /** (Re)starts node {@code i}; the previous process, if any, must have exited. */
+  /** (Re)starts node {@code i}, joining the cluster through the seeds; the previous process must have exited. */
   public NodeProcess startNode(int i) throws IOException {
+    return startNode(i, false);
+  }
+
+  private NodeProcess startNode(int i, boolean formsCluster) throws IOException {
     NodeProcess previous = processes[i - 1];
     if (previous != null && previous.isAlive()) {
       throw new IllegalStateException(previous + " is still running");
     }
     processes[i - 1] =
-        NodeProcess.start("node-" + i, spec.nodeArguments(i), spec.heap(), spec.logDir().resolve("node-" + i + ".log"));
+        NodeProcess.start("node-" + i, spec.nodeArguments(i, formsCluster), spec.heap(), spec.logDir().resolve("node-" + i + ".log"));
     return processes[i - 1];
   }
 
