@@ -112,6 +112,11 @@ public final class NodeProcess {
     return logFile;
   }
 
+  /** The processes this one started (the nodes of {@code cluster local}, for example). */
+  public List<ProcessHandle> descendants() {
+    return process.descendants().toList();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
