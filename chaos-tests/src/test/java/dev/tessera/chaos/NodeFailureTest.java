@@ -12,8 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three real node processes on loopback: one is killed with SIGKILL (a crashed machine) and must be
- * downed and removed by the others, then rejoin when restarted; one is sent SIGTERM and must leave
- * gracefully.
+ * downed and removed by the others, then rejoin when restarted; one is frozen with SIGSTOP and must
+ * be removed, then stop itself when it wakes; one is sent SIGTERM and must leave gracefully.
  */
 class NodeFailureTest {
 
@@ -61,6 +61,26 @@ class NodeFailureTest {
 
       Await.until("the restarted node 3 is Up again in every view", FORM,
           () -> cluster.view(1).upCount() == 3 && cluster.view(2).upCount() == 3 && cluster.view(3).upCount() == 3);
+    }
+  }
+
+  @Test
+  void frozenNodeIsDownedAndStopsItselfWhenItWakesUp() throws Exception {
+    try (LocalCluster cluster = startThreeNodes()) {
+      cluster.node(3).freeze(); // SIGSTOP: a hung machine, or a GC pause far beyond any tolerance
+
+      Await.until("node 1 and node 2 have removed the frozen node 3", REMOVAL,
+          () -> removed(cluster, 1, 3) && removed(cluster, 2, 3));
+      assertThat(cluster.view(1).upCount()).isEqualTo(2);
+
+      cluster.node(3).resume();
+
+      // It must not come back as a zombie member: it learns it was removed and stops, saying why.
+      assertThat(cluster.node(3).awaitExit(Duration.ofSeconds(60))).as("node 3 exited after waking up").isTrue();
+      assertThat(cluster.node(3).exitValue()).as(cluster.node(3).output()).isEqualTo(5);
+      assertThat(cluster.node(3).output()).contains("error: this node was downed by the cluster and stopped; restart it to rejoin");
+      assertThat(cluster.view(1).members()).extracting(MembersView.Member::hostPort)
+          .containsExactlyInAnyOrder(cluster.address(1), cluster.address(2));
     }
   }
 
