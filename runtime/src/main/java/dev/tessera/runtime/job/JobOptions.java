@@ -1,0 +1,75 @@
+package dev.tessera.runtime.job;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.tessera.runtime.serialization.CborSerializable;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Per-job options.
+ *
+ * <pre>{@code
+ * JobOptions options = JobOptions.defaults().withMaxAttempts(5).withTaskTimeout(Duration.ofMinutes(2));
+ * }</pre>
+ *
+ * @param maxAttempts how often a task is tried before it is recorded as failed (default 3)
+ * @param taskTimeout a task still running after this long is abandoned and counts as a failed attempt
+ * @param requiredRole only nodes with this role run the job's tasks (default {@code worker})
+ * @param batchSize at most this many tasks travel in one message to a worker (default 100)
+ * @param workerSilenceTimeout a worker holding tasks that has not been heard from for this long is
+ *     presumed dead or frozen, and its tasks are handed to others (default 1.5 s); a late result
+ *     from it is dropped if the task was already completed elsewhere
+ */
+public record JobOptions(
+    int maxAttempts, Duration taskTimeout, String requiredRole, int batchSize, Duration workerSilenceTimeout)
+    implements CborSerializable {
+
+  public JobOptions {
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
+    }
+    Objects.requireNonNull(taskTimeout, "taskTimeout");
+    if (taskTimeout.isZero() || taskTimeout.isNegative()) {
+      throw new IllegalArgumentException("taskTimeout must be positive, got " + taskTimeout);
+    }
+    Objects.requireNonNull(requiredRole, "requiredRole");
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+    }
+    Objects.requireNonNull(workerSilenceTimeout, "workerSilenceTimeout");
+    if (workerSilenceTimeout.isZero() || workerSilenceTimeout.isNegative()) {
+      throw new IllegalArgumentException("workerSilenceTimeout must be positive, got " + workerSilenceTimeout);
+    }
+  }
+
+  /** 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after 1.5 s of silence. */
+  public static JobOptions defaults() {
+    return new JobOptions(3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500));
+  }
+
+  public JobOptions withMaxAttempts(int value) {
+    return new JobOptions(value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout);
+  }
+
+  public JobOptions withTaskTimeout(Duration value) {
+    return new JobOptions(maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout);
+  }
+
+  public JobOptions withRequiredRole(String value) {
+    return new JobOptions(maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout);
+  }
+
+  public JobOptions withBatchSize(int value) {
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout);
+  }
+
+  public JobOptions withWorkerSilenceTimeout(Duration value) {
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, value);
+  }
+
+  /** How long a handed-out task may go unanswered before the coordinator takes it back regardless. */
+  @JsonIgnore
+  public Duration leaseDuration() {
+    return taskTimeout.plus(workerSilenceTimeout);
+  }
+}

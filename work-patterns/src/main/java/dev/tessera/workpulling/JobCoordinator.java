@@ -1,0 +1,367 @@
+package dev.tessera.workpulling;
+
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.runtime.serialization.CborSerializable;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * Coordinates one job by work pulling: workers grant credits, and the coordinator hands out at most
+ * as many tasks as granted, in batches of {@link JobOptions#batchSize()}. A fast server grants
+ * credits faster than a Pi, so it gets proportionally more tasks, and no worker's mailbox (nor
+ * Artery's outbound queue) ever holds more than it asked for.
+ *
+ * <p>Credits are cumulative, like a TCP window: a worker always says how many tasks it has asked
+ * for in total ({@code requestedUpTo}), and the coordinator counts how many it has sent. The
+ * difference is what may still be sent. Repeating or reordering such a message changes nothing, so
+ * heartbeats can carry it too, and a worker wrongly presumed dead (a long GC pause) picks up where
+ * it was as soon as it is heard again.
+ *
+ * <p>Every handed-out task has a lease. A worker's outcomes carry its next credits (so a batch costs
+ * two messages, not three), and a busy worker sends heartbeats. The coordinator takes tasks back and
+ * hands them to others when:
+ *
+ * <ul>
+ *   <li>their worker has been silent for {@link JobOptions#workerSilenceTimeout()} (dead, frozen or
+ *       cut off), without waiting for the cluster to down its node;
+ *   <li>their worker's actor stopped ({@link WorkerGone});
+ *   <li>the lease itself ran out ({@link JobOptions#leaseDuration()}), a backstop for a task that
+ *       never answers.
+ * </ul>
+ *
+ * <p>A failed attempt is retried until {@link JobOptions#maxAttempts()}, then recorded with its
+ * cause; it never stops the job. The first result for a task wins: a result for a task already
+ * completed (from a worker presumed dead that was only slow) is dropped and counted, never applied
+ * twice. When every task has a result or a failure, the report goes to {@code replyTo} and the
+ * coordinator stops.
+ *
+ * <p>Threading: an actor; all state is touched only by its own message handling.
+ */
+public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Command> {
+
+  /** Messages the coordinator handles. */
+  public sealed interface Command extends CborSerializable {}
+
+  /** A worker has asked for {@code requestedUpTo} tasks of this job in total, so far. */
+  public record RequestWork(ActorRef<WorkerMessage> worker, long requestedUpTo) implements Command {}
+
+  /** Outcomes of finished attempts, with the worker's total request (its next request rides along). */
+  public record Outcomes(ActorRef<WorkerMessage> worker, List<TaskOutcome> outcomes, long requestedUpTo)
+      implements Command {
+    public Outcomes {
+      outcomes = List.copyOf(outcomes);
+    }
+  }
+
+  /**
+   * A worker that holds tasks or unused credits of this job is alive. Workers send one at least
+   * three times per {@link JobOptions#workerSilenceTimeout()}.
+   */
+  public record Heartbeat(ActorRef<WorkerMessage> worker, long requestedUpTo) implements Command {}
+
+  /** A worker is gone for sure (its actor stopped, or its node left): take its tasks back now. */
+  public record WorkerGone(ActorRef<WorkerMessage> worker) implements Command {}
+
+  /** Asks for a progress snapshot. */
+  public record GetProgress(ActorRef<JobProgress> replyTo) implements Command {}
+
+  /** Cancels the job: no more tasks are handed out; the report says what was done. */
+  public record Cancel(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  private enum CheckLeases implements Command {
+    INSTANCE
+  }
+
+  /** A task handed to a worker, and until when that worker may keep it. */
+  private record Lease(ActorRef<WorkerMessage> worker, int attempt, long expiresNanos) {}
+
+  /** What the coordinator knows of one worker. */
+  private static final class WorkerState {
+    long requested;
+    long sent;
+    long lastHeardNanos;
+    /** Silent for too long: its tasks were taken back and it gets none until it is heard again. */
+    boolean suspected;
+
+    long available() {
+      return suspected ? 0 : Math.max(0, requested - sent);
+    }
+  }
+
+  private final String jobId;
+  private final String taskType;
+  private final List<byte[]> inputs;
+  private final JobOptions options;
+  private final ActorRef<JobReport> replyTo;
+
+  private final byte[][] results;
+  private final int[] attempts;
+  private final Map<Integer, JobReport.TaskFailure> failures = new HashMap<>();
+  private final ArrayDeque<Integer> pending = new ArrayDeque<>();
+  private final Map<Integer, Lease> leases = new HashMap<>();
+  /** Every worker that asked for work, in the order they first asked. */
+  private final Map<ActorRef<WorkerMessage>, WorkerState> workers = new LinkedHashMap<>();
+  private int done;
+  private int retried;
+  private int duplicatesDropped;
+
+  /**
+   * @param inputs the serialized input of every task; task {@code i} is {@code inputs.get(i)}
+   * @param replyTo receives the {@link JobReport} once, when the job ends
+   */
+  public static Behavior<Command> create(
+      String jobId, String taskType, List<byte[]> inputs, JobOptions options, ActorRef<JobReport> replyTo) {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(taskType, "taskType");
+    Objects.requireNonNull(inputs, "inputs");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(replyTo, "replyTo");
+    return Behaviors.setup(
+        context -> Behaviors.withTimers(
+            timers -> new JobCoordinator(context, timers, jobId, taskType, inputs, options, replyTo)));
+  }
+
+  private JobCoordinator(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      String jobId,
+      String taskType,
+      List<byte[]> inputs,
+      JobOptions options,
+      ActorRef<JobReport> replyTo) {
+    super(context);
+    context.setLoggerName(JobCoordinator.class);
+    this.jobId = jobId;
+    this.taskType = taskType;
+    this.inputs = List.copyOf(inputs);
+    this.options = options;
+    this.replyTo = replyTo;
+    this.results = new byte[inputs.size()][];
+    this.attempts = new int[inputs.size()];
+    for (int i = 0; i < inputs.size(); i++) {
+      pending.add(i);
+    }
+    timers.startTimerWithFixedDelay(CheckLeases.INSTANCE, checkInterval(options));
+  }
+
+  /** Check often enough to notice a silent worker within a quarter of the silence timeout. */
+  static Duration checkInterval(JobOptions options) {
+    Duration quarter = options.workerSilenceTimeout().dividedBy(4);
+    return quarter.compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : quarter;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RequestWork.class, this::onRequestWork)
+        .onMessage(Outcomes.class, this::onOutcomes)
+        .onMessage(Heartbeat.class, this::onHeartbeat)
+        .onMessage(WorkerGone.class, this::onWorkerGone)
+        .onMessageEquals(CheckLeases.INSTANCE, this::onCheckLeases)
+        .onMessage(GetProgress.class, this::onGetProgress)
+        .onMessage(Cancel.class, this::onCancel)
+        .build();
+  }
+
+  private Behavior<Command> onRequestWork(RequestWork request) {
+    heard(request.worker(), request.requestedUpTo());
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onOutcomes(Outcomes message) {
+    heard(message.worker(), message.requestedUpTo());
+    for (TaskOutcome outcome : message.outcomes()) {
+      record(message.worker(), outcome);
+    }
+    if (isFinished()) {
+      return finish(false);
+    }
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onHeartbeat(Heartbeat heartbeat) {
+    heard(heartbeat.worker(), heartbeat.requestedUpTo());
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onWorkerGone(WorkerGone gone) {
+    workers.remove(gone.worker());
+    takeBackFrom(gone.worker(), "its worker is gone");
+    dispatch();
+    return isFinished() ? finish(false) : this;
+  }
+
+  private Behavior<Command> onCheckLeases() {
+    long now = System.nanoTime();
+    long silence = options.workerSilenceTimeout().toNanos();
+    for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> e : workers.entrySet()) {
+      WorkerState state = e.getValue();
+      if (!state.suspected && now - state.lastHeardNanos > silence) {
+        state.suspected = true;
+        takeBackFrom(e.getKey(), "its worker has been silent for " + options.workerSilenceTimeout().toMillis() + " ms");
+      }
+    }
+    Iterator<Map.Entry<Integer, Lease>> it = leases.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Integer, Lease> e = it.next();
+      if (now - e.getValue().expiresNanos() > 0) {
+        it.remove();
+        retryOrFail(e.getKey(), "no answer within the lease of " + options.leaseDuration().toMillis() + " ms");
+      }
+    }
+    dispatch();
+    return isFinished() ? finish(false) : this;
+  }
+
+  private Behavior<Command> onGetProgress(GetProgress get) {
+    get.replyTo().tell(progress());
+    return this;
+  }
+
+  private Behavior<Command> onCancel(Cancel cancel) {
+    getContext().getLog().info("job {} cancelled: {}", jobId, progress());
+    cancel.replyTo().tell(StatusReply.ack());
+    return finish(true);
+  }
+
+  /** Applies one outcome: the first result for a task wins, failures are retried within budget. */
+  private void record(ActorRef<WorkerMessage> worker, TaskOutcome outcome) {
+    int task = outcome.taskId();
+    if (task < 0 || task >= results.length) {
+      getContext().getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
+      return;
+    }
+    if (results[task] != null || failures.containsKey(task)) {
+      duplicatesDropped++;
+      return;
+    }
+    Lease lease = leases.get(task);
+    boolean current = lease != null && lease.worker().equals(worker) && lease.attempt() == outcome.attempt();
+    if (outcome instanceof TaskOutcome.Succeeded succeeded) {
+      // A valid result is a result, even from an attempt whose lease was taken back.
+      leases.remove(task);
+      pending.remove(task);
+      results[task] = succeeded.output();
+      done++;
+    } else if (current) {
+      TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome;
+      leases.remove(task);
+      if (failed.retryable()) {
+        retryOrFail(task, failed.cause());
+      } else {
+        fail(task, failed.cause());
+      }
+    }
+    // A failure of an attempt that was already taken back changes nothing: a newer attempt runs.
+  }
+
+  private void retryOrFail(int task, String cause) {
+    if (attempts[task] >= options.maxAttempts()) {
+      fail(task, cause);
+    } else {
+      retried++;
+      pending.addFirst(task);
+    }
+  }
+
+  private void fail(int task, String cause) {
+    failures.put(task, new JobReport.TaskFailure(attempts[task], cause));
+    getContext().getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts[task], firstLine(cause));
+  }
+
+  /** Takes back every task leased to {@code worker}, to be handed to others. */
+  private void takeBackFrom(ActorRef<WorkerMessage> worker, String why) {
+    List<Integer> taken = new ArrayList<>();
+    leases.entrySet().removeIf(e -> {
+      if (e.getValue().worker().equals(worker)) {
+        taken.add(e.getKey());
+        return true;
+      }
+      return false;
+    });
+    if (!taken.isEmpty()) {
+      getContext().getLog().info("job {}: taking back {} tasks from {}: {}", jobId, taken.size(), worker.path(), why);
+      taken.sort(null);
+      for (int i = taken.size() - 1; i >= 0; i--) {
+        retryOrFail(taken.get(i), why);
+      }
+    }
+  }
+
+  /** Hands pending tasks to workers with credits, in batches of at most batchSize. */
+  private void dispatch() {
+    Iterator<Map.Entry<ActorRef<WorkerMessage>, WorkerState>> it = workers.entrySet().iterator();
+    while (!pending.isEmpty() && it.hasNext()) {
+      Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry = it.next();
+      ActorRef<WorkerMessage> worker = entry.getKey();
+      WorkerState state = entry.getValue();
+      while (state.available() > 0 && !pending.isEmpty()) {
+        int size = (int) Math.min(state.available(), options.batchSize());
+        List<WorkerMessage.TaskAssignment> batch = new ArrayList<>(size);
+        long expires = System.nanoTime() + options.leaseDuration().toNanos();
+        while (batch.size() < size && !pending.isEmpty()) {
+          int task = pending.poll();
+          int attempt = ++attempts[task];
+          leases.put(task, new Lease(worker, attempt, expires));
+          batch.add(new WorkerMessage.TaskAssignment(task, attempt, inputs.get(task)));
+        }
+        state.sent += batch.size();
+        worker.tell(new WorkerMessage.WorkBatch(jobId, taskType, getContext().getSelf(), batch));
+      }
+    }
+  }
+
+  /** Any message from a worker: it is alive, and its total request is at least this. */
+  private void heard(ActorRef<WorkerMessage> worker, long requestedUpTo) {
+    WorkerState state = workers.computeIfAbsent(worker, w -> new WorkerState());
+    state.requested = Math.max(state.requested, requestedUpTo);
+    state.lastHeardNanos = System.nanoTime();
+    state.suspected = false;
+  }
+
+  private boolean isFinished() {
+    return done + failures.size() == results.length;
+  }
+
+  private JobProgress progress() {
+    return new JobProgress(results.length, done, leases.size(), failures.size(), retried, duplicatesDropped);
+  }
+
+  private Behavior<Command> finish(boolean cancelled) {
+    JobProgress progress = progress();
+    getContext().getLog().info("job {} {}: {}", jobId, cancelled ? "cancelled" : "finished", progress);
+    java.util.Set<ActorRef<WorkerMessage>> known = new java.util.LinkedHashSet<>(workers.keySet());
+    leases.values().forEach(lease -> known.add(lease.worker()));
+    for (ActorRef<WorkerMessage> worker : known) {
+      worker.tell(new WorkerMessage.JobClosed(jobId));
+    }
+    replyTo.tell(new JobReport(jobId, Arrays.asList(results.clone()), failures, progress, cancelled));
+    return Behaviors.stopped();
+  }
+
+  private static String firstLine(String text) {
+    int newline = text.indexOf('\n');
+    return newline < 0 ? text : text.substring(0, newline);
+  }
+}

@@ -1,0 +1,44 @@
+package dev.tessera.workpulling;
+
+import dev.tessera.runtime.serialization.CborSerializable;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a job coordinator sends to workers. Shared by the coordinator and the worker, so it has a
+ * file of its own.
+ */
+public sealed interface WorkerMessage extends CborSerializable {
+
+  /**
+   * Tasks for the worker to run; each one uses up one of the credits the worker granted.
+   *
+   * @param coordinator where the outcomes go (with the worker's next credits)
+   */
+  record WorkBatch(String jobId, String taskType, ActorRef<JobCoordinator.Command> coordinator, List<TaskAssignment> tasks)
+      implements WorkerMessage {
+    public WorkBatch {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(taskType, "taskType");
+      Objects.requireNonNull(coordinator, "coordinator");
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** The job is over (finished or cancelled): drop its queued tasks and stop sending to it. */
+  record JobClosed(String jobId) implements WorkerMessage {}
+
+  /**
+   * One task to run.
+   *
+   * @param taskId the task's index in the job, 0-based
+   * @param attempt 1 for the first try, 2 for the first retry, ...
+   * @param input the task input, serialized by the submitter
+   */
+  record TaskAssignment(int taskId, int attempt, byte[] input) implements CborSerializable {
+    public TaskAssignment {
+      Objects.requireNonNull(input, "input");
+    }
+  }
+}
