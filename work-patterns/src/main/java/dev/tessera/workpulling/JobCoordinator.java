@@ -206,7 +206,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> onWorkerGone(WorkerGone gone) {
-    workers.remove(gone.worker());
+    if (workers.remove(gone.worker()) != null) {
+      getContext().unwatch(gone.worker());
+    }
     takeBackFrom(gone.worker(), "its worker is gone");
     dispatch();
     return isFinished() ? finish(false) : this;
@@ -334,7 +336,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** Any message from a worker: it is alive, and its total request is at least this. */
   private void heard(ActorRef<WorkerMessage> worker, long requestedUpTo) {
-    WorkerState state = workers.computeIfAbsent(worker, w -> new WorkerState());
+    WorkerState state = workers.computeIfAbsent(worker, w -> {
+      // If its actor stops (or its node is removed), take its tasks back at once.
+      getContext().watchWith(w, new WorkerGone(w));
+      return new WorkerState();
+    });
     state.requested = Math.max(state.requested, requestedUpTo);
     state.lastHeardNanos = System.nanoTime();
     state.suspected = false;

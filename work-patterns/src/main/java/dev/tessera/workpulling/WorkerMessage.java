@@ -1,5 +1,6 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.util.List;
 import java.util.Objects;
@@ -9,7 +10,17 @@ import org.apache.pekko.actor.typed.ActorRef;
  * What a job coordinator sends to workers. Shared by the coordinator and the worker, so it has a
  * file of its own.
  */
-public sealed interface WorkerMessage extends CborSerializable {
+public sealed interface WorkerMessage extends CborSerializable
+    permits WorkerMessage.WorkOn, WorkerMessage.WorkBatch, WorkerMessage.JobClosed, TaskWorker.InternalMessage {
+
+  /** Start asking {@code coordinator} for tasks of this job. */
+  record WorkOn(String jobId, ActorRef<JobCoordinator.Command> coordinator, JobOptions options) implements WorkerMessage {
+    public WorkOn {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(coordinator, "coordinator");
+      Objects.requireNonNull(options, "options");
+    }
+  }
 
   /**
    * Tasks for the worker to run; each one uses up one of the credits the worker granted.

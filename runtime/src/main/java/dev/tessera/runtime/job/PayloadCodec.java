@@ -1,0 +1,39 @@
+package dev.tessera.runtime.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * Turns task inputs and results into bytes and back (CBOR through Jackson), with the classes the
+ * task type declares: the bytes never name a class, so a peer cannot make a node instantiate one.
+ *
+ * <p>Thread safety: immutable; share one instance.
+ */
+public final class PayloadCodec {
+
+  private final ObjectMapper mapper = new ObjectMapper(new CBORFactory()).findAndRegisterModules();
+
+  /** @throws IllegalArgumentException naming the value's class when it cannot be serialized */
+  public byte[] encode(Object value) {
+    Objects.requireNonNull(value, "value");
+    try {
+      return mapper.writeValueAsBytes(value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot serialize a " + value.getClass().getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** @throws IllegalArgumentException when the bytes are not a {@code type} */
+  public <T> T decode(byte[] bytes, Class<T> type) {
+    Objects.requireNonNull(bytes, "bytes");
+    Objects.requireNonNull(type, "type");
+    try {
+      return mapper.readValue(bytes, type);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read a " + type.getName() + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package dev.tessera.runtime.job;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The task types a node can run, by name. Build one at start-up with every handler of your
+ * application; the same registry on every worker node.
+ *
+ * <pre>{@code
+ * TaskRegistry registry = TaskRegistry.builder()
+ *     .register(SQUARE, x -> (long) x * x)
+ *     .build();
+ * }</pre>
+ *
+ * <p>Immutable once built; safe to share between threads.
+ */
+public final class TaskRegistry {
+
+  /** A registered type with its handler. */
+  public record Registration<I, O>(TaskType<I, O> type, TaskHandler<I, O> handler) {
+    public Registration {
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(handler, "handler");
+    }
+  }
+
+  private final Map<String, Registration<?, ?>> byName;
+
+  private TaskRegistry(Map<String, Registration<?, ?>> byName) {
+    this.byName = Map.copyOf(byName);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The registration of the type named {@code name}, if this node has one. */
+  public Optional<Registration<?, ?>> lookup(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /** Collects registrations; a name may be registered once. */
+  public static final class Builder {
+    private final Map<String, Registration<?, ?>> byName = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    public <I, O> Builder register(TaskType<I, O> type, TaskHandler<I, O> handler) {
+      Registration<I, O> registration = new Registration<>(type, handler);
+      if (byName.putIfAbsent(type.name(), registration) != null) {
+        throw new IllegalArgumentException("task type '" + type.name() + "' is registered twice");
+      }
+      return this;
+    }
+
+    public TaskRegistry build() {
+      return new TaskRegistry(byName);
+    }
+  }
+}
