@@ -80,6 +80,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** A worker is gone for sure (its actor stopped, or its node left): take its tasks back now. */
   public record WorkerGone(ActorRef<WorkerMessage> worker) implements Command {}
 
+  /**
+   * A worker cannot run this job's task type. If no worker that can has asked for work within two
+   * silence timeouts of the first decline, every unfinished task fails with this reason: a job
+   * nobody can run ends with a clear error instead of waiting forever.
+   */
+  public record Decline(ActorRef<WorkerMessage> worker, String reason) implements Command {}
+
   /** Asks for a progress snapshot. */
   public record GetProgress(ActorRef<JobProgress> replyTo) implements Command {}
 
@@ -119,6 +126,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final Map<Integer, Lease> leases = new HashMap<>();
   /** Every worker that asked for work, in the order they first asked. */
   private final Map<ActorRef<WorkerMessage>, WorkerState> workers = new LinkedHashMap<>();
+  private String declineReason;
+  private long firstDeclineNanos;
   private int done;
   private int retried;
   private int duplicatesDropped;
@@ -175,6 +184,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(Outcomes.class, this::onOutcomes)
         .onMessage(Heartbeat.class, this::onHeartbeat)
         .onMessage(WorkerGone.class, this::onWorkerGone)
+        .onMessage(Decline.class, this::onDecline)
         .onMessageEquals(CheckLeases.INSTANCE, this::onCheckLeases)
         .onMessage(GetProgress.class, this::onGetProgress)
         .onMessage(Cancel.class, this::onCancel)
@@ -214,8 +224,29 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return isFinished() ? finish(false) : this;
   }
 
+  private Behavior<Command> onDecline(Decline decline) {
+    if (declineReason == null) {
+      declineReason = decline.reason();
+      firstDeclineNanos = System.nanoTime();
+      getContext().getLog().info("job {}: {} declined: {}", jobId, decline.worker().path(), decline.reason());
+    }
+    return this;
+  }
+
   private Behavior<Command> onCheckLeases() {
     long now = System.nanoTime();
+    if (nobodyCanRun(now)) {
+      String cause = "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
+      for (int task = 0; task < results.length; task++) {
+        if (results[task] == null && !failures.containsKey(task)) {
+          failures.put(task, new JobReport.TaskFailure(attempts[task], cause));
+        }
+      }
+      pending.clear();
+      leases.clear();
+      getContext().getLog().warn("job {}: {}", jobId, cause);
+      return finish(false);
+    }
     long silence = options.workerSilenceTimeout().toNanos();
     for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> e : workers.entrySet()) {
       WorkerState state = e.getValue();
@@ -344,6 +375,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     state.requested = Math.max(state.requested, requestedUpTo);
     state.lastHeardNanos = System.nanoTime();
     state.suspected = false;
+  }
+
+  /** Some worker declined, and no worker able to run the job has been heard from since. */
+  private boolean nobodyCanRun(long now) {
+    return declineReason != null
+        && now - firstDeclineNanos > 2 * options.workerSilenceTimeout().toNanos()
+        && workers.values().stream().allMatch(w -> w.suspected);
   }
 
   private boolean isFinished() {

@@ -28,6 +28,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Runs tasks for job coordinators on this node: asks for work (credits), runs each task's
@@ -78,6 +80,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       this.options = options;
     }
   }
+
+  /** Every task worker registers under this key, so jobs anywhere in the cluster can find it. */
+  public static final ServiceKey<WorkerMessage> SERVICE_KEY = ServiceKey.create(WorkerMessage.class, "tessera-task-workers");
 
   private static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(500);
 
@@ -136,6 +141,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     this.pool = pool;
     this.timers = timers;
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
+    context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
   }
 
   @Override
@@ -152,6 +158,11 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   }
 
   private Behavior<WorkerMessage> onWorkOn(WorkerMessage.WorkOn workOn) {
+    if (registry.lookup(workOn.taskType()).isEmpty()) {
+      workOn.coordinator().tell(new JobCoordinator.Decline(getContext().getSelf(),
+          "unknown task type '" + workOn.taskType() + "': no handler is registered for it on " + getContext().getSystem().address()));
+      return this;
+    }
     JobState job = jobs.computeIfAbsent(
         workOn.jobId(), id -> new JobState(id, workOn.coordinator(), workOn.options()));
     // Heartbeat three times per silence timeout of the most demanding job.

@@ -13,10 +13,15 @@ import org.apache.pekko.actor.typed.ActorRef;
 public sealed interface WorkerMessage extends CborSerializable
     permits WorkerMessage.WorkOn, WorkerMessage.WorkBatch, WorkerMessage.JobClosed, TaskWorker.InternalMessage {
 
-  /** Start asking {@code coordinator} for tasks of this job. */
-  record WorkOn(String jobId, ActorRef<JobCoordinator.Command> coordinator, JobOptions options) implements WorkerMessage {
+  /**
+   * Start asking {@code coordinator} for tasks of this job, if this worker has a handler for
+   * {@code taskType}; otherwise decline, so the job does not wait for it.
+   */
+  record WorkOn(String jobId, String taskType, ActorRef<JobCoordinator.Command> coordinator, JobOptions options)
+      implements WorkerMessage {
     public WorkOn {
       Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(taskType, "taskType");
       Objects.requireNonNull(coordinator, "coordinator");
       Objects.requireNonNull(options, "options");
     }

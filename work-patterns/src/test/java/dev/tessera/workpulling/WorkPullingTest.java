@@ -51,7 +51,7 @@ class WorkPullingTest {
     String jobId = "job-" + UUID.randomUUID();
     TestProbe<JobReport> report = testKit.createTestProbe();
     ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(jobId, type, inputs, options, report.getRef()));
-    workers.forEach(w -> w.tell(new WorkerMessage.WorkOn(jobId, coordinator, options)));
+    workers.forEach(w -> w.tell(new WorkerMessage.WorkOn(jobId, type, coordinator, options)));
     return report.expectMessageClass(JobReport.class, Duration.ofSeconds(30));
   }
 
@@ -126,15 +126,30 @@ class WorkPullingTest {
   }
 
   @Test
-  void anUnknownTaskTypeFailsEveryTaskAtOnceWithAClearCause() {
+  void aJobNoWorkerCanRunEndsWithAClearCauseInsteadOfWaiting() {
     TaskRegistry registry = TaskRegistry.builder().register(SQUARE, x -> (long) x * x).build();
 
-    JobReport report = run("cube", 3, JobOptions.defaults(), List.of(worker(registry)));
+    JobReport report = run("cube", 3, JobOptions.defaults().withWorkerSilenceTimeout(Duration.ofMillis(300)), List.of(worker(registry)));
 
     assertThat(report.failures()).hasSize(3).allSatisfy((task, failure) -> {
-      assertThat(failure.attempts()).isEqualTo(1);
-      assertThat(failure.lastCause()).startsWith("unknown task type 'cube'");
+      assertThat(failure.attempts()).isZero();
+      assertThat(failure.lastCause())
+          .startsWith("no worker with role 'worker' can run task type 'cube': unknown task type 'cube'");
     });
+  }
+
+  @Test
+  void aWorkerWithoutTheHandlerStaysOutOfAJobOthersCanRun() {
+    TaskRegistry squares = TaskRegistry.builder().register(SQUARE, x -> {
+      countRun(x);
+      return (long) x * x;
+    }).build();
+    TaskRegistry other = TaskRegistry.builder().register(HUGE, x -> "unrelated").build();
+
+    JobReport report = run("square", 200, JobOptions.defaults().withBatchSize(4), List.of(worker(other), worker(squares)));
+
+    assertSquares(report, 200);
+    assertThat(report.progress().retried()).isZero();
   }
 
   @Test
@@ -164,8 +179,8 @@ class WorkPullingTest {
     TestProbe<JobReport> report = testKit.createTestProbe();
     JobOptions options = JobOptions.defaults().withBatchSize(8);
     ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(jobId, "square", inputs, options, report.getRef()));
-    doomed.tell(new WorkerMessage.WorkOn(jobId, coordinator, options));
-    survivor.tell(new WorkerMessage.WorkOn(jobId, coordinator, options));
+    doomed.tell(new WorkerMessage.WorkOn(jobId, "square", coordinator, options));
+    survivor.tell(new WorkerMessage.WorkOn(jobId, "square", coordinator, options));
 
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (started.get() < 50) {
