@@ -113,6 +113,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
   }
 
+  /** A batch stops growing once its inputs reach this size. */
+  static final int MAX_BATCH_BYTES = 128 * 1024;
+
   private final String jobId;
   private final String taskType;
   private final List<byte[]> inputs;
@@ -353,8 +356,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         int size = (int) Math.min(state.available(), options.batchSize());
         List<WorkerMessage.TaskAssignment> batch = new ArrayList<>(size);
         long expires = System.nanoTime() + options.leaseDuration().toNanos();
-        while (batch.size() < size && !pending.isEmpty()) {
+        long bytes = 0;
+        // Artery refuses messages above its frame size (256 KiB by default): keep batches well below.
+        while (batch.size() < size && !pending.isEmpty() && bytes < MAX_BATCH_BYTES) {
           int task = pending.poll();
+          bytes += inputs.get(task).length;
           int attempt = ++attempts[task];
           leases.put(task, new Lease(worker, attempt, expires));
           batch.add(new WorkerMessage.TaskAssignment(task, attempt, inputs.get(task)));

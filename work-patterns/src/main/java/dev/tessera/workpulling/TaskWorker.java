@@ -85,6 +85,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   public static final ServiceKey<WorkerMessage> SERVICE_KEY = ServiceKey.create(WorkerMessage.class, "tessera-task-workers");
 
   private static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(500);
+  private static final int MAX_CAUSE_CHARS = 16 * 1024;
 
   private final TaskRegistry registry;
   private final PayloadCodec codec;
@@ -217,10 +218,23 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private Behavior<WorkerMessage> onFlush() {
     flushScheduled = false;
     for (JobState job : jobs.values()) {
-      if (!job.outbox.isEmpty()) {
-        job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), List.copyOf(job.outbox), job.requestedUpTo));
-        job.outbox.clear();
+      // Several messages when the results are large: Artery refuses frames above 256 KiB by default.
+      List<TaskOutcome> chunk = new ArrayList<>();
+      long bytes = 0;
+      for (TaskOutcome outcome : job.outbox) {
+        long size = outcome instanceof TaskOutcome.Succeeded s ? s.output().length : 1024;
+        if (!chunk.isEmpty() && bytes + size > JobCoordinator.MAX_BATCH_BYTES) {
+          job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
+          chunk = new ArrayList<>();
+          bytes = 0;
+        }
+        chunk.add(outcome);
+        bytes += size;
       }
+      if (!chunk.isEmpty()) {
+        job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
+      }
+      job.outbox.clear();
     }
     return this;
   }
@@ -307,10 +321,11 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     return registration.handler().run((I) input);
   }
 
-  /** The exception and its stack trace, as text: what a person needs to find the bug. */
+  /** The exception and its stack trace, as text (cut at 16 KiB): what a person needs to find the bug. */
   private static String describe(Throwable error) {
     StringWriter text = new StringWriter();
     error.printStackTrace(new PrintWriter(text));
-    return text.toString();
+    String trace = text.toString();
+    return trace.length() <= MAX_CAUSE_CHARS ? trace : trace.substring(0, MAX_CAUSE_CHARS) + "\n\t... (cut)";
   }
 }

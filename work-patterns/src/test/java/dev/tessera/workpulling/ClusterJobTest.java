@@ -44,7 +44,9 @@ class ClusterJobTest {
         "tessera.node.roles", roles,
         "tessera.node.seeds", seeds,
         "pekko.actor.serialize-messages", "on",
-        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on"));
+        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
+        // The test starts its own workers (with per-node counters) instead of TaskWorkerExtension's.
+        "tessera.work-pulling.worker.role", "no-automatic-worker"));
     return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), overrides));
   }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -95,6 +96,7 @@ public final class ComputeNode implements AutoCloseable {
     if (settings.management().enabled()) {
       node.startManagement();
     }
+    node.startExtensions();
     log.info(
         "node {} starting with roles {}; {}",
         node.address(),
@@ -120,6 +122,18 @@ public final class ComputeNode implements AutoCloseable {
       Thread.currentThread().interrupt();
       terminateQuietly();
       throw new NodeStartException(NodeStartException.Reason.OTHER, "interrupted while starting", e);
+    }
+  }
+
+  private void startExtensions() {
+    for (NodeExtension extension : ServiceLoader.load(NodeExtension.class)) {
+      try {
+        extension.start(this);
+      } catch (RuntimeException e) {
+        terminateQuietly();
+        throw new NodeStartException(
+            NodeStartException.Reason.OTHER, "node extension " + extension.getClass().getName() + " failed to start: " + e, e);
+      }
     }
   }
 
