@@ -164,6 +164,31 @@ class WorkPullingTest {
   }
 
   @Test
+  void aSlowWorkerPullsProportionallyFewerTasks() {
+    AtomicInteger byFast = new AtomicInteger();
+    AtomicInteger bySlow = new AtomicInteger();
+    // Same capacity, twenty times the time per task: a Pi beside a rack server.
+    ActorRef<WorkerMessage> fast = worker(TaskRegistry.builder().register(SQUARE, x -> {
+      byFast.incrementAndGet();
+      Thread.sleep(1);
+      return (long) x * x;
+    }).build());
+    ActorRef<WorkerMessage> slow = worker(TaskRegistry.builder().register(SQUARE, x -> {
+      bySlow.incrementAndGet();
+      Thread.sleep(20);
+      return (long) x * x;
+    }).build());
+
+    JobReport report = run("square", 1000, JobOptions.defaults().withBatchSize(4), List.of(slow, fast));
+
+    assertSquares(report, 1000);
+    assertThat(byFast.get() + bySlow.get()).isEqualTo(1000);
+    // Pulling, not pushing: the slow worker gets what it can finish, far less than half.
+    assertThat(bySlow.get()).as("tasks run by the slow worker (fast: %d)", byFast.get()).isLessThan(1000 / 4);
+    assertThat(bySlow.get()).as("the slow worker still contributes").isPositive();
+  }
+
+  @Test
   void whenAWorkerStopsMidJobItsTasksAreFinishedByTheOther() {
     AtomicInteger started = new AtomicInteger();
     TaskRegistry registry = TaskRegistry.builder().register(SQUARE, x -> {
