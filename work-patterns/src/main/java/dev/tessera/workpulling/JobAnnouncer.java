@@ -1,10 +1,13 @@
 package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.JobProgress;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -31,29 +34,52 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
 
   private record Finished(JobReport report) implements Command {}
 
+  private record ResultArrived(JobCoordinator.ResultReady result) implements Command {}
+
+  /** Receives each task result as it is accepted, on the announcer's thread (one at a time). */
+  @FunctionalInterface
+  interface ResultSink {
+    void accept(int taskId, byte[] output);
+  }
+
   private final String jobId;
   private final String taskType;
   private final JobOptions options;
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final CompletableFuture<JobReport> report;
   private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
+  private final ResultSink sink;
+  private final CompletableFuture<JobProgress> finalProgress;
+  private RuntimeException sinkFailure;
 
   /**
-   * @param coordinatorFactory builds the coordinator, given where its report must go
+   * @param coordinatorFactory builds the coordinator, given where its report and (for a gathering
+   *     job) its results must go
+   * @param sink receives results as they arrive, or null to have them in the report
+   * @param finalProgress completed with the job's last progress when it ends, however it ends
+   * @param report completed with the coordinator's report; exceptionally if the sink threw
    */
   static Behavior<Command> create(
       String jobId,
       String taskType,
       JobOptions options,
-      java.util.function.Function<ActorRef<JobReport>, Behavior<JobCoordinator.Command>> coordinatorFactory,
+      BiFunction<ActorRef<JobReport>, Optional<ActorRef<JobCoordinator.ResultReady>>, Behavior<JobCoordinator.Command>>
+          coordinatorFactory,
+      ResultSink sink,
       CompletableFuture<ActorRef<JobCoordinator.Command>> coordinatorRef,
+      CompletableFuture<JobProgress> finalProgress,
       CompletableFuture<JobReport> report) {
+    Objects.requireNonNull(finalProgress, "finalProgress");
     Objects.requireNonNull(report, "report");
     return Behaviors.setup(context -> {
       ActorRef<JobReport> reportTo = context.messageAdapter(JobReport.class, Finished::new);
-      ActorRef<JobCoordinator.Command> coordinator = context.spawn(coordinatorFactory.apply(reportTo), "coordinator");
+      Optional<ActorRef<JobCoordinator.ResultReady>> resultsTo = sink == null
+          ? Optional.empty()
+          : Optional.of(context.messageAdapter(JobCoordinator.ResultReady.class, ResultArrived::new));
+      ActorRef<JobCoordinator.Command> coordinator =
+          context.spawn(coordinatorFactory.apply(reportTo, resultsTo), "coordinator");
       coordinatorRef.complete(coordinator);
-      return new JobAnnouncer(context, jobId, taskType, options, coordinator, report);
+      return new JobAnnouncer(context, jobId, taskType, options, coordinator, sink, finalProgress, report);
     });
   }
 
@@ -63,8 +89,12 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       String taskType,
       JobOptions options,
       ActorRef<JobCoordinator.Command> coordinator,
+      ResultSink sink,
+      CompletableFuture<JobProgress> finalProgress,
       CompletableFuture<JobReport> report) {
     super(context);
+    this.sink = sink;
+    this.finalProgress = finalProgress;
     context.setLoggerName(JobAnnouncer.class);
     this.jobId = jobId;
     this.taskType = taskType;
@@ -79,6 +109,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
+        .onMessage(ResultArrived.class, this::onResultArrived)
         .onMessage(Finished.class, this::onFinished)
         .build();
   }
@@ -109,8 +140,29 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
     return false;
   }
 
+  private Behavior<Command> onResultArrived(ResultArrived arrived) {
+    if (sinkFailure != null) {
+      return this;
+    }
+    try {
+      sink.accept(arrived.result().taskId(), arrived.result().output());
+    } catch (RuntimeException e) {
+      // The application's combiner is broken: stop spending the cluster's time on this job.
+      sinkFailure = e;
+      getContext().getLog().error("job {}: combining the result of task {} failed; cancelling the job",
+          jobId, arrived.result().taskId(), e);
+      coordinator.tell(new JobCoordinator.Cancel(getContext().getSystem().ignoreRef()));
+    }
+    return this;
+  }
+
   private Behavior<Command> onFinished(Finished finished) {
-    report.complete(finished.report());
+    finalProgress.complete(finished.report().progress());
+    if (sinkFailure != null) {
+      report.completeExceptionally(sinkFailure);
+    } else {
+      report.complete(finished.report());
+    }
     return Behaviors.stopped();
   }
 }

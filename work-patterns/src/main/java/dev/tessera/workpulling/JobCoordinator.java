@@ -6,6 +6,7 @@ import dev.tessera.runtime.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -87,6 +89,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   public record Decline(ActorRef<WorkerMessage> worker, String reason) implements Command {}
 
+  /**
+   * A task's result, sent to the result listener as soon as it is accepted (at most once per
+   * task), for jobs that combine results as they arrive instead of keeping them all.
+   */
+  public record ResultReady(int taskId, byte[] output) implements CborSerializable {}
+
   /** Asks for a progress snapshot. */
   public record GetProgress(ActorRef<JobProgress> replyTo) implements Command {}
 
@@ -122,7 +130,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final JobOptions options;
   private final ActorRef<JobReport> replyTo;
 
+  /** Results kept for the report; null when they stream to {@code resultListener} instead. */
   private final byte[][] results;
+  private final BitSet completed;
+  private final int total;
+  private final ActorRef<ResultReady> resultListener;
   private final int[] attempts;
   private final Map<Integer, JobReport.TaskFailure> failures = new HashMap<>();
   private final ArrayDeque<Integer> pending = new ArrayDeque<>();
@@ -141,6 +153,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   public static Behavior<Command> create(
       String jobId, String taskType, List<byte[]> inputs, JobOptions options, ActorRef<JobReport> replyTo) {
+    return create(jobId, taskType, inputs, options, replyTo, Optional.empty());
+  }
+
+  /**
+   * @param resultListener if present, receives each result as it is accepted, and the report
+   *     carries no results (the coordinator keeps only which tasks are done)
+   */
+  public static Behavior<Command> create(
+      String jobId,
+      String taskType,
+      List<byte[]> inputs,
+      JobOptions options,
+      ActorRef<JobReport> replyTo,
+      Optional<ActorRef<ResultReady>> resultListener) {
+    Objects.requireNonNull(resultListener, "resultListener");
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(taskType, "taskType");
     Objects.requireNonNull(inputs, "inputs");
@@ -148,7 +175,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     Objects.requireNonNull(replyTo, "replyTo");
     return Behaviors.setup(
         context -> Behaviors.withTimers(
-            timers -> new JobCoordinator(context, timers, jobId, taskType, inputs, options, replyTo)));
+            timers -> new JobCoordinator(context, timers, jobId, taskType, inputs, options, replyTo, resultListener)));
   }
 
   private JobCoordinator(
@@ -158,7 +185,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       String taskType,
       List<byte[]> inputs,
       JobOptions options,
-      ActorRef<JobReport> replyTo) {
+      ActorRef<JobReport> replyTo,
+      Optional<ActorRef<ResultReady>> resultListener) {
     super(context);
     context.setLoggerName(JobCoordinator.class);
     this.jobId = jobId;
@@ -166,7 +194,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.inputs = List.copyOf(inputs);
     this.options = options;
     this.replyTo = replyTo;
-    this.results = new byte[inputs.size()][];
+    this.total = inputs.size();
+    this.completed = new BitSet(total);
+    this.resultListener = resultListener.orElse(null);
+    this.results = this.resultListener == null ? new byte[total][] : null;
     this.attempts = new int[inputs.size()];
     for (int i = 0; i < inputs.size(); i++) {
       pending.add(i);
@@ -240,8 +271,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long now = System.nanoTime();
     if (nobodyCanRun(now)) {
       String cause = "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
-      for (int task = 0; task < results.length; task++) {
-        if (results[task] == null && !failures.containsKey(task)) {
+      for (int task = 0; task < total; task++) {
+        if (!completed.get(task) && !failures.containsKey(task)) {
           failures.put(task, new JobReport.TaskFailure(attempts[task], cause));
         }
       }
@@ -284,11 +315,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Applies one outcome: the first result for a task wins, failures are retried within budget. */
   private void record(ActorRef<WorkerMessage> worker, TaskOutcome outcome) {
     int task = outcome.taskId();
-    if (task < 0 || task >= results.length) {
+    if (task < 0 || task >= total) {
       getContext().getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
       return;
     }
-    if (results[task] != null || failures.containsKey(task)) {
+    if (completed.get(task) || failures.containsKey(task)) {
       duplicatesDropped++;
       return;
     }
@@ -298,7 +329,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       // A valid result is a result, even from an attempt whose lease was taken back.
       leases.remove(task);
       pending.remove(task);
-      results[task] = succeeded.output();
+      completed.set(task);
+      if (resultListener != null) {
+        resultListener.tell(new ResultReady(task, succeeded.output()));
+      } else {
+        results[task] = succeeded.output();
+      }
       done++;
     } else if (current) {
       TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome;
@@ -391,11 +427,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private boolean isFinished() {
-    return done + failures.size() == results.length;
+    return done + failures.size() == total;
   }
 
   private JobProgress progress() {
-    return new JobProgress(results.length, done, leases.size(), failures.size(), retried, duplicatesDropped);
+    return new JobProgress(total, done, leases.size(), failures.size(), retried, duplicatesDropped);
   }
 
   private Behavior<Command> finish(boolean cancelled) {
@@ -406,7 +442,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     for (ActorRef<WorkerMessage> worker : known) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }
-    replyTo.tell(new JobReport(jobId, Arrays.asList(results.clone()), failures, progress, cancelled));
+    List<byte[]> kept = results == null ? List.of() : Arrays.asList(results.clone());
+    replyTo.tell(new JobReport(jobId, kept, failures, progress, cancelled));
     return Behaviors.stopped();
   }
 

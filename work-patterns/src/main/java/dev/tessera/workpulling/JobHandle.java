@@ -1,15 +1,9 @@
 package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobProgress;
-import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * A submitted job: its result when it ends, its progress while it runs, and a way to cancel it.
@@ -24,21 +18,13 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class JobHandle<O> {
 
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
-
   private final String id;
-  private final ActorSystem<?> system;
-  private final CompletionStage<ActorRef<JobCoordinator.Command>> coordinator;
+  private final JobControl control;
   private final CompletionStage<JobResult<O>> result;
 
-  JobHandle(
-      String id,
-      ActorSystem<?> system,
-      CompletionStage<ActorRef<JobCoordinator.Command>> coordinator,
-      CompletionStage<JobResult<O>> result) {
+  JobHandle(String id, JobControl control, CompletionStage<JobResult<O>> result) {
     this.id = Objects.requireNonNull(id, "id");
-    this.system = Objects.requireNonNull(system, "system");
-    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.control = Objects.requireNonNull(control, "control");
     this.result = Objects.requireNonNull(result, "result");
   }
 
@@ -53,21 +39,11 @@ public final class JobHandle<O> {
 
   /** A snapshot of progress; once the job has ended, the final progress. */
   public CompletionStage<JobProgress> progress() {
-    CompletableFuture<JobResult<O>> done = result.toCompletableFuture();
-    if (done.isDone() && !done.isCompletedExceptionally()) {
-      return CompletableFuture.completedFuture(done.join().progress());
-    }
-    return coordinator.thenCompose(ref -> AskPattern.<JobCoordinator.Command, JobProgress>ask(
-        ref, JobCoordinator.GetProgress::new, ASK_TIMEOUT, system.scheduler()));
+    return control.progress();
   }
 
   /** Stops handing out tasks; {@link #result()} then completes with what was done. */
   public CompletionStage<Done> cancel() {
-    if (result.toCompletableFuture().isDone()) {
-      return CompletableFuture.completedFuture(Done.getInstance());
-    }
-    return coordinator.thenCompose(ref -> AskPattern.<JobCoordinator.Command, StatusReply<Done>>ask(
-            ref, JobCoordinator.Cancel::new, ASK_TIMEOUT, system.scheduler()))
-        .thenApply(StatusReply::getValue);
+    return control.cancel();
   }
 }

@@ -1,6 +1,7 @@
 package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskType;
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -35,6 +37,45 @@ public final class WorkPulling {
    * @throws IllegalArgumentException naming the input when one cannot be serialized (nothing is started)
    */
   public static <I, O> JobHandle<O> submit(ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options) {
+    Started started = start(system, type, inputs, options, null);
+    return new JobHandle<>(started.jobId(), started.control(), started.report().thenApply(r -> decode(r, type)));
+  }
+
+  /**
+   * Scatter/gather (map/reduce): runs one task per input like {@link #submit}, and folds each
+   * result into {@code identity} with {@code combiner} as soon as it arrives, so no more than the
+   * running value is kept, however many tasks there are. The combiner runs on one thread at a time
+   * (it need not be thread-safe) and should be cheap; results are combined in arrival order, so it
+   * should be associative and commutative. If it throws, the job is cancelled and the handle's
+   * result fails with that exception.
+   *
+   * @throws IllegalArgumentException naming the input when one cannot be serialized (nothing is started)
+   */
+  public static <I, O, R> GatherHandle<R> scatterGather(
+      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options,
+      R identity, BiFunction<R, ? super O, R> combiner) {
+    Objects.requireNonNull(combiner, "combiner");
+    // Touched only by the announcer actor, one message at a time.
+    Object[] value = {identity};
+    int[] combined = {0};
+    JobAnnouncer.ResultSink sink = (task, bytes) -> {
+      @SuppressWarnings("unchecked")
+      R current = (R) value[0];
+      value[0] = combiner.apply(current, CODEC.decode(bytes, type.outputType()));
+      combined[0]++;
+    };
+    Started started = start(system, type, inputs, options, sink);
+    return new GatherHandle<>(started.jobId(), started.control(), started.report().thenApply(r -> {
+      @SuppressWarnings("unchecked")
+      R result = (R) value[0];
+      return new Gathered<>(r.jobId(), result, combined[0], r.failures(), r.progress(), r.cancelled());
+    }));
+  }
+
+  private record Started(String jobId, JobControl control, CompletableFuture<JobReport> report) {}
+
+  private static <I, O> Started start(
+      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, JobAnnouncer.ResultSink sink) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
@@ -53,18 +94,21 @@ public final class WorkPulling {
     }
     String jobId = type.name() + "-" + UUID.randomUUID();
     CompletableFuture<ActorRef<JobCoordinator.Command>> coordinator = new CompletableFuture<>();
+    CompletableFuture<JobProgress> finalProgress = new CompletableFuture<>();
     CompletableFuture<JobReport> report = new CompletableFuture<>();
     system.systemActorOf(
         JobAnnouncer.create(
             jobId,
             type.name(),
             options,
-            reportTo -> JobCoordinator.create(jobId, type.name(), encoded, options, reportTo),
+            (reportTo, resultsTo) -> JobCoordinator.create(jobId, type.name(), encoded, options, reportTo, resultsTo),
+            sink,
             coordinator,
+            finalProgress,
             report),
         "job-" + jobId,
         Props.empty());
-    return new JobHandle<>(jobId, system, coordinator, report.thenApply(r -> decode(r, type)));
+    return new Started(jobId, new JobControl(system, coordinator, finalProgress), report);
   }
 
   private static <O> JobResult<O> decode(JobReport report, TaskType<?, O> type) {

@@ -154,6 +154,35 @@ class ClusterJobTest {
   }
 
   @Test
+  void scatterGatherCombinesResultsAsTheyArrive() throws Exception {
+    int n = 1000;
+
+    Gathered<Long> sum = WorkPulling.scatterGather(coordinatorNode.system(), SQUARE, upTo(n), JobOptions.defaults(), 0L, Long::sum)
+        .result().toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+    assertThat(sum.succeeded()).isTrue();
+    assertThat(sum.combined()).isEqualTo(n);
+    assertThat(sum.value()).isEqualTo((long) n * (n - 1) * (2L * n - 1) / 6);
+  }
+
+  @Test
+  void aCombinerThatThrowsCancelsTheJobAndFailsTheHandleWithItsException() throws Exception {
+    GatherHandle<Long> handle = WorkPulling.scatterGather(coordinatorNode.system(), SQUARE, upTo(5000), JobOptions.defaults(), 0L,
+        (total, square) -> {
+          if (total > 1_000_000L) {
+            throw new ArithmeticException("total too large");
+          }
+          return total + square;
+        });
+
+    assertThatThrownBy(() -> handle.result().toCompletableFuture().get(60, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(ArithmeticException.class)
+        .hasMessageContaining("total too large");
+    JobProgress progress = handle.progress().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertThat(progress.done()).as("cancelled long before the end").isLessThan(5000);
+  }
+
+  @Test
   void anInputThatCannotBeSerializedIsRejectedAtSubmitNamingIt() {
     assertThatThrownBy(() -> WorkPulling.submit(coordinatorNode.system(), ODD, List.of("fine", new Object()), JobOptions.defaults()))
         .isInstanceOf(IllegalArgumentException.class)

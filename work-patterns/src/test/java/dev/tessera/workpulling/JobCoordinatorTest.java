@@ -267,6 +267,28 @@ class JobCoordinatorTest {
   }
 
   @Test
+  void withAResultListenerResultsStreamOutOnceEachAndTheReportKeepsNone() {
+    TestProbe<JobReport> reportProbe = testKit.createTestProbe();
+    TestProbe<JobCoordinator.ResultReady> results = testKit.createTestProbe();
+    ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(
+        "job-" + UUID.randomUUID(), "echo", inputs(3), FAST, reportProbe.getRef(), Optional.of(results.getRef())));
+    TestProbe<WorkerMessage> worker = testKit.createTestProbe();
+    coordinator.tell(new JobCoordinator.RequestWork(worker.getRef(), 3));
+    List<WorkerMessage.TaskAssignment> tasks = receiveTasks(worker, 3);
+
+    coordinator.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 2)), 3));
+    coordinator.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 1)), 3)); // a duplicate
+    coordinator.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(2, 3)), 3));
+
+    List<JobCoordinator.ResultReady> streamed = results.receiveSeveralMessages(3);
+    assertThat(streamed).extracting(JobCoordinator.ResultReady::taskId).containsExactlyInAnyOrder(0, 1, 2);
+    results.expectNoMessage(Duration.ofMillis(100));
+    JobReport report = reportProbe.expectMessageClass(JobReport.class);
+    assertThat(report.results()).isEmpty();
+    assertThat(report.progress()).isEqualTo(new JobProgress(3, 3, 0, 0, 0, 1));
+  }
+
+  @Test
   void cancelStopsHandingOutAndReportsWhatWasDone() {
     Job job = start(5, FAST);
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();

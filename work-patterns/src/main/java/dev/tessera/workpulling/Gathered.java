@@ -1,0 +1,28 @@
+package dev.tessera.workpulling;
+
+import dev.tessera.runtime.job.JobProgress;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The end of a scatter/gather job.
+ *
+ * @param value the identity combined with every result that arrived (in arrival order)
+ * @param combined how many results went into {@code value}
+ * @param failures task index to why it failed for good (those tasks are not in {@code value})
+ * @param cancelled the job was cancelled before every task ended
+ */
+public record Gathered<R>(
+    String jobId, R value, int combined, Map<Integer, JobReport.TaskFailure> failures, JobProgress progress, boolean cancelled) {
+
+  public Gathered {
+    Objects.requireNonNull(jobId, "jobId");
+    failures = Map.copyOf(failures);
+    Objects.requireNonNull(progress, "progress");
+  }
+
+  /** Every task's result went into {@link #value()}. */
+  public boolean succeeded() {
+    return !cancelled && failures.isEmpty() && combined == progress.total();
+  }
+}
