@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -36,6 +37,17 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
 
   private record ResultArrived(JobCoordinator.ResultReady result) implements Command {}
 
+  private enum CoordinatorStopped implements Command {
+    INSTANCE
+  }
+
+  private enum ReportOverdue implements Command {
+    INSTANCE
+  }
+
+  /** How long a report may trail its coordinator's stop (the stop notice can overtake it). */
+  private static final java.time.Duration REPORT_GRACE = java.time.Duration.ofSeconds(2);
+
   /** Receives each task result as it is accepted, on the announcer's thread (one at a time). */
   @FunctionalInterface
   interface ResultSink {
@@ -48,6 +60,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final CompletableFuture<JobReport> report;
   private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
+  private final TimerScheduler<Command> timers;
   private final ResultSink sink;
   private final CompletableFuture<JobProgress> finalProgress;
   private RuntimeException sinkFailure;
@@ -71,7 +84,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       CompletableFuture<JobReport> report) {
     Objects.requireNonNull(finalProgress, "finalProgress");
     Objects.requireNonNull(report, "report");
-    return Behaviors.setup(context -> {
+    return Behaviors.setup(context -> Behaviors.<Command>withTimers(timers -> {
       ActorRef<JobReport> reportTo = context.messageAdapter(JobReport.class, Finished::new);
       Optional<ActorRef<JobCoordinator.ResultReady>> resultsTo = sink == null
           ? Optional.empty()
@@ -79,12 +92,15 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       ActorRef<JobCoordinator.Command> coordinator =
           context.spawn(coordinatorFactory.apply(reportTo, resultsTo), "coordinator");
       coordinatorRef.complete(coordinator);
-      return new JobAnnouncer(context, jobId, taskType, options, coordinator, sink, finalProgress, report);
-    });
+      // A coordinator that crashes (a bug) must not leave the job's futures hanging.
+      context.watchWith(coordinator, CoordinatorStopped.INSTANCE);
+      return new JobAnnouncer(context, timers, jobId, taskType, options, coordinator, sink, finalProgress, report);
+    }));
   }
 
   private JobAnnouncer(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       String jobId,
       String taskType,
       JobOptions options,
@@ -93,6 +109,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       CompletableFuture<JobProgress> finalProgress,
       CompletableFuture<JobReport> report) {
     super(context);
+    this.timers = timers;
     this.sink = sink;
     this.finalProgress = finalProgress;
     context.setLoggerName(JobAnnouncer.class);
@@ -111,6 +128,8 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
         .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(ResultArrived.class, this::onResultArrived)
         .onMessage(Finished.class, this::onFinished)
+        .onMessageEquals(CoordinatorStopped.INSTANCE, this::onCoordinatorStopped)
+        .onMessageEquals(ReportOverdue.INSTANCE, this::onReportOverdue)
         .build();
   }
 
@@ -154,6 +173,20 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       coordinator.tell(new JobCoordinator.Cancel(getContext().getSystem().ignoreRef()));
     }
     return this;
+  }
+
+  private Behavior<Command> onCoordinatorStopped() {
+    timers.startSingleTimer(ReportOverdue.INSTANCE, REPORT_GRACE);
+    return this;
+  }
+
+  private Behavior<Command> onReportOverdue() {
+    IllegalStateException crashed =
+        new IllegalStateException("the coordinator of job " + jobId + " stopped without a report (see its node's log)");
+    getContext().getLog().error("{}", crashed.getMessage());
+    finalProgress.completeExceptionally(crashed);
+    report.completeExceptionally(crashed);
+    return Behaviors.stopped();
   }
 
   private Behavior<Command> onFinished(Finished finished) {
