@@ -402,7 +402,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           batch.add(new WorkerMessage.TaskAssignment(task, attempt, inputs.get(task)));
         }
         state.sent += batch.size();
-        worker.tell(new WorkerMessage.WorkBatch(jobId, taskType, getContext().getSelf(), batch));
+        worker.tell(new WorkerMessage.WorkBatch(jobId, getContext().getSelf(), batch));
       }
     }
   }

@@ -38,8 +38,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  *
  * <p>A handler that throws, hangs past the job's task timeout, or returns something that cannot be
  * serialized (or is larger than {@code maxResultBytes}) produces a failed outcome; the worker
- * itself never fails because of a task. An unknown task type or an unreadable input is reported as
- * a failure that retrying cannot fix.
+ * itself never fails because of a task. An unreadable input is reported as a failure that retrying
+ * cannot fix; a job whose task type has no handler here is declined, so its tasks never come here.
  *
  * <p>It asks for up to twice its capacity per job, so a task is ready as soon as a thread frees up,
  * and it heartbeats every coordinator it holds tasks or credits of, three times per silence timeout.
@@ -68,16 +68,21 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     final String jobId;
     final ActorRef<JobCoordinator.Command> coordinator;
     final JobOptions options;
-    String taskType;
+    /** The handler of the job's task type, looked up once when the worker joins the job. */
+    final TaskRegistry.Registration<?, ?> registration;
     long requestedUpTo;
     final ArrayDeque<WorkerMessage.TaskAssignment> queued = new ArrayDeque<>();
     final List<TaskOutcome> outbox = new ArrayList<>();
-    int running;
 
-    JobState(String jobId, ActorRef<JobCoordinator.Command> coordinator, JobOptions options) {
+    JobState(
+        String jobId,
+        ActorRef<JobCoordinator.Command> coordinator,
+        JobOptions options,
+        TaskRegistry.Registration<?, ?> registration) {
       this.jobId = jobId;
       this.coordinator = coordinator;
       this.options = options;
+      this.registration = registration;
     }
   }
 
@@ -159,13 +164,14 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   }
 
   private Behavior<WorkerMessage> onWorkOn(WorkerMessage.WorkOn workOn) {
-    if (registry.lookup(workOn.taskType()).isEmpty()) {
+    var registration = registry.lookup(workOn.taskType());
+    if (registration.isEmpty()) {
       workOn.coordinator().tell(new JobCoordinator.Decline(getContext().getSelf(),
           "unknown task type '" + workOn.taskType() + "': no handler is registered for it on " + getContext().getSystem().address()));
       return this;
     }
     JobState job = jobs.computeIfAbsent(
-        workOn.jobId(), id -> new JobState(id, workOn.coordinator(), workOn.options()));
+        workOn.jobId(), id -> new JobState(id, workOn.coordinator(), workOn.options(), registration.get()));
     // Heartbeat three times per silence timeout of the most demanding job.
     Duration wanted = workOn.options().workerSilenceTimeout().dividedBy(3);
     if (wanted.compareTo(heartbeatInterval) < 0) {
@@ -184,7 +190,6 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     if (job == null) {
       return this; // the job was closed meanwhile; the coordinator takes these back if it still runs
     }
-    job.taskType = batch.taskType();
     job.queued.addAll(batch.tasks());
     startTasks();
     return this;
@@ -202,7 +207,6 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     running--;
     JobState job = jobs.get(finished.jobId());
     if (job != null) {
-      job.running--;
       job.outbox.add(finished.outcome());
       job.requestedUpTo++; // one thread is free again: ask for one more task
       if (!flushScheduled) {
@@ -267,7 +271,6 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   private void start(JobState job, WorkerMessage.TaskAssignment task) {
     running++;
-    job.running++;
     CompletableFuture<TaskOutcome> outcome = run(job, task);
     getContext().pipeToSelf(outcome, (value, error) -> new TaskFinished(job.jobId,
         value != null ? value : new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(error), true)));
@@ -275,15 +278,10 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   /** Runs one attempt on the pool; the future always completes, with a success or a failure. */
   private CompletableFuture<TaskOutcome> run(JobState job, WorkerMessage.TaskAssignment task) {
-    String typeName = job.taskType;
-    var registration = registry.lookup(typeName);
-    if (registration.isEmpty()) {
-      return CompletableFuture.completedFuture(new TaskOutcome.Failed(task.taskId(), task.attempt(),
-          "unknown task type '" + typeName + "': no handler is registered for it on " + getContext().getSystem().address(), false));
-    }
+    TaskRegistry.Registration<?, ?> registration = job.registration;
     Object input;
     try {
-      input = codec.decode(task.input(), registration.get().type().inputType());
+      input = codec.decode(task.input(), registration.type().inputType());
     } catch (IllegalArgumentException e) {
       return CompletableFuture.completedFuture(
           new TaskOutcome.Failed(task.taskId(), task.attempt(), "unreadable input: " + e.getMessage(), false));
@@ -291,7 +289,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     CompletableFuture<TaskOutcome> result = new CompletableFuture<>();
     Future<?> execution = pool.submit(() -> {
       try {
-        Object output = invoke(registration.get(), input);
+        Object output = invoke(registration, input);
         if (output == null) {
           result.complete(new TaskOutcome.Failed(task.taskId(), task.attempt(), "the handler returned null", true));
           return;

@@ -32,11 +32,10 @@ public sealed interface WorkerMessage extends CborSerializable
    *
    * @param coordinator where the outcomes go (with the worker's next credits)
    */
-  record WorkBatch(String jobId, String taskType, ActorRef<JobCoordinator.Command> coordinator, List<TaskAssignment> tasks)
+  record WorkBatch(String jobId, ActorRef<JobCoordinator.Command> coordinator, List<TaskAssignment> tasks)
       implements WorkerMessage {
     public WorkBatch {
       Objects.requireNonNull(jobId, "jobId");
-      Objects.requireNonNull(taskType, "taskType");
       Objects.requireNonNull(coordinator, "coordinator");
       tasks = List.copyOf(tasks);
     }

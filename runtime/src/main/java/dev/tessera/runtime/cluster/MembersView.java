@@ -29,7 +29,7 @@ public record MembersView(String selfNode, List<Member> members, List<Unreachabl
     public Member {
       Objects.requireNonNull(node, "node");
       Objects.requireNonNull(status, "status");
-      roles = roles == null ? List.of() : roles.stream().filter(r -> !r.startsWith("dc-")).sorted().toList();
+      roles = roles == null ? List.of() : userRoles(roles);
     }
 
     /** {@code host:port} of the member's Pekko address. */
@@ -45,6 +45,11 @@ public record MembersView(String selfNode, List<Member> members, List<Unreachabl
     public Unreachable {
       observedBy = observedBy == null ? List.of() : List.copyOf(observedBy);
     }
+  }
+
+  /** The roles a user gave a node, sorted, without Pekko's data-center pseudo roles ({@code dc-...}). */
+  public static List<String> userRoles(java.util.Collection<String> roles) {
+    return roles.stream().filter(r -> !r.startsWith("dc-")).sorted().toList();
   }
 
   /** The member whose {@code host:port} is given, if it is in the view. */

@@ -1,6 +1,5 @@
 package dev.tessera.runtime.cluster;
 
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -54,7 +53,7 @@ public final class MembershipLog extends AbstractBehavior<MembershipLog.Command>
     Member member = changed.event().member();
     getContext()
         .getLog()
-        .info("member {} is {} {}", member.address(), describe(changed.event()), roles(member.getRoles()));
+        .info("member {} is {} {}", member.address(), describe(changed.event()), MembersView.userRoles(member.getRoles()));
     return this;
   }
 
@@ -74,9 +73,5 @@ public final class MembershipLog extends AbstractBehavior<MembershipLog.Command>
       return "Removed (was " + removed.previousStatus() + ")";
     }
     return event.member().status().toString();
-  }
-
-  private static String roles(Set<String> roles) {
-    return roles.stream().filter(r -> !r.startsWith("dc-")).sorted().toList().toString();
   }
 }
