@@ -2,13 +2,10 @@ package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
-import java.util.HashSet;
 import java.util.Optional;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -17,8 +14,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * Tells every task worker on a node with the job's required role about the job, including workers
@@ -35,7 +30,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
 
   private record Finished(JobReport report) implements Command {}
 
-  private record ResultArrived(JobCoordinator.ResultReady result) implements Command {}
+  private record ResultArrived(JobCoordinator.TaskEnded ended) implements Command {}
 
   private enum CoordinatorStopped implements Command {
     INSTANCE
@@ -55,11 +50,9 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
   }
 
   private final String jobId;
-  private final String taskType;
-  private final JobOptions options;
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final CompletableFuture<JobReport> report;
-  private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
+  private final JobAnnouncement announcement;
   private final TimerScheduler<Command> timers;
   private final ResultSink sink;
   private final CompletableFuture<JobProgress> finalProgress;
@@ -76,7 +69,7 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
       String jobId,
       String taskType,
       JobOptions options,
-      BiFunction<ActorRef<JobReport>, Optional<ActorRef<JobCoordinator.ResultReady>>, Behavior<JobCoordinator.Command>>
+      BiFunction<ActorRef<JobReport>, Optional<ActorRef<JobCoordinator.TaskEnded>>, Behavior<JobCoordinator.Command>>
           coordinatorFactory,
       ResultSink sink,
       CompletableFuture<ActorRef<JobCoordinator.Command>> coordinatorRef,
@@ -86,9 +79,9 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
     Objects.requireNonNull(report, "report");
     return Behaviors.setup(context -> Behaviors.<Command>withTimers(timers -> {
       ActorRef<JobReport> reportTo = context.messageAdapter(JobReport.class, Finished::new);
-      Optional<ActorRef<JobCoordinator.ResultReady>> resultsTo = sink == null
+      Optional<ActorRef<JobCoordinator.TaskEnded>> resultsTo = sink == null
           ? Optional.empty()
-          : Optional.of(context.messageAdapter(JobCoordinator.ResultReady.class, ResultArrived::new));
+          : Optional.of(context.messageAdapter(JobCoordinator.TaskEnded.class, ResultArrived::new));
       ActorRef<JobCoordinator.Command> coordinator =
           context.spawn(coordinatorFactory.apply(reportTo, resultsTo), "coordinator");
       coordinatorRef.complete(coordinator);
@@ -114,10 +107,9 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
     this.finalProgress = finalProgress;
     context.setLoggerName(JobAnnouncer.class);
     this.jobId = jobId;
-    this.taskType = taskType;
-    this.options = options;
     this.coordinator = coordinator;
     this.report = report;
+    this.announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, taskType, coordinator, options));
     ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
   }
@@ -134,42 +126,23 @@ final class JobAnnouncer extends AbstractBehavior<JobAnnouncer.Command> {
   }
 
   private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    Set<ActorRef<WorkerMessage>> current = changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY);
-    for (ActorRef<WorkerMessage> worker : current) {
-      if (!announced.contains(worker) && hasRequiredRole(worker)) {
-        announced.add(worker);
-        worker.tell(new WorkerMessage.WorkOn(jobId, taskType, coordinator, options));
-      }
-    }
-    announced.retainAll(current);
+    announcement.announceTo(
+        changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY), getContext().getSystem());
     return this;
   }
 
-  private boolean hasRequiredRole(ActorRef<WorkerMessage> worker) {
-    Address address = worker.path().address();
-    Cluster cluster = Cluster.get(getContext().getSystem());
-    if (!address.hasGlobalScope()) {
-      return cluster.selfMember().hasRole(options.requiredRole());
-    }
-    for (Member member : cluster.state().getMembers()) {
-      if (member.address().equals(address)) {
-        return member.hasRole(options.requiredRole());
-      }
-    }
-    return false;
-  }
-
   private Behavior<Command> onResultArrived(ResultArrived arrived) {
-    if (sinkFailure != null) {
+    // Failures reach the handle through the report.
+    if (sinkFailure != null || !(arrived.ended() instanceof JobCoordinator.ResultReady result)) {
       return this;
     }
     try {
-      sink.accept(arrived.result().taskId(), arrived.result().output());
+      sink.accept(result.taskId(), result.output());
     } catch (RuntimeException e) {
       // The application's combiner is broken: stop spending the cluster's time on this job.
       sinkFailure = e;
       getContext().getLog().error("job {}: combining the result of task {} failed; cancelling the job",
-          jobId, arrived.result().taskId(), e);
+          jobId, result.taskId(), e);
       coordinator.tell(new JobCoordinator.Cancel(getContext().getSystem().ignoreRef()));
     }
     return this;

@@ -6,8 +6,6 @@ import dev.tessera.runtime.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -55,6 +53,11 @@ import org.apache.pekko.pattern.StatusReply;
  * twice. When every task has a result or a failure, the report goes to {@code replyTo} and the
  * coordinator stops.
  *
+ * <p>A job may also be <em>open</em>: it starts with no tasks, takes more with {@link AddTasks},
+ * and ends once it was told {@link NoMoreTasks} and every task has ended. A pipeline stage is such
+ * a job. The coordinator keeps inputs only for tasks that have not ended, so an open job that runs
+ * for days holds no more than its unfinished tasks.
+ *
  * <p>Threading: an actor; all state is touched only by its own message handling.
  */
 public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Command> {
@@ -89,11 +92,31 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   public record Decline(ActorRef<WorkerMessage> worker, String reason) implements Command {}
 
+  /** More tasks for an open job; they get the next task ids, in order. */
+  public record AddTasks(List<byte[]> inputs) implements Command {
+    public AddTasks {
+      inputs = List.copyOf(inputs);
+    }
+  }
+
+  /** An open job gets no more tasks: it ends once every task it has has ended. */
+  public record NoMoreTasks() implements Command {}
+
   /**
-   * A task's result, sent to the result listener as soon as it is accepted (at most once per
-   * task), for jobs that combine results as they arrive instead of keeping them all.
+   * A task has ended, sent to the result listener as soon as it is known (once per task), for jobs
+   * that act on results as they arrive instead of keeping them all.
    */
-  public record ResultReady(int taskId, byte[] output) implements CborSerializable {}
+  public sealed interface TaskEnded extends CborSerializable {
+    String jobId();
+
+    int taskId();
+  }
+
+  /** A task's result was accepted. */
+  public record ResultReady(String jobId, int taskId, byte[] output) implements TaskEnded {}
+
+  /** A task used up its attempts, or cannot run anywhere. */
+  public record TaskFailed(String jobId, int taskId, JobReport.TaskFailure failure) implements TaskEnded {}
 
   /** Asks for a progress snapshot. */
   public record GetProgress(ActorRef<JobProgress> replyTo) implements Command {}
@@ -103,6 +126,16 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private enum CheckLeases implements Command {
     INSTANCE
+  }
+
+  /** A task that has not ended: its input (for retries) and how often it was handed out. */
+  private static final class OpenTask {
+    final byte[] input;
+    int attempts;
+
+    OpenTask(byte[] input) {
+      this.input = input;
+    }
   }
 
   /** A task handed to a worker, and until when that worker may keep it. */
@@ -126,16 +159,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private final String jobId;
   private final String taskType;
-  private final List<byte[]> inputs;
   private final JobOptions options;
   private final ActorRef<JobReport> replyTo;
 
-  /** Results kept for the report; null when they stream to {@code resultListener} instead. */
-  private final byte[][] results;
-  private final BitSet completed;
-  private final int total;
-  private final ActorRef<ResultReady> resultListener;
-  private final int[] attempts;
+  /** Results kept for the report, by task id; null when they stream to {@code resultListener} instead. */
+  private final List<byte[]> results;
+  private final ActorRef<TaskEnded> resultListener;
+  /** Tasks that have not ended; a task id below {@code total} that is not here has ended. */
+  private final Map<Integer, OpenTask> unfinished = new HashMap<>();
+  private int total;
+  /** No more tasks will be added: the job ends when every task has ended. */
+  private boolean sealed;
   private final Map<Integer, JobReport.TaskFailure> failures = new HashMap<>();
   private final ArrayDeque<Integer> pending = new ArrayDeque<>();
   private final Map<Integer, Lease> leases = new HashMap<>();
@@ -157,8 +191,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   /**
-   * @param resultListener if present, receives each result as it is accepted, and the report
-   *     carries no results (the coordinator keeps only which tasks are done)
+   * @param resultListener if present, is told of each task as it ends, and the report carries no
+   *     results (the coordinator keeps only which tasks are done)
    */
   public static Behavior<Command> create(
       String jobId,
@@ -166,16 +200,36 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       List<byte[]> inputs,
       JobOptions options,
       ActorRef<JobReport> replyTo,
-      Optional<ActorRef<ResultReady>> resultListener) {
+      Optional<ActorRef<TaskEnded>> resultListener) {
+    Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(resultListener, "resultListener");
+    return create(jobId, taskType, inputs, true, options, replyTo, resultListener.orElse(null));
+  }
+
+  /**
+   * An open job: it starts empty, takes tasks with {@link AddTasks}, tells {@code resultListener}
+   * of each task as it ends, and ends after {@link NoMoreTasks} once every task has ended.
+   */
+  public static Behavior<Command> createOpen(
+      String jobId, String taskType, JobOptions options, ActorRef<JobReport> replyTo, ActorRef<TaskEnded> resultListener) {
+    Objects.requireNonNull(resultListener, "resultListener");
+    return create(jobId, taskType, List.of(), false, options, replyTo, resultListener);
+  }
+
+  private static Behavior<Command> create(
+      String jobId,
+      String taskType,
+      List<byte[]> inputs,
+      boolean sealed,
+      JobOptions options,
+      ActorRef<JobReport> replyTo,
+      ActorRef<TaskEnded> resultListener) {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(taskType, "taskType");
-    Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(replyTo, "replyTo");
-    return Behaviors.setup(
-        context -> Behaviors.withTimers(
-            timers -> new JobCoordinator(context, timers, jobId, taskType, inputs, options, replyTo, resultListener)));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new JobCoordinator(
+        context, timers, jobId, taskType, inputs, sealed, options, replyTo, resultListener)));
   }
 
   private JobCoordinator(
@@ -184,24 +238,20 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       String jobId,
       String taskType,
       List<byte[]> inputs,
+      boolean sealed,
       JobOptions options,
       ActorRef<JobReport> replyTo,
-      Optional<ActorRef<ResultReady>> resultListener) {
+      ActorRef<TaskEnded> resultListener) {
     super(context);
     context.setLoggerName(JobCoordinator.class);
     this.jobId = jobId;
     this.taskType = taskType;
-    this.inputs = List.copyOf(inputs);
     this.options = options;
     this.replyTo = replyTo;
-    this.total = inputs.size();
-    this.completed = new BitSet(total);
-    this.resultListener = resultListener.orElse(null);
-    this.results = this.resultListener == null ? new byte[total][] : null;
-    this.attempts = new int[inputs.size()];
-    for (int i = 0; i < inputs.size(); i++) {
-      pending.add(i);
-    }
+    this.resultListener = resultListener;
+    this.results = resultListener == null ? new ArrayList<>(inputs.size()) : null;
+    add(inputs);
+    this.sealed = sealed;
     timers.startTimerWithFixedDelay(CheckLeases.INSTANCE, checkInterval(options));
   }
 
@@ -222,7 +272,36 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessageEquals(CheckLeases.INSTANCE, this::onCheckLeases)
         .onMessage(GetProgress.class, this::onGetProgress)
         .onMessage(Cancel.class, this::onCancel)
+        .onMessage(AddTasks.class, this::onAddTasks)
+        .onMessage(NoMoreTasks.class, this::onNoMoreTasks)
         .build();
+  }
+
+  private Behavior<Command> onAddTasks(AddTasks message) {
+    if (sealed) {
+      getContext().getLog().warn("job {}: {} tasks added after NoMoreTasks; ignored", jobId, message.inputs().size());
+      return this;
+    }
+    add(message.inputs());
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onNoMoreTasks(NoMoreTasks message) {
+    sealed = true;
+    return isFinished() ? finish(false) : this;
+  }
+
+  private void add(List<byte[]> inputs) {
+    for (byte[] input : inputs) {
+      Objects.requireNonNull(input, "input");
+      unfinished.put(total, new OpenTask(input));
+      pending.add(total);
+      if (results != null) {
+        results.add(null);
+      }
+      total++;
+    }
   }
 
   private Behavior<Command> onRequestWork(RequestWork request) {
@@ -271,15 +350,15 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long now = System.nanoTime();
     if (nobodyCanRun(now)) {
       String cause = "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
-      for (int task = 0; task < total; task++) {
-        if (!completed.get(task) && !failures.containsKey(task)) {
-          failures.put(task, new JobReport.TaskFailure(attempts[task], cause));
-        }
+      if (!unfinished.isEmpty()) {
+        getContext().getLog().warn("job {}: {}", jobId, cause);
+      }
+      for (Integer task : List.copyOf(unfinished.keySet())) {
+        fail(task, cause);
       }
       pending.clear();
       leases.clear();
-      getContext().getLog().warn("job {}: {}", jobId, cause);
-      return finish(false);
+      return isFinished() ? finish(false) : this;
     }
     long silence = options.workerSilenceTimeout().toNanos();
     for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> e : workers.entrySet()) {
@@ -319,7 +398,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       getContext().getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
       return;
     }
-    if (completed.get(task) || failures.containsKey(task)) {
+    if (!unfinished.containsKey(task)) {
       duplicatesDropped++;
       return;
     }
@@ -329,11 +408,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       // A valid result is a result, even from an attempt whose lease was taken back.
       leases.remove(task);
       pending.remove(task);
-      completed.set(task);
+      unfinished.remove(task);
       if (resultListener != null) {
-        resultListener.tell(new ResultReady(task, succeeded.output()));
+        resultListener.tell(new ResultReady(jobId, task, succeeded.output()));
       } else {
-        results[task] = succeeded.output();
+        results.set(task, succeeded.output());
       }
       done++;
     } else if (current) {
@@ -349,7 +428,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private void retryOrFail(int task, String cause) {
-    if (attempts[task] >= options.maxAttempts()) {
+    if (unfinished.get(task).attempts >= options.maxAttempts()) {
       fail(task, cause);
     } else {
       retried++;
@@ -357,9 +436,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
   }
 
+  /** Records a task as failed for good. */
   private void fail(int task, String cause) {
-    failures.put(task, new JobReport.TaskFailure(attempts[task], cause));
-    getContext().getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts[task], firstLine(cause));
+    OpenTask open = unfinished.remove(task);
+    JobReport.TaskFailure failure = new JobReport.TaskFailure(open.attempts, cause);
+    failures.put(task, failure);
+    if (resultListener != null) {
+      resultListener.tell(new TaskFailed(jobId, task, failure));
+    }
+    if (open.attempts > 0) {
+      getContext().getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, open.attempts, firstLine(cause));
+    }
   }
 
   /** Takes back every task leased to {@code worker}, to be handed to others. */
@@ -396,10 +483,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         // Artery refuses messages above its frame size (256 KiB by default): keep batches well below.
         while (batch.size() < size && !pending.isEmpty() && bytes < MAX_BATCH_BYTES) {
           int task = pending.poll();
-          bytes += inputs.get(task).length;
-          int attempt = ++attempts[task];
+          OpenTask open = unfinished.get(task);
+          bytes += open.input.length;
+          int attempt = ++open.attempts;
           leases.put(task, new Lease(worker, attempt, expires));
-          batch.add(new WorkerMessage.TaskAssignment(task, attempt, inputs.get(task)));
+          batch.add(new WorkerMessage.TaskAssignment(task, attempt, open.input));
         }
         state.sent += batch.size();
         worker.tell(new WorkerMessage.WorkBatch(jobId, getContext().getSelf(), batch));
@@ -427,7 +515,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private boolean isFinished() {
-    return done + failures.size() == total;
+    return sealed && unfinished.isEmpty();
   }
 
   private JobProgress progress() {
@@ -442,7 +530,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     for (ActorRef<WorkerMessage> worker : known) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }
-    List<byte[]> kept = results == null ? List.of() : Arrays.asList(results.clone());
+    List<byte[]> kept = results == null ? List.of() : new ArrayList<>(results);
     replyTo.tell(new JobReport(jobId, kept, failures, progress, cancelled));
     return Behaviors.stopped();
   }

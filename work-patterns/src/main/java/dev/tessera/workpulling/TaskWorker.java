@@ -170,8 +170,11 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
           "unknown task type '" + workOn.taskType() + "': no handler is registered for it on " + getContext().getSystem().address()));
       return this;
     }
-    JobState job = jobs.computeIfAbsent(
-        workOn.jobId(), id -> new JobState(id, workOn.coordinator(), workOn.options(), registration.get()));
+    JobState job = jobs.computeIfAbsent(workOn.jobId(), id -> {
+      // A coordinator that is gone for good (its node removed) closes its job here too.
+      getContext().watchWith(workOn.coordinator(), new WorkerMessage.JobClosed(id));
+      return new JobState(id, workOn.coordinator(), workOn.options(), registration.get());
+    });
     // Heartbeat three times per silence timeout of the most demanding job.
     Duration wanted = workOn.options().workerSilenceTimeout().dividedBy(3);
     if (wanted.compareTo(heartbeatInterval) < 0) {
@@ -199,6 +202,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     JobState job = jobs.remove(closed.jobId());
     if (job != null) {
       job.queued.clear();
+      getContext().unwatch(job.coordinator);
     }
     return this;
   }

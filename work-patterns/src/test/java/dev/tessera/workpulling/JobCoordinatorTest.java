@@ -269,7 +269,7 @@ class JobCoordinatorTest {
   @Test
   void withAResultListenerResultsStreamOutOnceEachAndTheReportKeepsNone() {
     TestProbe<JobReport> reportProbe = testKit.createTestProbe();
-    TestProbe<JobCoordinator.ResultReady> results = testKit.createTestProbe();
+    TestProbe<JobCoordinator.TaskEnded> results = testKit.createTestProbe();
     ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(
         "job-" + UUID.randomUUID(), "echo", inputs(3), FAST, reportProbe.getRef(), Optional.of(results.getRef())));
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
@@ -280,8 +280,9 @@ class JobCoordinatorTest {
     coordinator.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 1)), 3)); // a duplicate
     coordinator.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(2, 3)), 3));
 
-    List<JobCoordinator.ResultReady> streamed = results.receiveSeveralMessages(3);
-    assertThat(streamed).extracting(JobCoordinator.ResultReady::taskId).containsExactlyInAnyOrder(0, 1, 2);
+    List<JobCoordinator.TaskEnded> streamed = results.receiveSeveralMessages(3);
+    assertThat(streamed).allSatisfy(ended -> assertThat(ended).isInstanceOf(JobCoordinator.ResultReady.class));
+    assertThat(streamed).extracting(JobCoordinator.TaskEnded::taskId).containsExactlyInAnyOrder(0, 1, 2);
     results.expectNoMessage(Duration.ofMillis(100));
     JobReport report = reportProbe.expectMessageClass(JobReport.class);
     assertThat(report.results()).isEmpty();

@@ -1,0 +1,52 @@
+package dev.tessera.workpulling;
+
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * Tells each task worker on a node with the job's required role about the job, once: the workers
+ * there when the job starts, and those that appear later (a node joining, a restarted node).
+ *
+ * <p>Threading: not thread-safe; used by the one actor that receives the receptionist listings.
+ */
+final class JobAnnouncement {
+
+  private final WorkerMessage.WorkOn workOn;
+  private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
+
+  JobAnnouncement(WorkerMessage.WorkOn workOn) {
+    this.workOn = Objects.requireNonNull(workOn, "workOn");
+  }
+
+  /** Announces the job to the workers of {@code current} not yet told, and forgets those gone. */
+  void announceTo(Set<ActorRef<WorkerMessage>> current, ActorSystem<?> system) {
+    for (ActorRef<WorkerMessage> worker : current) {
+      // The cluster is looked up only when there is a worker: a job on a non-cluster system has none.
+      if (!announced.contains(worker) && hasRequiredRole(worker, Cluster.get(system))) {
+        announced.add(worker);
+        worker.tell(workOn);
+      }
+    }
+    announced.retainAll(current);
+  }
+
+  private boolean hasRequiredRole(ActorRef<WorkerMessage> worker, Cluster cluster) {
+    String role = workOn.options().requiredRole();
+    Address address = worker.path().address();
+    if (!address.hasGlobalScope()) {
+      return cluster.selfMember().hasRole(role);
+    }
+    for (Member member : cluster.state().getMembers()) {
+      if (member.address().equals(address)) {
+        return member.hasRole(role);
+      }
+    }
+    return false;
+  }
+}
