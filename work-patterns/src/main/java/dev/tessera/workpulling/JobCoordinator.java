@@ -407,8 +407,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (outcome instanceof TaskOutcome.Succeeded succeeded) {
       // A valid result is a result, even from an attempt whose lease was taken back.
       leases.remove(task);
-      pending.remove(task);
-      unfinished.remove(task);
+      unfinished.remove(task); // if it also waits in pending (taken back), dispatch skips it
       if (resultListener != null) {
         resultListener.tell(new ResultReady(jobId, task, succeeded.output()));
       } else {
@@ -484,10 +483,16 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         while (batch.size() < size && !pending.isEmpty() && bytes < MAX_BATCH_BYTES) {
           int task = pending.poll();
           OpenTask open = unfinished.get(task);
+          if (open == null) {
+            continue; // completed by a late result while it waited to be handed out again
+          }
           bytes += open.input.length;
           int attempt = ++open.attempts;
           leases.put(task, new Lease(worker, attempt, expires));
           batch.add(new WorkerMessage.TaskAssignment(task, attempt, open.input));
+        }
+        if (batch.isEmpty()) {
+          break;
         }
         state.sent += batch.size();
         worker.tell(new WorkerMessage.WorkBatch(jobId, getContext().getSelf(), batch));

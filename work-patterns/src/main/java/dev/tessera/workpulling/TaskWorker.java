@@ -6,19 +6,16 @@ import dev.tessera.runtime.job.TaskRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -33,26 +30,33 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Runs tasks for job coordinators on this node: asks for work (credits), runs each task's
- * registered handler on a thread pool of {@code capacity} threads, and reports outcomes together
- * with its next request.
+ * registered handler on {@code capacity} threads, and reports outcomes together with its next
+ * request.
  *
  * <p>A handler that throws, hangs past the job's task timeout, or returns something that cannot be
  * serialized (or is larger than {@code maxResultBytes}) produces a failed outcome; the worker
  * itself never fails because of a task. An unreadable input is reported as a failure that retrying
  * cannot fix; a job whose task type has no handler here is declined, so its tasks never come here.
  *
- * <p>It asks for up to twice its capacity per job, so a task is ready as soon as a thread frees up,
- * and it heartbeats every coordinator it holds tasks or credits of, three times per silence timeout.
+ * <p>It asks for as many tasks per job as keep its threads busy for a few milliseconds ahead (see
+ * {@link #window}), so a task is ready as soon as a thread frees up, and it heartbeats every
+ * coordinator it holds tasks or credits of, three times per silence timeout.
  *
- * <p>Threading: the actor's state is touched only by its message handling; handlers run on the
- * pool, and their outcomes come back as messages.
+ * <p>Threading: tasks wait in a queue that the task threads take from directly, one after another
+ * while there are any, so a stream of short tasks costs no thread hand-off per task. Outcomes go
+ * back through a second queue; the actor is woken once per burst of them, and it alone touches the
+ * rest of the state. A watchdog on the actor interrupts a task past its timeout and reports it as
+ * failed at once; if the handler ignores the interrupt, its thread stays busy and its late outcome
+ * is dropped.
  */
 public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   /** Internal messages, delivered to the worker through its {@link WorkerMessage} inbox. */
-  private record TaskFinished(String jobId, TaskOutcome outcome) implements InternalMessage {}
+  private enum OutcomesReady implements InternalMessage {
+    INSTANCE
+  }
 
-  private enum Flush implements InternalMessage {
+  private enum CheckTimeouts implements InternalMessage {
     INSTANCE
   }
 
@@ -61,7 +65,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   }
 
   /** Messages only the worker sends itself. */
-  sealed interface InternalMessage extends WorkerMessage permits TaskFinished, Flush, SendHeartbeats {}
+  sealed interface InternalMessage extends WorkerMessage permits OutcomesReady, CheckTimeouts, SendHeartbeats {}
 
   /** What the worker knows of one job it works on. */
   private static final class JobState {
@@ -70,8 +74,13 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     final JobOptions options;
     /** The handler of the job's task type, looked up once when the worker joins the job. */
     final TaskRegistry.Registration<?, ?> registration;
+    /** Set when the job is closed: task threads skip its queued tasks. */
+    volatile boolean closed;
     long requestedUpTo;
-    final ArrayDeque<WorkerMessage.TaskAssignment> queued = new ArrayDeque<>();
+    /** Tasks of this job this worker has finished (however they ended). */
+    long finished;
+    /** Moving average of how long one task runs here; 0 until the first one ends. */
+    double taskNanos;
     final List<TaskOutcome> outbox = new ArrayList<>();
 
     JobState(
@@ -86,11 +95,58 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     }
   }
 
+  private record Queued(JobState job, WorkerMessage.TaskAssignment task) {}
+
+  private record Finished(JobState job, TaskOutcome outcome, long runNanos) {}
+
+  /**
+   * What one task thread runs now. Its thread and the watchdog both lock it, so an interrupt meant
+   * for a task that overran never reaches the next task the thread runs.
+   */
+  private static final class Slot {
+    private Thread thread;
+    private Queued current;
+    private long startedNanos;
+    private boolean abandoned;
+
+    synchronized void begin(Queued task) {
+      thread = Thread.currentThread();
+      Thread.interrupted(); // clear an interrupt that came too late for the previous task
+      current = task;
+      startedNanos = System.nanoTime();
+      abandoned = false;
+    }
+
+    /** @return false if the watchdog abandoned the task: its outcome was reported already */
+    synchronized boolean end() {
+      current = null;
+      Thread.interrupted();
+      return !abandoned;
+    }
+
+    /** The task this slot runs, if it has run longer than its job allows; it is then abandoned. */
+    synchronized Queued abandonIfOverdue(long now) {
+      if (current == null || abandoned) {
+        return null;
+      }
+      long limit = current.job().options.taskTimeout().toNanos();
+      if (now - startedNanos <= limit) {
+        return null;
+      }
+      abandoned = true;
+      thread.interrupt();
+      return current;
+    }
+  }
+
   /** Every task worker registers under this key, so jobs anywhere in the cluster can find it. */
   public static final ServiceKey<WorkerMessage> SERVICE_KEY = ServiceKey.create(WorkerMessage.class, "tessera-task-workers");
 
   private static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(500);
+  private static final Duration TIMEOUT_CHECK_INTERVAL = Duration.ofMillis(50);
   private static final int MAX_CAUSE_CHARS = 16 * 1024;
+  /** Work a worker keeps queued per thread: see {@link #window}. */
+  static final Duration QUEUED_WORK_TARGET = Duration.ofMillis(5);
 
   private final TaskRegistry registry;
   private final PayloadCodec codec;
@@ -99,14 +155,19 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private final ExecutorService pool;
   private final Map<String, JobState> jobs = new HashMap<>();
   private final TimerScheduler<WorkerMessage> timers;
+  private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean outcomesSignalled = new AtomicBoolean();
+  /** Task threads taking from the queue now; never more than {@code capacity}. */
+  private final AtomicInteger activeRunners = new AtomicInteger();
+  private final ConcurrentLinkedQueue<Slot> freeSlots = new ConcurrentLinkedQueue<>();
+  private final List<Slot> slots = new ArrayList<>();
   private Duration heartbeatInterval = MAX_HEARTBEAT_INTERVAL;
-  private boolean flushScheduled;
-  private int running;
 
   /** A worker with a pool of {@code capacity} daemon threads of its own. */
   public static Behavior<WorkerMessage> create(TaskRegistry registry, int capacity, int maxResultBytes) {
     AtomicInteger threads = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(capacity, runnable -> {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, capacity), runnable -> {
       Thread thread = new Thread(runnable, "tessera-task-" + threads.incrementAndGet());
       thread.setDaemon(true);
       return thread;
@@ -146,7 +207,13 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     this.maxResultBytes = maxResultBytes;
     this.pool = pool;
     this.timers = timers;
+    for (int i = 0; i < capacity; i++) {
+      Slot slot = new Slot();
+      slots.add(slot);
+      freeSlots.add(slot);
+    }
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
+    timers.startTimerWithFixedDelay(CheckTimeouts.INSTANCE, TIMEOUT_CHECK_INTERVAL);
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
   }
 
@@ -156,8 +223,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
         .onMessage(WorkerMessage.WorkOn.class, this::onWorkOn)
         .onMessage(WorkerMessage.WorkBatch.class, this::onWorkBatch)
         .onMessage(WorkerMessage.JobClosed.class, this::onJobClosed)
-        .onMessage(TaskFinished.class, this::onTaskFinished)
-        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(OutcomesReady.INSTANCE, this::onOutcomesReady)
+        .onMessageEquals(CheckTimeouts.INSTANCE, this::onCheckTimeouts)
         .onMessageEquals(SendHeartbeats.INSTANCE, this::onSendHeartbeats)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
@@ -182,7 +249,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     }
     if (job.requestedUpTo == 0) {
-      job.requestedUpTo = 2L * capacity;
+      job.requestedUpTo = window(job);
       job.coordinator.tell(new JobCoordinator.RequestWork(getContext().getSelf(), job.requestedUpTo));
     }
     return this;
@@ -193,39 +260,85 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     if (job == null) {
       return this; // the job was closed meanwhile; the coordinator takes these back if it still runs
     }
-    job.queued.addAll(batch.tasks());
-    startTasks();
+    for (WorkerMessage.TaskAssignment task : batch.tasks()) {
+      queue.add(new Queued(job, task));
+    }
+    startRunners();
     return this;
   }
 
   private Behavior<WorkerMessage> onJobClosed(WorkerMessage.JobClosed closed) {
     JobState job = jobs.remove(closed.jobId());
     if (job != null) {
-      job.queued.clear();
+      job.closed = true;
       getContext().unwatch(job.coordinator);
     }
     return this;
   }
 
-  private Behavior<WorkerMessage> onTaskFinished(TaskFinished finished) {
-    running--;
-    JobState job = jobs.get(finished.jobId());
-    if (job != null) {
-      job.outbox.add(finished.outcome());
-      job.requestedUpTo++; // one thread is free again: ask for one more task
-      if (!flushScheduled) {
-        // Outcomes that finish meanwhile are already in the mailbox: they ride in the same message.
-        flushScheduled = true;
-        getContext().getSelf().tell(Flush.INSTANCE);
-      }
+  private Behavior<WorkerMessage> onOutcomesReady() {
+    // Cleared before draining: an outcome added from now on signals again.
+    outcomesSignalled.set(false);
+    Finished next;
+    while ((next = finished.poll()) != null) {
+      record(next.job(), next.outcome(), next.runNanos());
     }
-    startTasks();
+    flush();
     return this;
   }
 
-  private Behavior<WorkerMessage> onFlush() {
-    flushScheduled = false;
+  private Behavior<WorkerMessage> onCheckTimeouts() {
+    long now = System.nanoTime();
+    boolean any = false;
+    for (Slot slot : slots) {
+      Queued overdue = slot.abandonIfOverdue(now);
+      if (overdue != null) {
+        long limit = overdue.job().options.taskTimeout().toMillis();
+        getContext().getLog().warn("job {}: task {} (attempt {}) ran past its timeout of {} ms; interrupted and reported",
+            overdue.job().jobId, overdue.task().taskId(), overdue.task().attempt(), limit);
+        record(overdue.job(), new TaskOutcome.Failed(overdue.task().taskId(), overdue.task().attempt(),
+            "timed out after " + limit + " ms", true), overdue.job().options.taskTimeout().toNanos());
+        any = true;
+      }
+    }
+    if (any) {
+      flush();
+    }
+    return this;
+  }
+
+  private Behavior<WorkerMessage> onSendHeartbeats() {
     for (JobState job : jobs.values()) {
+      job.coordinator.tell(new JobCoordinator.Heartbeat(getContext().getSelf(), job.requestedUpTo));
+    }
+    return this;
+  }
+
+  private Behavior<WorkerMessage> onStop() {
+    for (JobState job : jobs.values()) {
+      job.closed = true;
+    }
+    pool.shutdownNow();
+    return this;
+  }
+
+  /** Files an outcome for the job's next message, and widens the job's credits to its window. */
+  private void record(JobState job, TaskOutcome outcome, long runNanos) {
+    if (job.closed) {
+      return;
+    }
+    job.outbox.add(outcome);
+    job.finished++;
+    job.taskNanos = job.taskNanos == 0 ? runNanos : 0.8 * job.taskNanos + 0.2 * runNanos;
+    job.requestedUpTo = Math.max(job.requestedUpTo, job.finished + window(job));
+  }
+
+  /** Sends each job's filed outcomes, with its credits, in messages of at most 128 KiB. */
+  private void flush() {
+    for (JobState job : jobs.values()) {
+      if (job.outbox.isEmpty()) {
+        continue;
+      }
       // Several messages when the results are large: Artery refuses frames above 256 KiB by default.
       List<TaskOutcome> chunk = new ArrayList<>();
       long bytes = 0;
@@ -239,83 +352,107 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
         chunk.add(outcome);
         bytes += size;
       }
-      if (!chunk.isEmpty()) {
-        job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
-      }
+      job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
       job.outbox.clear();
     }
-    return this;
   }
 
-  private Behavior<WorkerMessage> onSendHeartbeats() {
-    for (JobState job : jobs.values()) {
-      job.coordinator.tell(new JobCoordinator.Heartbeat(getContext().getSelf(), job.requestedUpTo));
+  /**
+   * How many tasks of the job this worker asks to hold (running, queued or on their way): enough to
+   * keep every thread busy for about {@link #QUEUED_WORK_TARGET} beyond the task it runs, so short
+   * tasks travel in full batches while long ones are not hoarded by one worker at the end of a job.
+   * At least two per thread; at most two batches.
+   */
+  private int window(JobState job) {
+    int least = 2 * capacity;
+    int most = Math.max(least, 2 * job.options.batchSize());
+    if (job.taskNanos <= 0) {
+      return least;
     }
-    return this;
+    double perThread = QUEUED_WORK_TARGET.toNanos() / job.taskNanos;
+    double wanted = capacity + Math.ceil(capacity * perThread);
+    return (int) Math.max(least, Math.min(most, wanted));
   }
 
-  private Behavior<WorkerMessage> onStop() {
-    pool.shutdownNow();
-    return this;
-  }
-
-  /** Starts queued tasks, fairly across jobs, while threads are free. */
-  private void startTasks() {
-    boolean started = true;
-    while (running < capacity && started) {
-      started = false;
-      for (JobState job : jobs.values()) {
-        if (running < capacity && !job.queued.isEmpty()) {
-          start(job, job.queued.poll());
-          started = true;
-        }
+  /** Starts task threads while there are queued tasks and fewer than {@code capacity} run. */
+  private void startRunners() {
+    while (!queue.isEmpty() && tryAcquireRunner()) {
+      try {
+        pool.execute(this::runQueued);
+      } catch (RejectedExecutionException e) {
+        activeRunners.decrementAndGet(); // the pool is shut down: the worker is stopping
+        return;
       }
     }
   }
 
-  private void start(JobState job, WorkerMessage.TaskAssignment task) {
-    running++;
-    CompletableFuture<TaskOutcome> outcome = run(job, task);
-    getContext().pipeToSelf(outcome, (value, error) -> new TaskFinished(job.jobId,
-        value != null ? value : new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(error), true)));
+  private boolean tryAcquireRunner() {
+    int active;
+    do {
+      active = activeRunners.get();
+      if (active >= capacity) {
+        return false;
+      }
+    } while (!activeRunners.compareAndSet(active, active + 1));
+    return true;
   }
 
-  /** Runs one attempt on the pool; the future always completes, with a success or a failure. */
-  private CompletableFuture<TaskOutcome> run(JobState job, WorkerMessage.TaskAssignment task) {
+  /** A task thread: runs queued tasks one after another until none is left. */
+  private void runQueued() {
+    Slot slot = freeSlots.poll();
+    try {
+      while (true) {
+        Queued next = queue.poll();
+        if (next == null) {
+          activeRunners.decrementAndGet();
+          // A task queued after the poll, whose adder saw this thread as still running, is ours.
+          if (queue.isEmpty() || !tryAcquireRunner()) {
+            return;
+          }
+          continue;
+        }
+        if (next.job().closed) {
+          continue;
+        }
+        slot.begin(next);
+        long started = System.nanoTime();
+        TaskOutcome outcome = execute(next.job(), next.task());
+        long ran = System.nanoTime() - started;
+        if (slot.end()) {
+          finished.add(new Finished(next.job(), outcome, ran));
+          if (outcomesSignalled.compareAndSet(false, true)) {
+            getContext().getSelf().tell(OutcomesReady.INSTANCE);
+          }
+        }
+      }
+    } finally {
+      freeSlots.add(slot);
+    }
+  }
+
+  /** Runs one attempt on the calling thread; always returns an outcome. */
+  private TaskOutcome execute(JobState job, WorkerMessage.TaskAssignment task) {
     TaskRegistry.Registration<?, ?> registration = job.registration;
     Object input;
     try {
       input = codec.decode(task.input(), registration.type().inputType());
     } catch (IllegalArgumentException e) {
-      return CompletableFuture.completedFuture(
-          new TaskOutcome.Failed(task.taskId(), task.attempt(), "unreadable input: " + e.getMessage(), false));
+      return new TaskOutcome.Failed(task.taskId(), task.attempt(), "unreadable input: " + e.getMessage(), false);
     }
-    CompletableFuture<TaskOutcome> result = new CompletableFuture<>();
-    Future<?> execution = pool.submit(() -> {
-      try {
-        Object output = invoke(registration, input);
-        if (output == null) {
-          result.complete(new TaskOutcome.Failed(task.taskId(), task.attempt(), "the handler returned null", true));
-          return;
-        }
-        byte[] bytes = codec.encode(output);
-        if (bytes.length > maxResultBytes) {
-          result.complete(new TaskOutcome.Failed(task.taskId(), task.attempt(),
-              "result of " + bytes.length + " bytes exceeds the limit of " + maxResultBytes + " bytes", false));
-          return;
-        }
-        result.complete(new TaskOutcome.Succeeded(task.taskId(), task.attempt(), bytes));
-      } catch (Throwable e) {
-        result.complete(new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(e), true));
+    try {
+      Object output = invoke(registration, input);
+      if (output == null) {
+        return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the handler returned null", true);
       }
-    });
-    long timeoutMillis = job.options.taskTimeout().toMillis();
-    return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).exceptionally(error -> {
-      execution.cancel(true); // interrupt a handler that is still running
-      Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-      String why = cause instanceof TimeoutException ? "timed out after " + timeoutMillis + " ms" : describe(cause);
-      return new TaskOutcome.Failed(task.taskId(), task.attempt(), why, true);
-    });
+      byte[] bytes = codec.encode(output);
+      if (bytes.length > maxResultBytes) {
+        return new TaskOutcome.Failed(task.taskId(), task.attempt(),
+            "result of " + bytes.length + " bytes exceeds the limit of " + maxResultBytes + " bytes", false);
+      }
+      return new TaskOutcome.Succeeded(task.taskId(), task.attempt(), bytes);
+    } catch (Throwable e) {
+      return new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(e), true);
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Test;
 class ClusterJobTest {
 
   private static final TaskType<Integer, Long> SQUARE = TaskType.of("square", Integer.class, Long.class);
+  /** Takes a millisecond: long enough that one node cannot finish a job before the other joins in. */
+  private static final TaskType<Integer, Long> SLOW_SQUARE = TaskType.of("slow-square", Integer.class, Long.class);
   private static final TaskType<Object, Long> ODD = TaskType.of("odd", Object.class, Long.class);
 
   private static ComputeNode coordinatorNode;
@@ -50,14 +52,18 @@ class ClusterJobTest {
     return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), overrides));
   }
 
-  private static TaskRegistry registry(AtomicInteger counter, long delayMillis) {
-    return TaskRegistry.builder().register(SQUARE, x -> {
-      counter.incrementAndGet();
-      if (delayMillis > 0) {
-        Thread.sleep(delayMillis);
-      }
-      return (long) x * x;
-    }).build();
+  private static TaskRegistry registry(AtomicInteger counter) {
+    return TaskRegistry.builder()
+        .register(SQUARE, x -> {
+          counter.incrementAndGet();
+          return (long) x * x;
+        })
+        .register(SLOW_SQUARE, x -> {
+          counter.incrementAndGet();
+          Thread.sleep(1);
+          return (long) x * x;
+        })
+        .build();
   }
 
   @BeforeAll
@@ -71,8 +77,8 @@ class ClusterJobTest {
       assertThat(System.nanoTime()).as("both nodes Up within 30 s").isLessThan(deadline);
       Thread.sleep(50);
     }
-    coordinatorNode.system().systemActorOf(TaskWorker.create(registry(ranOnCoordinatorNode, 0), 2, 1 << 20), "task-worker", Props.empty());
-    gpuNode.system().systemActorOf(TaskWorker.create(registry(ranOnGpuNode, 0), 2, 1 << 20), "task-worker", Props.empty());
+    coordinatorNode.system().systemActorOf(TaskWorker.create(registry(ranOnCoordinatorNode), 2, 1 << 20), "task-worker", Props.empty());
+    gpuNode.system().systemActorOf(TaskWorker.create(registry(ranOnGpuNode), 2, 1 << 20), "task-worker", Props.empty());
   }
 
   @AfterAll
@@ -93,7 +99,7 @@ class ClusterJobTest {
   void aJobRunsOnTheWorkersOfEveryNodeAndReturnsTypedResultsInOrder() throws Exception {
     int before = ranOnGpuNode.get();
 
-    JobHandle<Long> handle = WorkPulling.submit(coordinatorNode.system(), SQUARE, upTo(2000), JobOptions.defaults().withBatchSize(10));
+    JobHandle<Long> handle = WorkPulling.submit(coordinatorNode.system(), SLOW_SQUARE, upTo(2000), JobOptions.defaults().withBatchSize(10));
     JobResult<Long> result = handle.result().toCompletableFuture().get(60, TimeUnit.SECONDS);
 
     assertThat(result.succeeded()).as(result.failures().toString()).isTrue();

@@ -1,0 +1,39 @@
+package dev.tessera.chaos.bench;
+
+import dev.tessera.runtime.job.TaskRegistry;
+import dev.tessera.runtime.job.TaskType;
+import dev.tessera.workpulling.TaskLibrary;
+import java.util.SplittableRandom;
+
+/** The tasks {@link WorkPullingBench} runs on its nodes (found through ServiceLoader). */
+public final class BenchTasks implements TaskLibrary {
+
+  /** Returns its input: what the runtime itself costs per task. */
+  public static final TaskType<Integer, Integer> NO_OP = TaskType.of("bench.no-op", Integer.class, Integer.class);
+
+  /** Monte Carlo π: how many of {@code samples} random points fall inside the unit quarter circle. */
+  public static final TaskType<PiChunk, Long> PI = TaskType.of("bench.pi", PiChunk.class, Long.class);
+
+  /** One slice of the π estimate: its own random stream, so every run counts the same points. */
+  public record PiChunk(long seed, long samples) {}
+
+  @Override
+  public void register(TaskRegistry.Builder registry) {
+    registry.register(NO_OP, x -> x);
+    registry.register(PI, BenchTasks::countInside);
+  }
+
+  /** The kernel, shared by the cluster run and the ForkJoinPool baseline. */
+  public static long countInside(PiChunk chunk) {
+    SplittableRandom random = new SplittableRandom(chunk.seed());
+    long inside = 0;
+    for (long i = 0; i < chunk.samples(); i++) {
+      double x = random.nextDouble();
+      double y = random.nextDouble();
+      if (x * x + y * y <= 1.0) {
+        inside++;
+      }
+    }
+    return inside;
+  }
+}
