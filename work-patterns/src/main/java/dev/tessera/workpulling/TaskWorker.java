@@ -153,6 +153,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private final int capacity;
   private final int maxResultBytes;
   private final ExecutorService pool;
+  /** This actor, for the task threads (they must not touch the actor context). */
+  private final ActorRef<WorkerMessage> self;
   private final Map<String, JobState> jobs = new HashMap<>();
   private final TimerScheduler<WorkerMessage> timers;
   private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
@@ -206,6 +208,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     this.capacity = capacity;
     this.maxResultBytes = maxResultBytes;
     this.pool = pool;
+    this.self = context.getSelf();
     this.timers = timers;
     for (int i = 0; i < capacity; i++) {
       Slot slot = new Slot();
@@ -397,36 +400,41 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     return true;
   }
 
-  /** A task thread: runs queued tasks one after another until none is left. */
+  /**
+   * A task thread: runs queued tasks one after another until none is left. It holds a slot only
+   * while it counts as a runner (the slot goes back first), so a runner always finds a free slot.
+   */
   private void runQueued() {
-    Slot slot = freeSlots.poll();
-    try {
-      while (true) {
-        Queued next = queue.poll();
-        if (next == null) {
-          activeRunners.decrementAndGet();
-          // A task queued after the poll, whose adder saw this thread as still running, is ours.
-          if (queue.isEmpty() || !tryAcquireRunner()) {
-            return;
-          }
-          continue;
-        }
-        if (next.job().closed) {
-          continue;
-        }
-        slot.begin(next);
-        long started = System.nanoTime();
-        TaskOutcome outcome = execute(next.job(), next.task());
-        long ran = System.nanoTime() - started;
-        if (slot.end()) {
-          finished.add(new Finished(next.job(), outcome, ran));
-          if (outcomesSignalled.compareAndSet(false, true)) {
-            getContext().getSelf().tell(OutcomesReady.INSTANCE);
-          }
+    boolean again = true;
+    while (again) {
+      Slot slot = freeSlots.poll();
+      try {
+        drain(slot);
+      } finally {
+        freeSlots.add(slot);
+        activeRunners.decrementAndGet();
+      }
+      // A task queued after the last poll, whose adder saw this thread as still running, is ours.
+      again = !queue.isEmpty() && tryAcquireRunner();
+    }
+  }
+
+  private void drain(Slot slot) {
+    Queued next;
+    while ((next = queue.poll()) != null) {
+      if (next.job().closed) {
+        continue;
+      }
+      slot.begin(next);
+      long started = System.nanoTime();
+      TaskOutcome outcome = execute(next.job(), next.task());
+      long ran = System.nanoTime() - started;
+      if (slot.end()) {
+        finished.add(new Finished(next.job(), outcome, ran));
+        if (outcomesSignalled.compareAndSet(false, true)) {
+          self.tell(OutcomesReady.INSTANCE); // not getContext(): this is a task thread
         }
       }
-    } finally {
-      freeSlots.add(slot);
     }
   }
 
