@@ -7,6 +7,12 @@ import java.util.Objects;
 /**
  * The end of a scatter/gather job.
  *
+ * <pre>{@code
+ * Gathered<Long> sum = WorkPulling.scatterGather(system, SQUARE, inputs, JobOptions.defaults(), 0L, Long::sum)
+ *     .result().toCompletableFuture().get();
+ * if (sum.failures().isEmpty()) { log.info("sum of {} squares: {}", sum.combined(), sum.value()); }
+ * }</pre>
+ *
  * @param value the identity combined with every result that arrived (in arrival order)
  * @param combined how many results went into {@code value}
  * @param failures task index to why it failed for good (those tasks are not in {@code value})

@@ -59,6 +59,13 @@ import org.apache.pekko.pattern.StatusReply;
  * for days holds no more than its unfinished tasks.
  *
  * <p>Threading: an actor; all state is touched only by its own message handling.
+ *
+ * <pre>{@code
+ * // What WorkPulling.submit does for you:
+ * ActorRef<JobCoordinator.Command> job = context.spawn(
+ *     JobCoordinator.create(jobId, "square", encodedInputs, JobOptions.defaults(), reportTo), "job");
+ * worker.tell(new WorkerMessage.WorkOn(jobId, "square", job, JobOptions.defaults()));
+ * }</pre>
  */
 public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Command> {
 

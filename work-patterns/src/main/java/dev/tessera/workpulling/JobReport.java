@@ -9,6 +9,12 @@ import java.util.Objects;
 /**
  * How a job ended: a result for every task that succeeded, a failure for every task that did not.
  *
+ * <pre>{@code
+ * // The untyped report a coordinator sends; WorkPulling.submit decodes it into a JobResult.
+ * JobReport report = reportProbe.expectMessageClass(JobReport.class);
+ * long square = codec.decode(report.results().get(7), Long.class);
+ * }</pre>
+ *
  * @param results one entry per task, in task order; {@code null} where the task failed or the job
  *     was cancelled before it ran
  * @param failures task id to why it failed, for tasks that used up their attempts

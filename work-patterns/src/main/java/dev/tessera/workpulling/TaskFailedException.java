@@ -3,6 +3,13 @@ package dev.tessera.workpulling;
 /**
  * A task used up its attempts (or could not run anywhere): what {@link TaskSession#run} fails with.
  * The message holds the last attempt's error, with its stack trace as text.
+ *
+ * <pre>{@code
+ * squares.run(-1).exceptionally(error -> {
+ *   if (error.getCause() instanceof TaskFailedException failed) { log.warn("gave up after {} attempts", failed.attempts()); }
+ *   return null;
+ * });
+ * }</pre>
  */
 public final class TaskFailedException extends RuntimeException {
 

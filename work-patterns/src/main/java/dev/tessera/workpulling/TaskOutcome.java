@@ -8,6 +8,12 @@ import java.util.Objects;
 /**
  * How one attempt at a task ended, as a worker reports it to the job coordinator. Travels in lists,
  * so it carries a short type name (never a class name) for Jackson.
+ *
+ * <pre>{@code
+ * coordinator.tell(new JobCoordinator.Outcomes(self, List.of(
+ *     new TaskOutcome.Succeeded(4, 1, codec.encode(16L)),
+ *     new TaskOutcome.Failed(5, 1, "java.lang.ArithmeticException: ...", true)), requestedUpTo));
+ * }</pre>
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({

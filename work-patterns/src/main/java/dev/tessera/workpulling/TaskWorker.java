@@ -48,6 +48,12 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * rest of the state. A watchdog on the actor interrupts a task past its timeout and reports it as
  * failed at once; if the handler ignores the interrupt, its thread stays busy and its late outcome
  * is dropped.
+ *
+ * <pre>{@code
+ * // TaskWorkerExtension does this on every worker node; a test or an embedding service may too:
+ * TaskRegistry registry = TaskRegistry.builder().register(SQUARE, x -> (long) x * x).build();
+ * system.systemActorOf(TaskWorker.create(registry, 4, 1 << 20), "task-worker", Props.empty());
+ * }</pre>
  */
 public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 

@@ -14,6 +14,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts a {@link TaskWorker} on every node with the worker role ({@code
  * tessera.work-pulling.worker.role}), with the handlers of every {@link TaskLibrary} on the classpath.
+ *
+ * <pre>{@code
+ * # application.conf of a worker node: 8 task threads instead of one per core, results up to 512 KiB
+ * tessera.work-pulling.worker { capacity = 8, max-result-bytes = 512k }
+ * }</pre>
  */
 public final class TaskWorkerExtension implements NodeExtension {
 

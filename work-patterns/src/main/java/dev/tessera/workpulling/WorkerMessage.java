@@ -9,6 +9,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * What a job coordinator sends to workers. Shared by the coordinator and the worker, so it has a
  * file of its own.
+ *
+ * <pre>{@code
+ * worker.tell(new WorkerMessage.WorkOn(jobId, "square", coordinator, JobOptions.defaults()));
+ * worker.tell(new WorkerMessage.JobClosed(jobId));
+ * }</pre>
  */
 public sealed interface WorkerMessage extends CborSerializable
     permits WorkerMessage.WorkOn, WorkerMessage.WorkBatch, WorkerMessage.JobClosed, TaskWorker.InternalMessage {

@@ -5,6 +5,11 @@ import dev.tessera.runtime.serialization.CborSerializable;
 /**
  * A snapshot of a job's progress.
  *
+ * <pre>{@code
+ * JobProgress p = handle.progress().toCompletableFuture().get();
+ * log.info("{}/{} done, {} running, {} failed, {} retried", p.done(), p.total(), p.running(), p.failed(), p.retried());
+ * }</pre>
+ *
  * @param total tasks in the job
  * @param done tasks completed with a result
  * @param running tasks handed to a worker and not yet answered
