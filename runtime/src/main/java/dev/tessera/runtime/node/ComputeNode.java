@@ -186,6 +186,13 @@ public final class ComputeNode implements AutoCloseable {
   /**
    * Leaves the cluster gracefully (its members see it leave at once, rather than after failure
    * detection) and stops the node. Returns once it has stopped.
+   *
+   * <p>Only a node that is a member in its own view (Joining, WeaklyUp or Up) can leave. While its
+   * Join is still in flight (sent, but the Welcome reply not yet processed) Pekko drops the leave
+   * request and treats the node as never joined, so the node just stops. The cluster may already
+   * count it as a member, and even show it Up (the leader does not wait for the joining node), so
+   * it then sees the node become unreachable and the split brain resolver downs and removes it
+   * (about 15 s), as for a crashed node. This applies to SIGTERM and Ctrl-C as well.
    */
   public CompletionStage<Done> leave() {
     return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.clusterLeavingReason());
