@@ -14,6 +14,9 @@ public final class BenchTasks implements TaskLibrary {
   /** Monte Carlo π: how many of {@code samples} random points fall inside the unit quarter circle. */
   public static final TaskType<PiChunk, Long> PI = TaskType.of("bench.pi", PiChunk.class, Long.class);
 
+  /** Busy for the given microseconds, then returns them: a task that takes real CPU time. */
+  public static final TaskType<Integer, Integer> SPIN = TaskType.of("bench.spin", Integer.class, Integer.class);
+
   /** One slice of the π estimate: its own random stream, so every run counts the same points. */
   public record PiChunk(long seed, long samples) {}
 
@@ -21,6 +24,15 @@ public final class BenchTasks implements TaskLibrary {
   public void register(TaskRegistry.Builder registry) {
     registry.register(NO_OP, x -> x);
     registry.register(PI, BenchTasks::countInside);
+    registry.register(SPIN, BenchTasks::spin);
+  }
+
+  static int spin(int micros) {
+    long deadline = System.nanoTime() + micros * 1_000L;
+    while (System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    return micros;
   }
 
   /** The kernel, shared by the cluster run and the ForkJoinPool baseline. */

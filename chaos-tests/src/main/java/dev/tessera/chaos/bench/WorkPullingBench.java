@@ -6,6 +6,8 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
+import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.workpulling.JobHandle;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.TaskSession;
 import dev.tessera.workpulling.TaskWorker;
@@ -34,7 +36,10 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  *   <li>no-op tasks per second, at the default batch size and at batch size 1;
  *   <li>single-task round trip through a {@link TaskSession}, p50 and p99;
  *   <li>Monte Carlo π, 2×10⁹ samples in 200 tasks, as a ratio to a {@link ForkJoinPool} with one
- *       thread per core running the same kernel in this JVM, in the same round.
+ *       thread per core running the same kernel in this JVM, in the same round;
+ *   <li>how soon a job moves a worker's tasks elsewhere after its node process is killed with
+ *       {@code kill -9}, and after it is frozen with SIGSTOP: from the signal until the job's
+ *       progress first shows retried tasks (the node is restarted or resumed afterwards).
  * </ul>
  *
  * <pre>bin/bench-work-pulling [rounds]</pre>
@@ -72,6 +77,7 @@ public final class WorkPullingBench {
         Map<String, List<Double>> results = new LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
           Map<String, Double> r = round(node);
+          r.putAll(failover(cluster, node));
           System.out.printf("round %d/%d: %s%n", round, rounds, r);
           r.forEach((k, v) -> results.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         }
@@ -118,6 +124,59 @@ public final class WorkPullingBench {
     r.put("pi samples/s, ForkJoinPool in one JVM", forkJoin);
     r.put("pi efficiency, cluster / ForkJoinPool", cluster / forkJoin);
     return r;
+  }
+
+  /** Milliseconds from kill -9 and from SIGSTOP of node process 2 to its tasks being handed out again. */
+  private static Map<String, Double> failover(LocalCluster cluster, ComputeNode node) throws Exception {
+    Map<String, Double> r = new LinkedHashMap<>();
+    r.put("kill -9 of a worker node -> its tasks moved, ms", failoverMillis(cluster, node, true));
+    r.put("SIGSTOP of a worker node -> its tasks moved, ms", failoverMillis(cluster, node, false));
+    return r;
+  }
+
+  private static double failoverMillis(LocalCluster cluster, ComputeNode node, boolean kill) throws Exception {
+    int tasks = 12_000;
+    List<Integer> inputs = IntStream.range(0, tasks).map(i -> 2_000 + i % 7).boxed().toList(); // about 2 ms each
+    JobHandle<Integer> job = WorkPulling.submit(node.system(), BenchTasks.SPIN, inputs, JobOptions.defaults());
+    Await.until("a tenth of the tasks done", LIMIT, () -> progress(job).done() >= tasks / 10);
+    long signal = System.nanoTime();
+    if (kill) {
+      cluster.node(2).kill();
+    } else {
+      cluster.node(2).freeze();
+    }
+    double millis;
+    try {
+      // Polled every 10 ms (Await's 100 ms would blur the number).
+      long deadline = signal + LIMIT.toNanos();
+      while (progress(job).retried() == 0) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("no task was moved within " + LIMIT);
+        }
+        Thread.sleep(10);
+      }
+      millis = (System.nanoTime() - signal) / 1e6;
+    } finally {
+      if (!kill) {
+        cluster.node(2).resume();
+      }
+    }
+    JobResult<Integer> result = job.result().toCompletableFuture().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+    if (!result.succeeded() || !result.results().equals(inputs)) {
+      throw new IllegalStateException("the job did not survive losing a worker: " + result.progress());
+    }
+    if (kill) {
+      cluster.startNode(2);
+    }
+    // The old incarnation of a killed node leaves the membership (and its worker the receptionist)
+    // once the new one has joined.
+    Await.until("3 members Up, none unreachable, 3 task workers", LIMIT, () -> cluster.view(1).upCount() == 3
+        && !cluster.view(1).isUnreachable(cluster.address(2)) && workers(node) == 3);
+    return millis;
+  }
+
+  private static JobProgress progress(JobHandle<?> job) throws Exception {
+    return job.progress().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private static double noOpRate(ComputeNode node, int tasks, JobOptions options) throws Exception {
