@@ -7,7 +7,6 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -32,7 +31,13 @@ public final class TaskSession<I, O> implements AutoCloseable {
   private final String id;
   private final TaskType<I, O> type;
   private final ActorRef<TaskSessionCoordinator.Command> coordinator;
-  private final AtomicBoolean closing = new AtomicBoolean();
+  /**
+   * Guards {@code closing} and orders every Submit before the Close: a task is never sent after
+   * the session's actor may have stopped (a message to it would never be answered).
+   */
+  private final Object lock = new Object();
+  /** Set by the first close; later closes return it. */
+  private CompletableFuture<Void> closed;
 
   private TaskSession(String id, TaskType<I, O> type, ActorRef<TaskSessionCoordinator.Command> coordinator) {
     this.id = id;
@@ -61,21 +66,25 @@ public final class TaskSession<I, O> implements AutoCloseable {
    */
   public CompletionStage<O> run(I input) {
     byte[] bytes = CODEC.encode(Objects.requireNonNull(input, "input"));
-    if (closing.get()) {
-      // The session's actor may be gone already: a message to it would never be answered.
-      return CompletableFuture.failedFuture(new IllegalStateException("session " + id + " is closed"));
-    }
     CompletableFuture<byte[]> output = new CompletableFuture<>();
-    coordinator.tell(new TaskSessionCoordinator.Submit(bytes, output));
+    synchronized (lock) {
+      if (closed != null) {
+        return CompletableFuture.failedFuture(new IllegalStateException("session " + id + " is closed"));
+      }
+      coordinator.tell(new TaskSessionCoordinator.Submit(bytes, output));
+    }
     return output.thenApply(result -> CODEC.decode(result, type.outputType()));
   }
 
   /** Takes no more tasks; completes once the tasks already submitted have ended. */
   public CompletionStage<Void> closeAsync() {
-    closing.set(true);
-    CompletableFuture<Void> closed = new CompletableFuture<>();
-    coordinator.tell(new TaskSessionCoordinator.Close(closed));
-    return closed;
+    synchronized (lock) {
+      if (closed == null) {
+        closed = new CompletableFuture<>();
+        coordinator.tell(new TaskSessionCoordinator.Close(closed));
+      }
+      return closed;
+    }
   }
 
   /** {@link #closeAsync()} without waiting. */

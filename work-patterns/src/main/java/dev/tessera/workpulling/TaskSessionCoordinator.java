@@ -120,12 +120,9 @@ final class TaskSessionCoordinator extends AbstractBehavior<TaskSessionCoordinat
   }
 
   private Behavior<Command> onClose(Close close) {
-    if (closed == null) {
-      closed = close.closed();
-      coordinator.tell(new JobCoordinator.NoMoreTasks());
-    } else {
-      closed.whenComplete((ok, error) -> close.closed().complete(null));
-    }
+    // TaskSession sends one Close, after every Submit.
+    closed = close.closed();
+    coordinator.tell(new JobCoordinator.NoMoreTasks());
     return this;
   }
 

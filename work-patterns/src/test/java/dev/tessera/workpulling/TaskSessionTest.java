@@ -81,6 +81,8 @@ class TaskSessionTest {
     assertThat(session.run(2).toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo(8L);
 
     session.closeAsync().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // A second close is answered too, although the session's actor has stopped.
+    session.closeAsync().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThatThrownBy(() -> session.run(3).toCompletableFuture().get(10, TimeUnit.SECONDS))
         .hasCauseInstanceOf(IllegalStateException.class)
         .hasMessageContaining("is closed");
