@@ -8,12 +8,8 @@ import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -39,19 +35,6 @@ class ClusterJobTest {
   private static final AtomicInteger ranOnCoordinatorNode = new AtomicInteger();
   private static final AtomicInteger ranOnGpuNode = new AtomicInteger();
 
-  private static ComputeNode start(List<String> roles, List<String> seeds) {
-    Map<String, Object> overrides = new HashMap<>(Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", roles,
-        "tessera.node.seeds", seeds,
-        "pekko.actor.serialize-messages", "on",
-        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
-        // The test starts its own workers (with per-node counters) instead of TaskWorkerExtension's.
-        "tessera.work-pulling.worker.role", "no-automatic-worker"));
-    return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), overrides));
-  }
-
   private static TaskRegistry registry(AtomicInteger counter) {
     return TaskRegistry.builder()
         .register(SQUARE, x -> {
@@ -68,9 +51,9 @@ class ClusterJobTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    coordinatorNode = start(List.of("worker", "coordinator"), List.of());
+    coordinatorNode = TestNodes.start(List.of("worker", "coordinator"), List.of());
     coordinatorNode.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    gpuNode = start(List.of("worker", "gpu"), List.of("127.0.0.1:" + coordinatorNode.address().getPort().get()));
+    gpuNode = TestNodes.start(List.of("worker", "gpu"), List.of("127.0.0.1:" + coordinatorNode.address().getPort().get()));
     gpuNode.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (coordinatorNode.members().stream().filter(m -> m.status() == MemberStatus.up()).count() < 2) {

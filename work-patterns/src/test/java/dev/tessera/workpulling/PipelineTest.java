@@ -7,12 +7,10 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,13 +31,7 @@ class PipelineTest {
 
   @BeforeAll
   static void startNode() throws Exception {
-    node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", List.of("worker"),
-        "pekko.actor.serialize-messages", "on",
-        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
-        "tessera.work-pulling.worker.role", "no-automatic-worker")));
+    node = TestNodes.start(List.of("worker"), List.of());
     node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
     TaskRegistry registry = TaskRegistry.builder()
         .register(PLUS_ONE, x -> {
