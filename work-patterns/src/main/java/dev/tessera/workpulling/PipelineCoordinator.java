@@ -169,6 +169,8 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
     ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
     pump();
+    // An empty source (or one whose every item failed to serialize) ends here: no stage event will come.
+    endIfDone();
   }
 
   @Override

@@ -147,6 +147,24 @@ class PipelineTest {
   }
 
   @Test
+  void anEmptySourceAndInputsThatCannotBeSerializedEndThePipelineAtOnce() throws Exception {
+    PipelineResult empty = Pipeline.of(PLUS_ONE, JobOptions.defaults())
+        .run(node.system(), List.<Integer>of().iterator(), (value, item) -> {})
+        .result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(empty.succeeded()).isTrue();
+    assertThat(empty.pulled()).isZero();
+
+    // An Object whose class Jackson cannot serialize: the item fails before any stage.
+    TaskType<Object, Integer> anything = TaskType.of("plus-one", Object.class, Integer.class);
+    PipelineResult unserializable = Pipeline.of(anything, JobOptions.defaults())
+        .run(node.system(), List.<Object>of(new Object()).iterator(), (value, item) -> {})
+        .result().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(unserializable.failures()).containsOnlyKeys(0L);
+    assertThat(unserializable.failures().get(0L).stage()).isEqualTo(-1);
+    assertThat(unserializable.failures().get(0L).cause()).contains("cannot serialize a java.lang.Object");
+  }
+
+  @Test
   void aSinkThatThrowsCancelsThePipelineAndFailsTheResult() {
     PipelineHandle handle = Pipeline.of(PLUS_ONE, JobOptions.defaults())
         .run(node.system(), List.of(1, 2, 3, 4).iterator(), (value, item) -> {
