@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -119,6 +120,12 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   }
 
   private Behavior<Command> onLogProgress() {
+    MemberStatus status = cluster.selfMember().status();
+    if (status.equals(MemberStatus.leaving()) || status.equals(MemberStatus.exiting()) || status.equals(MemberStatus.down())) {
+      // Shut down (or downed) while joining: nothing is being tried any more, so say so once.
+      getContext().getLog().info("the node is {} before it was Up: no longer waiting to join", status);
+      return stop();
+    }
     getContext()
         .getLog()
         .warn(

@@ -14,6 +14,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.Leave;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 
 class JoinWatchdogTest {
@@ -73,6 +75,32 @@ class JoinWatchdogTest {
       assertThat(gaveUp.seeds()).containsExactly(seed);
       assertThat(gaveUp.after()).isGreaterThanOrEqualTo(Duration.ofMillis(1500));
       outcome.expectNoMessage(Duration.ofMillis(500));
+    } finally {
+      testKit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void stopsWaitingOnceTheNodeLeavesBeforeItWasUp() {
+    // With two members required, the leader keeps this lone node Joining: it never gets Up.
+    ActorTestKit testKit = ActorTestKit.create("JoinWatchdogLeaving",
+        ConfigFactory.parseString("pekko.cluster.min-nr-of-members = 2").withFallback(clusterConfig("[]")));
+    try {
+      TestProbe<JoinWatchdog.Outcome> outcome = testKit.createTestProbe();
+      Cluster cluster = Cluster.get(testKit.system());
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      ActorRef<JoinWatchdog.Command> watchdog = testKit.spawn(
+          JoinWatchdog.create(List.of(), Duration.ofSeconds(20), Duration.ofMillis(300), outcome.getRef()));
+      LoggingTestKit.warn("(status Joining): still trying seed nodes").expect(testKit.system(), () -> null);
+
+      LoggingTestKit.info("the node is Leaving before it was Up: no longer waiting to join")
+          .expect(testKit.system(), () -> {
+            cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+            return null;
+          });
+
+      testKit.createTestProbe().expectTerminated(watchdog, Duration.ofSeconds(5));
+      outcome.expectNoMessage(Duration.ofMillis(300));
     } finally {
       testKit.shutdownTestKit();
     }
