@@ -187,6 +187,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private int done;
   private int retried;
   private int duplicatesDropped;
+  private long lastProgressLogNanos = System.nanoTime();
 
   /**
    * @param inputs the serialized input of every task; task {@code i} is {@code inputs.get(i)}
@@ -355,6 +356,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private Behavior<Command> onCheckLeases() {
     long now = System.nanoTime();
+    // Only while tasks are open: an idle session or pipeline stage has nothing to report.
+    if (!unfinished.isEmpty() && now - lastProgressLogNanos >= options.progressLogInterval().toNanos()) {
+      lastProgressLogNanos = now;
+      getContext().getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId, done, total,
+          leases.size(), failures.size(), retried, workers.values().stream().filter(w -> !w.suspected).count());
+    }
     if (nobodyCanRun(now)) {
       String cause = "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
       if (!unfinished.isEmpty()) {

@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
@@ -306,5 +307,25 @@ class JobCoordinatorTest {
     assertThat(report.progress().done()).isEqualTo(1);
     assertThat(report.results().stream().filter(r -> r != null).count()).isEqualTo(1);
     worker.expectMessage(new WorkerMessage.JobClosed(report.jobId()));
+  }
+
+  @Test
+  void aRunningJobLogsItsProgressAtTheConfiguredInterval() {
+    Job job = start(5, FAST.withProgressLogInterval(Duration.ofMillis(300)));
+    TestProbe<WorkerMessage> worker = testKit.createTestProbe();
+
+    LoggingTestKit.info("0 of 5 done, 2 running, 0 failed, 0 retried, 1 workers")
+        .withOccurrences(2)
+        .withCheckExcess(false) // at least twice: how many more depends on the machine's timing
+        .expect(testKit.system(), () -> {
+          job.coordinator().tell(new JobCoordinator.RequestWork(worker.getRef(), 2));
+          receiveTasks(worker, 2);
+          // Keep the worker alive (and its tasks leased) while the coordinator logs twice.
+          for (int i = 0; i < 10; i++) {
+            job.coordinator().tell(new JobCoordinator.Heartbeat(worker.getRef(), 2));
+            worker.expectNoMessage(Duration.ofMillis(100));
+          }
+          return null;
+        });
   }
 }

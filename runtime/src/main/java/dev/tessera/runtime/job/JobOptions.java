@@ -19,9 +19,16 @@ import java.util.Objects;
  * @param workerSilenceTimeout a worker holding tasks that has not been heard from for this long is
  *     presumed dead or frozen, and its tasks are handed to others (default 1.5 s); a late result
  *     from it is dropped if the task was already completed elsewhere
+ * @param progressLogInterval a running job logs its progress this often (default 10 s), so long
+ *     work shows it is moving, or that it is stuck
  */
 public record JobOptions(
-    int maxAttempts, Duration taskTimeout, String requiredRole, int batchSize, Duration workerSilenceTimeout)
+    int maxAttempts,
+    Duration taskTimeout,
+    String requiredRole,
+    int batchSize,
+    Duration workerSilenceTimeout,
+    Duration progressLogInterval)
     implements CborSerializable {
 
   public JobOptions {
@@ -40,31 +47,42 @@ public record JobOptions(
     if (workerSilenceTimeout.isZero() || workerSilenceTimeout.isNegative()) {
       throw new IllegalArgumentException("workerSilenceTimeout must be positive, got " + workerSilenceTimeout);
     }
+    Objects.requireNonNull(progressLogInterval, "progressLogInterval");
+    if (progressLogInterval.isZero() || progressLogInterval.isNegative()) {
+      throw new IllegalArgumentException("progressLogInterval must be positive, got " + progressLogInterval);
+    }
   }
 
-  /** 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after 1.5 s of silence. */
+  /**
+   * 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after
+   * 1.5 s of silence, progress logged every 10 s.
+   */
   public static JobOptions defaults() {
-    return new JobOptions(3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500));
+    return new JobOptions(3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500), Duration.ofSeconds(10));
   }
 
   public JobOptions withMaxAttempts(int value) {
-    return new JobOptions(value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout);
+    return new JobOptions(value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval);
   }
 
   public JobOptions withTaskTimeout(Duration value) {
-    return new JobOptions(maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout);
+    return new JobOptions(maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval);
   }
 
   public JobOptions withRequiredRole(String value) {
-    return new JobOptions(maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout);
+    return new JobOptions(maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval);
   }
 
   public JobOptions withBatchSize(int value) {
-    return new JobOptions(maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval);
   }
 
   public JobOptions withWorkerSilenceTimeout(Duration value) {
-    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, value);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval);
+  }
+
+  public JobOptions withProgressLogInterval(Duration value) {
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value);
   }
 
   /** How long a handed-out task may go unanswered before the coordinator takes it back regardless. */
