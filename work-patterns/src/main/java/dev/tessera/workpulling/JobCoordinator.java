@@ -509,7 +509,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           break;
         }
         state.sent += batch.size();
-        worker.tell(new WorkerMessage.WorkBatch(jobId, getContext().getSelf(), batch));
+        worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
       }
     }
   }

@@ -33,15 +33,13 @@ public sealed interface WorkerMessage extends CborSerializable
   }
 
   /**
-   * Tasks for the worker to run; each one uses up one of the credits the worker granted.
-   *
-   * @param coordinator where the outcomes go (with the worker's next credits)
+   * Tasks for the worker to run; each one uses up one of the credits the worker granted. Outcomes
+   * go to the coordinator named in the job's {@link WorkOn}: a batch carries no actor reference,
+   * which would cost a path to serialize and resolve on every message.
    */
-  record WorkBatch(String jobId, ActorRef<JobCoordinator.Command> coordinator, List<TaskAssignment> tasks)
-      implements WorkerMessage {
+  record WorkBatch(String jobId, List<TaskAssignment> tasks) implements WorkerMessage {
     public WorkBatch {
       Objects.requireNonNull(jobId, "jobId");
-      Objects.requireNonNull(coordinator, "coordinator");
       tasks = List.copyOf(tasks);
     }
   }
