@@ -192,6 +192,6 @@ class CheckpointsTest {
   }
 
   private Connection connect() throws Exception {
-    return DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal;AUTO_SERVER=TRUE", "sa", "");
+    return DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal", "sa", "");
   }
 }
