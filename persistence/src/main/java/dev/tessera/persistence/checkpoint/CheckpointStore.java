@@ -57,6 +57,8 @@ final class CheckpointStore extends AbstractPersistentActor {
       implements CborSerializable {}
 
   static final String PERSISTENCE_ID_PREFIX = "tessera-checkpoint|";
+  /** At most this many bytes of chunks go to the journal in one write. */
+  private static final int WRITE_BYTES = 4 * 1024 * 1024;
 
   private final String simulationId;
   private final int chunkSize;
@@ -145,11 +147,30 @@ final class CheckpointStore extends AbstractPersistentActor {
       chunks.add(new Chunk(saving.step(), index, Arrays.copyOfRange(state, offset, end)));
     }
     long from = lastSequenceNr() + 1;
-    int last = chunks.size() - 1;
-    persistAll(chunks, chunk -> {
-      if (chunk.index() == last) {
-        committing = new Manifest(saving.step(), from, lastSequenceNr(), chunks.size(), state.length, sha256(state));
-        saveSnapshot(committing);
+    String sha256 = sha256(state);
+    int perWrite = Math.max(1, WRITE_BYTES / chunkSize);
+    persistFrom(chunks, 0, perWrite, () -> {
+      committing = new Manifest(saving.step(), from, lastSequenceNr(), chunks.size(), state.length, sha256);
+      saveSnapshot(committing);
+    });
+  }
+
+  /**
+   * Writes {@code chunks} from {@code start} on, {@code perWrite} at a time, each write after the
+   * previous one is stored, then runs {@code then}. One write of a whole 100 MB state would run
+   * past the journal's call timeout; the snapshot commits the checkpoint, so the writes need not be
+   * one transaction.
+   */
+  private void persistFrom(List<Chunk> chunks, int start, int perWrite, Runnable then) {
+    int end = Math.min(chunks.size(), start + perWrite);
+    List<Chunk> group = chunks.subList(start, end);
+    persistAll(group, chunk -> {
+      if (chunk == group.get(group.size() - 1)) {
+        if (end < chunks.size()) {
+          persistFrom(chunks, end, perWrite, then);
+        } else {
+          then.run();
+        }
       }
     });
   }

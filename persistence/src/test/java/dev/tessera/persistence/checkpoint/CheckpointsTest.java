@@ -28,10 +28,14 @@ class CheckpointsTest {
 
   /** A node's actor system on the journal in {@code dataDir}, with small chunks so states span many. */
   private ActorTestKit node() {
+    return node("1 KiB");
+  }
+
+  private ActorTestKit node(String chunkSize) {
     // load(overrides): the journal URL in reference.conf is resolved against the data-dir given here.
     return ActorTestKit.create("checkpoints", ConfigFactory.load(ConfigFactory.parseString(
         "tessera.persistence.data-dir = \"" + dataDir.toAbsolutePath() + "\"\n"
-            + "tessera.persistence.checkpoint.chunk-size = 1 KiB\n"
+            + "tessera.persistence.checkpoint.chunk-size = " + chunkSize + "\n"
             + "tessera.persistence.checkpoint.timeout = 20s\n")));
   }
 
@@ -72,6 +76,29 @@ class CheckpointsTest {
           .as("only the latest checkpoint's chunks are live").isEqualTo(11);
       assertThat(rows("select count(*) from \"event_journal\" where \"persistence_id\" = ?", simulation))
           .as("rows on disk").isEqualTo(12);
+    } finally {
+      second.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void aHundredMegabyteStateIsSavedAndReadBackInOneMegabyteChunks() throws Exception {
+    byte[] state = new byte[100 * 1024 * 1024];
+    new Random(3).nextBytes(state);
+    String simulation = "big-" + UUID.randomUUID();
+    ActorTestKit first = node("1 MiB");
+    try {
+      await(open(first, simulation).save(1, state));
+    } finally {
+      first.shutdownTestKit();
+    }
+    ActorTestKit second = node("1 MiB");
+    try {
+      Checkpoint latest = await(open(second, simulation).latest()).orElseThrow();
+      assertThat(latest.step()).isEqualTo(1);
+      assertThat(Arrays.equals(latest.state(), state)).as("100 MB back bit for bit").isTrue();
+      assertThat(rows("select count(*) from \"event_journal\" where \"persistence_id\" = ? and not \"deleted\"", simulation))
+          .isEqualTo(100);
     } finally {
       second.shutdownTestKit();
     }
