@@ -103,11 +103,24 @@ public final class Checkpoints implements AutoCloseable {
 
   /** The latest checkpoint saved, if any; fails with {@link CheckpointException} if it is damaged. */
   public CompletionStage<Optional<Checkpoint>> latest() {
+    return manifest().thenCompose(found -> {
+      if (found.isEmpty()) {
+        return CompletableFuture.completedFuture(Optional.<Checkpoint>empty());
+      }
+      return read(found.get()).thenApply(Optional::of).exceptionallyCompose(error -> {
+        // A save that committed while the chunks were read deletes them: read the newer one. Only
+        // if no newer checkpoint exists is the damage real.
+        return manifest().thenCompose(now -> now.isPresent() && now.get().step() != found.get().step()
+            ? read(now.get()).thenApply(Optional::of)
+            : CompletableFuture.failedFuture(error));
+      });
+    });
+  }
+
+  private CompletableFuture<Optional<CheckpointStore.Manifest>> manifest() {
     CompletableFuture<Optional<CheckpointStore.Manifest>> manifest = new CompletableFuture<>();
     store.tell(new CheckpointStore.GetManifest(manifest), org.apache.pekko.actor.ActorRef.noSender());
-    return withTimeout(manifest, "finding the latest checkpoint").thenCompose(found -> found.isEmpty()
-        ? CompletableFuture.completedFuture(Optional.<Checkpoint>empty())
-        : withTimeout(read(found.get()).toCompletableFuture(), "reading step " + found.get().step()).thenApply(Optional::of));
+    return withTimeout(manifest, "finding the latest checkpoint");
   }
 
   /** The latest checkpoint's state read as a {@code type}, if there is one. */
@@ -121,14 +134,16 @@ public final class Checkpoints implements AutoCloseable {
     store.tell(PoisonPill.getInstance(), org.apache.pekko.actor.ActorRef.noSender());
   }
 
-  private CompletionStage<Checkpoint> read(CheckpointStore.Manifest manifest) {
+  private CompletableFuture<Checkpoint> read(CheckpointStore.Manifest manifest) {
     JdbcReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    return journal
+    CompletableFuture<Checkpoint> checkpoint = journal
         .currentEventsByPersistenceId(
             CheckpointStore.persistenceIdOf(simulationId), manifest.fromSequenceNr(), manifest.toSequenceNr())
         .runWith(Sink.seq(), system)
-        .thenApply(envelopes -> assemble(manifest, envelopes));
+        .thenApply(envelopes -> assemble(manifest, envelopes))
+        .toCompletableFuture();
+    return withTimeout(checkpoint, "reading step " + manifest.step());
   }
 
   private Checkpoint assemble(CheckpointStore.Manifest manifest, List<EventEnvelope> envelopes) {
