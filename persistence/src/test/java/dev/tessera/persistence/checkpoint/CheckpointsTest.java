@@ -219,6 +219,6 @@ class CheckpointsTest {
   }
 
   private Connection connect() throws Exception {
-    return DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal", "sa", "");
+    return DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal;WRITE_DELAY=0", "sa", "");
   }
 }
