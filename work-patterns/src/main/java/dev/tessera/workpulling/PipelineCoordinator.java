@@ -76,7 +76,6 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
   private static final class Stage {
     final int index;
     final StageSpec spec;
-    final String jobId;
     final ActorRef<JobCoordinator.Command> coordinator;
     final JobAnnouncement announcement;
     /** Task id in this stage's job to item index. */
@@ -92,7 +91,6 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
     Stage(int index, StageSpec spec, String jobId, ActorRef<JobCoordinator.Command> coordinator) {
       this.index = index;
       this.spec = spec;
-      this.jobId = jobId;
       this.coordinator = coordinator;
       this.announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, spec.taskType(), coordinator, spec.options()));
     }
