@@ -4,11 +4,8 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -71,6 +68,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** Messages the coordinator handles. */
   public sealed interface Command extends CborSerializable {}
+
+  /**
+   * Messages of another coordinator that speaks this protocol to workers (the durable one in the
+   * persistence layer); this coordinator ignores them.
+   */
+  public non-sealed interface Extension extends Command {}
 
   /** A worker has asked for {@code requestedUpTo} tasks of this job in total, so far. */
   public record RequestWork(ActorRef<WorkerMessage> worker, long requestedUpTo) implements Command {}
@@ -135,35 +138,6 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     INSTANCE
   }
 
-  /** A task that has not ended: its input (for retries) and how often it was handed out. */
-  private static final class OpenTask {
-    final byte[] input;
-    int attempts;
-
-    OpenTask(byte[] input) {
-      this.input = input;
-    }
-  }
-
-  /** A task handed to a worker, and until when that worker may keep it. */
-  private record Lease(ActorRef<WorkerMessage> worker, int attempt, long expiresNanos) {}
-
-  /** What the coordinator knows of one worker. */
-  private static final class WorkerState {
-    long requested;
-    long sent;
-    long lastHeardNanos;
-    /** Silent for too long: its tasks were taken back and it gets none until it is heard again. */
-    boolean suspected;
-
-    long available() {
-      return suspected ? 0 : Math.max(0, requested - sent);
-    }
-  }
-
-  /** A batch stops growing once its inputs reach this size. */
-  static final int MAX_BATCH_BYTES = 128 * 1024;
-
   private final String jobId;
   private final String taskType;
   private final JobOptions options;
@@ -172,21 +146,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Results kept for the report, by task id; null when they stream to {@code resultListener} instead. */
   private final List<byte[]> results;
   private final ActorRef<TaskEnded> resultListener;
-  /** Tasks that have not ended; a task id below {@code total} that is not here has ended. */
-  private final Map<Integer, OpenTask> unfinished = new HashMap<>();
+  /** Inputs of the tasks that have not ended; a task id below {@code total} that is not here has ended. */
+  private final Map<Integer, byte[]> unfinished = new HashMap<>();
+  private final TaskDispatcher dispatcher;
   private int total;
   /** No more tasks will be added: the job ends when every task has ended. */
   private boolean sealed;
   private final Map<Integer, JobReport.TaskFailure> failures = new HashMap<>();
-  private final ArrayDeque<Integer> pending = new ArrayDeque<>();
-  private final Map<Integer, Lease> leases = new HashMap<>();
-  /** Every worker that asked for work, in the order they first asked. */
-  private final Map<ActorRef<WorkerMessage>, WorkerState> workers = new LinkedHashMap<>();
-  private String declineReason;
-  private long firstDeclineNanos;
   private int done;
-  private int retried;
-  private int duplicatesDropped;
   private long lastProgressLogNanos = System.nanoTime();
 
   /**
@@ -258,6 +225,19 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.replyTo = replyTo;
     this.resultListener = resultListener;
     this.results = resultListener == null ? new ArrayList<>(inputs.size()) : null;
+    this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), new TaskDispatcher.JobTasks() {
+      @Override
+      public byte[] openInput(int task) {
+        return unfinished.get(task);
+      }
+
+      @Override
+      public void attemptLost(int task, int attempts, String cause, boolean forGood) {
+        if (forGood) {
+          fail(task, attempts, cause);
+        }
+      }
+    }, worker -> context.watchWith(worker, new WorkerGone(worker)));
     add(inputs);
     this.sealed = sealed;
     timers.startTimerWithFixedDelay(CheckLeases.INSTANCE, checkInterval(options));
@@ -267,7 +247,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * Check often enough to notice a silent worker within an eighth of the silence timeout: with the
    * default 1.5 s, a dead worker's tasks move within 1.7 s of its last message.
    */
-  static Duration checkInterval(JobOptions options) {
+  public static Duration checkInterval(JobOptions options) {
     Duration eighth = options.workerSilenceTimeout().dividedBy(8);
     return eighth.compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : eighth;
   }
@@ -294,7 +274,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return this;
     }
     add(message.inputs());
-    dispatch();
+    dispatcher.dispatch();
     return this;
   }
 
@@ -306,8 +286,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private void add(List<byte[]> inputs) {
     for (byte[] input : inputs) {
       Objects.requireNonNull(input, "input");
-      unfinished.put(total, new OpenTask(input));
-      pending.add(total);
+      unfinished.put(total, input);
+      dispatcher.add(total, 0);
       if (results != null) {
         results.add(null);
       }
@@ -316,44 +296,43 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> onRequestWork(RequestWork request) {
-    heard(request.worker(), request.requestedUpTo());
-    dispatch();
+    dispatcher.heard(request.worker(), request.requestedUpTo());
+    dispatcher.dispatch();
     return this;
   }
 
   private Behavior<Command> onOutcomes(Outcomes message) {
-    heard(message.worker(), message.requestedUpTo());
+    dispatcher.heard(message.worker(), message.requestedUpTo());
     for (TaskOutcome outcome : message.outcomes()) {
-      record(message.worker(), outcome);
+      int task = outcome.taskId();
+      if (task < 0 || task >= total) {
+        getContext().getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, message.worker(), task);
+      } else if (dispatcher.accept(message.worker(), outcome) == TaskDispatcher.Verdict.RESULT) {
+        complete(task, ((TaskOutcome.Succeeded) outcome).output());
+      }
     }
     if (isFinished()) {
       return finish(false);
     }
-    dispatch();
+    dispatcher.dispatch();
     return this;
   }
 
   private Behavior<Command> onHeartbeat(Heartbeat heartbeat) {
-    heard(heartbeat.worker(), heartbeat.requestedUpTo());
-    dispatch();
+    dispatcher.heard(heartbeat.worker(), heartbeat.requestedUpTo());
+    dispatcher.dispatch();
     return this;
   }
 
   private Behavior<Command> onWorkerGone(WorkerGone gone) {
-    if (workers.remove(gone.worker()) != null) {
-      getContext().unwatch(gone.worker());
-    }
-    takeBackFrom(gone.worker(), "its worker is gone");
-    dispatch();
+    getContext().unwatch(gone.worker());
+    dispatcher.workerGone(gone.worker());
+    dispatcher.dispatch();
     return isFinished() ? finish(false) : this;
   }
 
   private Behavior<Command> onDecline(Decline decline) {
-    if (declineReason == null) {
-      declineReason = decline.reason();
-      firstDeclineNanos = System.nanoTime();
-      getContext().getLog().info("job {}: {} declined: {}", jobId, decline.worker().path(), decline.reason());
-    }
+    dispatcher.declined(decline.worker(), decline.reason());
     return this;
   }
 
@@ -363,38 +342,27 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (!unfinished.isEmpty() && now - lastProgressLogNanos >= options.progressLogInterval().toNanos()) {
       lastProgressLogNanos = now;
       getContext().getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId, done, total,
-          leases.size(), failures.size(), retried, workers.values().stream().filter(w -> !w.suspected).count());
+          dispatcher.running(), failures.size(), dispatcher.retried(), dispatcher.activeWorkers());
     }
-    if (nobodyCanRun(now)) {
-      String cause = "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
+    if (dispatcher.nobodyCanRun(now)) {
+      String cause = nobodyCanRunCause(options, taskType, dispatcher.declineReason());
       if (!unfinished.isEmpty()) {
         getContext().getLog().warn("job {}: {}", jobId, cause);
       }
+      dispatcher.clear();
       for (Integer task : List.copyOf(unfinished.keySet())) {
-        fail(task, cause);
+        fail(task, 0, cause);
       }
-      pending.clear();
-      leases.clear();
       return isFinished() ? finish(false) : this;
     }
-    long silence = options.workerSilenceTimeout().toNanos();
-    for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> e : workers.entrySet()) {
-      WorkerState state = e.getValue();
-      if (!state.suspected && now - state.lastHeardNanos > silence) {
-        state.suspected = true;
-        takeBackFrom(e.getKey(), "its worker has been silent for " + options.workerSilenceTimeout().toMillis() + " ms");
-      }
-    }
-    Iterator<Map.Entry<Integer, Lease>> it = leases.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Integer, Lease> e = it.next();
-      if (now - e.getValue().expiresNanos() > 0) {
-        it.remove();
-        retryOrFail(e.getKey(), "no answer within the lease of " + options.leaseDuration().toMillis() + " ms");
-      }
-    }
-    dispatch();
+    dispatcher.check(now);
+    dispatcher.dispatch();
     return isFinished() ? finish(false) : this;
+  }
+
+  /** The failure of every task of a job that no worker can run. */
+  public static String nobodyCanRunCause(JobOptions options, String taskType, String declineReason) {
+    return "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
   }
 
   private Behavior<Command> onGetProgress(GetProgress get) {
@@ -408,132 +376,29 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return finish(true);
   }
 
-  /** Applies one outcome: the first result for a task wins, failures are retried within budget. */
-  private void record(ActorRef<WorkerMessage> worker, TaskOutcome outcome) {
-    int task = outcome.taskId();
-    if (task < 0 || task >= total) {
-      getContext().getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
-      return;
-    }
-    if (!unfinished.containsKey(task)) {
-      duplicatesDropped++;
-      return;
-    }
-    Lease lease = leases.get(task);
-    boolean current = lease != null && lease.worker().equals(worker) && lease.attempt() == outcome.attempt();
-    if (outcome instanceof TaskOutcome.Succeeded succeeded) {
-      // A valid result is a result, even from an attempt whose lease was taken back.
-      leases.remove(task);
-      unfinished.remove(task); // if it also waits in pending (taken back), dispatch skips it
-      if (resultListener != null) {
-        resultListener.tell(new ResultReady(jobId, task, succeeded.output()));
-      } else {
-        results.set(task, succeeded.output());
-      }
-      done++;
-    } else if (current) {
-      TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome;
-      leases.remove(task);
-      if (failed.retryable()) {
-        retryOrFail(task, failed.cause());
-      } else {
-        fail(task, failed.cause());
-      }
-    }
-    // A failure of an attempt that was already taken back changes nothing: a newer attempt runs.
-  }
-
-  private void retryOrFail(int task, String cause) {
-    if (unfinished.get(task).attempts >= options.maxAttempts()) {
-      fail(task, cause);
+  private void complete(int task, byte[] output) {
+    unfinished.remove(task);
+    dispatcher.ended(task);
+    if (resultListener != null) {
+      resultListener.tell(new ResultReady(jobId, task, output));
     } else {
-      retried++;
-      pending.addFirst(task);
+      results.set(task, output);
     }
+    done++;
   }
 
   /** Records a task as failed for good. */
-  private void fail(int task, String cause) {
-    OpenTask open = unfinished.remove(task);
-    JobReport.TaskFailure failure = new JobReport.TaskFailure(open.attempts, cause);
+  private void fail(int task, int attempts, String cause) {
+    unfinished.remove(task);
+    dispatcher.ended(task);
+    JobReport.TaskFailure failure = new JobReport.TaskFailure(attempts, cause);
     failures.put(task, failure);
     if (resultListener != null) {
       resultListener.tell(new TaskFailed(jobId, task, failure));
     }
-    if (open.attempts > 0) {
-      getContext().getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, open.attempts, firstLine(cause));
+    if (attempts > 0) {
+      getContext().getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts, firstLine(cause));
     }
-  }
-
-  /** Takes back every task leased to {@code worker}, to be handed to others. */
-  private void takeBackFrom(ActorRef<WorkerMessage> worker, String why) {
-    List<Integer> taken = new ArrayList<>();
-    leases.entrySet().removeIf(e -> {
-      if (e.getValue().worker().equals(worker)) {
-        taken.add(e.getKey());
-        return true;
-      }
-      return false;
-    });
-    if (!taken.isEmpty()) {
-      getContext().getLog().info("job {}: taking back {} tasks from {}: {}", jobId, taken.size(), worker.path(), why);
-      taken.sort(null);
-      for (int i = taken.size() - 1; i >= 0; i--) {
-        retryOrFail(taken.get(i), why);
-      }
-    }
-  }
-
-  /** Hands pending tasks to workers with credits, in batches of at most batchSize. */
-  private void dispatch() {
-    Iterator<Map.Entry<ActorRef<WorkerMessage>, WorkerState>> it = workers.entrySet().iterator();
-    while (!pending.isEmpty() && it.hasNext()) {
-      Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry = it.next();
-      ActorRef<WorkerMessage> worker = entry.getKey();
-      WorkerState state = entry.getValue();
-      while (state.available() > 0 && !pending.isEmpty()) {
-        int size = (int) Math.min(state.available(), options.batchSize());
-        List<WorkerMessage.TaskAssignment> batch = new ArrayList<>(size);
-        long expires = System.nanoTime() + options.leaseDuration().toNanos();
-        long bytes = 0;
-        // Artery refuses messages above its frame size (256 KiB by default): keep batches well below.
-        while (batch.size() < size && !pending.isEmpty() && bytes < MAX_BATCH_BYTES) {
-          int task = pending.poll();
-          OpenTask open = unfinished.get(task);
-          if (open == null) {
-            continue; // completed by a late result while it waited to be handed out again
-          }
-          bytes += open.input.length;
-          int attempt = ++open.attempts;
-          leases.put(task, new Lease(worker, attempt, expires));
-          batch.add(new WorkerMessage.TaskAssignment(task, attempt, open.input));
-        }
-        if (batch.isEmpty()) {
-          break;
-        }
-        state.sent += batch.size();
-        worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
-      }
-    }
-  }
-
-  /** Any message from a worker: it is alive, and its total request is at least this. */
-  private void heard(ActorRef<WorkerMessage> worker, long requestedUpTo) {
-    WorkerState state = workers.computeIfAbsent(worker, w -> {
-      // If its actor stops (or its node is removed), take its tasks back at once.
-      getContext().watchWith(w, new WorkerGone(w));
-      return new WorkerState();
-    });
-    state.requested = Math.max(state.requested, requestedUpTo);
-    state.lastHeardNanos = System.nanoTime();
-    state.suspected = false;
-  }
-
-  /** Some worker declined, and no worker able to run the job has been heard from since. */
-  private boolean nobodyCanRun(long now) {
-    return declineReason != null
-        && now - firstDeclineNanos > 2 * options.workerSilenceTimeout().toNanos()
-        && workers.values().stream().allMatch(w -> w.suspected);
   }
 
   private boolean isFinished() {
@@ -541,15 +406,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private JobProgress progress() {
-    return new JobProgress(total, done, leases.size(), failures.size(), retried, duplicatesDropped);
+    return new JobProgress(
+        total, done, dispatcher.running(), failures.size(), dispatcher.retried(), dispatcher.duplicatesDropped());
   }
 
   private Behavior<Command> finish(boolean cancelled) {
     JobProgress progress = progress();
     getContext().getLog().info("job {} {}: {}", jobId, cancelled ? "cancelled" : "finished", progress);
-    java.util.Set<ActorRef<WorkerMessage>> known = new java.util.LinkedHashSet<>(workers.keySet());
-    leases.values().forEach(lease -> known.add(lease.worker()));
-    for (ActorRef<WorkerMessage> worker : known) {
+    for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }
     List<byte[]> kept = results == null ? List.of() : new ArrayList<>(results);
@@ -557,7 +421,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return Behaviors.stopped();
   }
 
-  private static String firstLine(String text) {
+  /** The first line of a cause (a stack trace as text), for a log line. */
+  public static String firstLine(String text) {
     int newline = text.indexOf('\n');
     return newline < 0 ? text : text.substring(0, newline);
   }

@@ -353,7 +353,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       long bytes = 0;
       for (TaskOutcome outcome : job.outbox) {
         long size = outcome instanceof TaskOutcome.Succeeded s ? s.output().length : 1024;
-        if (!chunk.isEmpty() && bytes + size > JobCoordinator.MAX_BATCH_BYTES) {
+        if (!chunk.isEmpty() && bytes + size > TaskDispatcher.MAX_BATCH_BYTES) {
           job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
           chunk = new ArrayList<>();
           bytes = 0;
