@@ -15,17 +15,17 @@ import org.apache.pekko.cluster.typed.Cluster;
  *
  * <p>Threading: not thread-safe; used by the one actor that receives the receptionist listings.
  */
-final class JobAnnouncement {
+public final class JobAnnouncement {
 
   private final WorkerMessage.WorkOn workOn;
   private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
 
-  JobAnnouncement(WorkerMessage.WorkOn workOn) {
+  public JobAnnouncement(WorkerMessage.WorkOn workOn) {
     this.workOn = Objects.requireNonNull(workOn, "workOn");
   }
 
   /** Announces the job to the workers of {@code current} not yet told, and forgets those gone. */
-  void announceTo(Set<ActorRef<WorkerMessage>> current, ActorSystem<?> system) {
+  public void announceTo(Set<ActorRef<WorkerMessage>> current, ActorSystem<?> system) {
     for (ActorRef<WorkerMessage> worker : current) {
       // The cluster is looked up only when there is a worker: a job on a non-cluster system has none.
       if (!announced.contains(worker) && hasRequiredRole(worker, Cluster.get(system))) {

@@ -70,8 +70,12 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     INSTANCE
   }
 
+  /** The coordinator of a job stopped (or its node was removed); a newer coordinator may have taken over. */
+  private record CoordinatorGone(String jobId, ActorRef<JobCoordinator.Command> coordinator) implements InternalMessage {}
+
   /** Messages only the worker sends itself. */
-  sealed interface InternalMessage extends WorkerMessage permits OutcomesReady, CheckTimeouts, SendHeartbeats {}
+  sealed interface InternalMessage extends WorkerMessage
+      permits OutcomesReady, CheckTimeouts, SendHeartbeats, CoordinatorGone {}
 
   /** What the worker knows of one job it works on. */
   private static final class JobState {
@@ -232,6 +236,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
         .onMessage(WorkerMessage.WorkOn.class, this::onWorkOn)
         .onMessage(WorkerMessage.WorkBatch.class, this::onWorkBatch)
         .onMessage(WorkerMessage.JobClosed.class, this::onJobClosed)
+        .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
         .onMessageEquals(OutcomesReady.INSTANCE, this::onOutcomesReady)
         .onMessageEquals(CheckTimeouts.INSTANCE, this::onCheckTimeouts)
         .onMessageEquals(SendHeartbeats.INSTANCE, this::onSendHeartbeats)
@@ -246,11 +251,21 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
           "unknown task type '" + workOn.taskType() + "': no handler is registered for it on " + getContext().getSystem().address()));
       return this;
     }
-    JobState job = jobs.computeIfAbsent(workOn.jobId(), id -> {
+    JobState job = jobs.get(workOn.jobId());
+    if (job != null && !job.coordinator.equals(workOn.coordinator())) {
+      // A durable job's coordinator restarted (on another node): work for the new one, from zero
+      // credits; tasks of the old one still queued here are dropped, the new one hands them out again.
+      getContext().getLog().info("job {}: coordinator moved from {} to {}", job.jobId,
+          job.coordinator.path(), workOn.coordinator().path());
+      close(job);
+      job = null;
+    }
+    if (job == null) {
       // A coordinator that is gone for good (its node removed) closes its job here too.
-      getContext().watchWith(workOn.coordinator(), new WorkerMessage.JobClosed(id));
-      return new JobState(id, workOn.coordinator(), workOn.options(), registration.get());
-    });
+      getContext().watchWith(workOn.coordinator(), new CoordinatorGone(workOn.jobId(), workOn.coordinator()));
+      job = new JobState(workOn.jobId(), workOn.coordinator(), workOn.options(), registration.get());
+      jobs.put(job.jobId, job);
+    }
     // Heartbeat three times per silence timeout of the most demanding job.
     Duration wanted = workOn.options().workerSilenceTimeout().dividedBy(3);
     if (wanted.compareTo(heartbeatInterval) < 0) {
@@ -277,12 +292,25 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   }
 
   private Behavior<WorkerMessage> onJobClosed(WorkerMessage.JobClosed closed) {
-    JobState job = jobs.remove(closed.jobId());
+    JobState job = jobs.get(closed.jobId());
     if (job != null) {
-      job.closed = true;
-      getContext().unwatch(job.coordinator);
+      close(job);
     }
     return this;
+  }
+
+  private Behavior<WorkerMessage> onCoordinatorGone(CoordinatorGone gone) {
+    JobState job = jobs.get(gone.jobId());
+    if (job != null && job.coordinator.equals(gone.coordinator())) {
+      close(job);
+    }
+    return this;
+  }
+
+  private void close(JobState job) {
+    jobs.remove(job.jobId);
+    job.closed = true;
+    getContext().unwatch(job.coordinator);
   }
 
   private Behavior<WorkerMessage> onOutcomesReady() {

@@ -7,7 +7,8 @@ package dev.tessera.runtime.node;
  * `cluster node` needs no code of the application's own.
  *
  * <p>{@link #start} runs once, on the thread that starts the node, after its actor system is up and
- * before it has joined the cluster. It must not block; an exception stops the node from starting.
+ * before it has joined the cluster. It should return quickly (the durable-jobs extension waits for
+ * its journal's schema, at most a minute); an exception stops the node from starting.
  */
 public interface NodeExtension {
 

@@ -1,0 +1,580 @@
+package dev.tessera.persistence.jobs;
+
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.workpulling.JobAnnouncement;
+import dev.tessera.workpulling.JobCoordinator;
+import dev.tessera.workpulling.TaskDispatcher;
+import dev.tessera.workpulling.TaskOutcome;
+import dev.tessera.workpulling.TaskWorker;
+import dev.tessera.workpulling.WorkerMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The coordinator of one durable job: the same work pulling as {@link JobCoordinator} (it speaks
+ * the same protocol to the same {@link TaskWorker}s, through a {@link TaskDispatcher}), with the
+ * job's facts in an event-sourced journal. It runs as a sharded entity per job (entity id = job
+ * id), so when its node dies it starts again on another node and recovers from the journal.
+ *
+ * <p><b>Exactly once.</b> A result counts once it is in the journal. Results are committed in
+ * groups: each worker message's results join the next write, and messages that arrive while a
+ * write is under way wait for it and go into the one after (one database round trip for many
+ * tasks). A result for a task that is committed, or being committed, is dropped and counted. After
+ * a restart the journal says which tasks ended; only the others are handed out again, each with
+ * the attempts it had used.
+ *
+ * <p><b>Snapshots</b> of the whole ledger (results included) are taken every {@code
+ * snapshot-every} events, so recovery reads one snapshot and a bounded tail of events.
+ *
+ * <p>Threading: an actor. The ledger is changed only by the event handler; the dispatcher and the
+ * commit buffers are this actor's volatile state, rebuilt after a restart.
+ *
+ * <pre>{@code
+ * // What DurableJobs.submit does:
+ * EntityRef<JobCoordinator.Command> job = sharding.entityRefFor(DurableJobCoordinator.ENTITY_TYPE, jobId);
+ * job.ask(reply -> new DurableJobCoordinator.Submit("square", JobOptions.defaults(), reply), timeout);
+ * job.ask(reply -> new DurableJobCoordinator.AddInputs(0, inputs, true, reply), timeout);
+ * }</pre>
+ */
+public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordinator.Command, JobEvent, JobLedger> {
+
+  /** Requests of submitters, operators and the job registry. */
+  public sealed interface Request extends JobCoordinator.Extension {}
+
+  /** Creates the job, if this id has none yet; repeating it for the same job is harmless. */
+  public record Submit(String taskType, JobOptions options, ActorRef<StatusReply<Done>> replyTo) implements Request {
+    public Submit {
+      Objects.requireNonNull(taskType, "taskType");
+      Objects.requireNonNull(options, "options");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * Inputs of tasks {@code firstTaskId ..}; {@code last} when no more follow. Acknowledged once
+   * durable. A repeated chunk (a retry after a lost reply) is acknowledged and changes nothing.
+   */
+  public record AddInputs(int firstTaskId, List<byte[]> inputs, boolean last, ActorRef<StatusReply<Done>> replyTo)
+      implements Request {
+    public AddInputs {
+      inputs = List.copyOf(inputs);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Replies with the job's status now. */
+  public record GetStatus(ActorRef<JobStatus> replyTo) implements Request {}
+
+  /** Replies with the job's status once it has ended (at once if it has). */
+  public record AwaitEnd(ActorRef<JobStatus> replyTo) implements Request {}
+
+  /** Replies with the outcomes of an ended job from task {@code fromTask} on, one page. */
+  public record GetResults(int fromTask, ActorRef<StatusReply<ResultsPage>> replyTo) implements Request {}
+
+  /** Starts the entity if it is not running (the registry wakes unfinished jobs after a restart). */
+  public record Wake() implements Request {}
+
+  /** Deletes an ended job's events and snapshots; the entity stops. */
+  public record Purge(ActorRef<StatusReply<Done>> replyTo) implements Request {}
+
+  private sealed interface Internal extends JobCoordinator.Extension {}
+
+  private enum Flush implements Internal {
+    INSTANCE
+  }
+
+  private enum Tick implements Internal {
+    INSTANCE
+  }
+
+  private record WorkersChanged(Receptionist.Listing listing) implements Internal {}
+
+  /** The sharding entity type of durable jobs. */
+  public static final org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<JobCoordinator.Command> ENTITY_TYPE =
+      org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey.create(JobCoordinator.Command.class, "tessera-job");
+
+  /** A results page stops growing once its outputs reach this size (a remote message's limit is 256 KiB). */
+  static final int MAX_PAGE_BYTES = 128 * 1024;
+
+  private final String jobId;
+  private final ActorContext<JobCoordinator.Command> context;
+  private final TimerScheduler<JobCoordinator.Command> timers;
+  private final ActorRef<JobRegistry.Command> registry;
+  private final int snapshotEvery;
+
+  // Volatile state: rebuilt after every restart.
+  private TaskDispatcher dispatcher;
+  private JobAnnouncement announcement;
+  private JobLedger ledger;
+  private final Set<Integer> committing = new HashSet<>();
+  private final List<JobEvent.Completed> toComplete = new ArrayList<>();
+  private final List<JobEvent.Failed> toFail = new ArrayList<>();
+  private final Map<Integer, Integer> toCount = new LinkedHashMap<>();
+  private boolean flushScheduled;
+  private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
+  private long lastProgressLogNanos = System.nanoTime();
+
+  /**
+   * @param registry told when the job ends
+   * @param snapshotEvery a snapshot after this many events
+   */
+  public static Behavior<JobCoordinator.Command> create(
+      String jobId, ActorRef<JobRegistry.Command> registry, int snapshotEvery) {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(registry, "registry");
+    return Behaviors.setup(context -> Behaviors.withTimers(
+        timers -> new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery)));
+  }
+
+  /** The journal's id for a job. */
+  public static PersistenceId persistenceId(String jobId) {
+    return PersistenceId.of(ENTITY_TYPE.name(), jobId);
+  }
+
+  private DurableJobCoordinator(
+      String jobId,
+      ActorContext<JobCoordinator.Command> context,
+      TimerScheduler<JobCoordinator.Command> timers,
+      ActorRef<JobRegistry.Command> registry,
+      int snapshotEvery) {
+    super(persistenceId(jobId));
+    if (snapshotEvery < 1) {
+      throw new IllegalArgumentException("snapshot-every must be at least 1, got " + snapshotEvery);
+    }
+    this.jobId = jobId;
+    this.context = context;
+    this.timers = timers;
+    this.registry = registry;
+    this.snapshotEvery = snapshotEvery;
+    context.setLoggerName(DurableJobCoordinator.class);
+  }
+
+  @Override
+  public JobLedger emptyState() {
+    return new JobLedger();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  }
+
+  @Override
+  public SnapshotAdapter<JobLedger> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(JobLedger state) {
+        return state.snapshot();
+      }
+
+      @Override
+      public JobLedger fromJournal(Object from) {
+        return JobLedger.of((JobLedger.Snapshot) from);
+      }
+    };
+  }
+
+  @Override
+  public SignalHandler<JobLedger> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .onSignal(RecoveryFailed.class, (state, failed) -> context.getLog().error(
+            "job {}: its journal cannot be read, so this job stops (other jobs are not affected): {}",
+            jobId, failed.getFailure().toString(), failed.getFailure()))
+        .build();
+  }
+
+  @Override
+  public EventHandler<JobLedger, JobEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(JobLedger::apply);
+  }
+
+  @Override
+  public CommandHandler<JobCoordinator.Command, JobEvent, JobLedger> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Submit.class, this::onSubmit)
+        .onCommand(AddInputs.class, this::onAddInputs)
+        .onCommand(JobCoordinator.RequestWork.class, (state, request) -> workerMessage(state, request.worker(),
+            request.requestedUpTo(), List.of()))
+        .onCommand(JobCoordinator.Heartbeat.class, (state, beat) -> workerMessage(state, beat.worker(),
+            beat.requestedUpTo(), List.of()))
+        .onCommand(JobCoordinator.Outcomes.class, (state, outcomes) -> workerMessage(state, outcomes.worker(),
+            outcomes.requestedUpTo(), outcomes.outcomes()))
+        .onCommand(JobCoordinator.WorkerGone.class, this::onWorkerGone)
+        .onCommand(JobCoordinator.Decline.class, this::onDecline)
+        .onCommand(Tick.class, (state, tick) -> onTick(state))
+        .onCommand(Flush.class, (state, flush) -> onFlush(state))
+        .onCommand(WorkersChanged.class, this::onWorkersChanged)
+        .onCommand(JobCoordinator.GetProgress.class, (state, get) -> {
+          get.replyTo().tell(progress(state));
+          return Effect().none();
+        })
+        .onCommand(GetStatus.class, (state, get) -> {
+          get.replyTo().tell(status(state));
+          return Effect().none();
+        })
+        .onCommand(AwaitEnd.class, this::onAwaitEnd)
+        .onCommand(GetResults.class, this::onGetResults)
+        .onCommand(JobCoordinator.Cancel.class, this::onCancel)
+        .onCommand(Wake.class, this::onWake)
+        .onCommand(Purge.class, this::onPurge)
+        .onCommand(JobCoordinator.AddTasks.class, (state, add) -> unsupported(add))
+        .onCommand(JobCoordinator.NoMoreTasks.class, (state, add) -> unsupported(add))
+        .build();
+  }
+
+  private Effect<JobEvent, JobLedger> unsupported(JobCoordinator.Command command) {
+    context.getLog().warn("job {}: {} is not supported by a durable job (use AddInputs); ignored",
+        jobId, command.getClass().getSimpleName());
+    return Effect().none();
+  }
+
+  // ---- lifecycle ----
+
+  private void onRecovered(JobLedger state) {
+    if (state.status == JobLedger.Status.RUNNING) {
+      context.getLog().info("job {} recovered: {} of {} tasks ended before, {} to run",
+          jobId, state.total - state.unfinished.size(), state.total, state.unfinished.size());
+      start(state);
+    } else if (state.isEnded()) {
+      this.ledger = state;
+    }
+  }
+
+  /** Starts handing out the job's unfinished tasks. */
+  private void start(JobLedger state) {
+    this.ledger = state;
+    dispatcher = new TaskDispatcher(jobId, state.options, context.getLog(), new TaskDispatcher.JobTasks() {
+      @Override
+      public byte[] openInput(int task) {
+        return committing.contains(task) ? null : ledger.unfinished.get(task);
+      }
+
+      @Override
+      public void attemptLost(int task, int attempts, String cause, boolean forGood) {
+        if (forGood) {
+          committing.add(task);
+          toFail.add(new JobEvent.Failed(task, attempts, cause));
+          context.getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts,
+              JobCoordinator.firstLine(cause));
+        } else {
+          toCount.put(task, attempts);
+        }
+      }
+    }, worker -> context.watchWith(worker, new JobCoordinator.WorkerGone(worker)));
+    state.unfinished.keySet().forEach(task -> dispatcher.add(task, state.attempts.getOrDefault(task, 0)));
+    announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, state.taskType, context.getSelf(), state.options));
+    ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
+    context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, JobCoordinator.checkInterval(state.options));
+  }
+
+  private boolean running(JobLedger state) {
+    return state.status == JobLedger.Status.RUNNING && dispatcher != null;
+  }
+
+  /** The job ended (persisted): close it on the workers, answer waiters, tell the registry. */
+  private void ended(JobLedger state) {
+    timers.cancel(Tick.INSTANCE);
+    JobStatus status = status(state);
+    context.getLog().info("job {} {}: {}", jobId, status.state(), status.progress());
+    if (dispatcher != null) {
+      for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
+        worker.tell(new WorkerMessage.JobClosed(jobId));
+      }
+      dispatcher.clear();
+    }
+    waiters.forEach(waiter -> waiter.tell(status));
+    waiters.clear();
+    registry.tell(new JobRegistry.Ended(status));
+  }
+
+  // ---- submission ----
+
+  private Effect<JobEvent, JobLedger> onSubmit(JobLedger state, Submit submit) {
+    if (state.status == JobLedger.Status.NEW) {
+      return Effect()
+          .persist(new JobEvent.JobAccepted(jobId, submit.taskType(), submit.options(), System.currentTimeMillis()))
+          .thenRun(this::start)
+          .thenReply(submit.replyTo(), s -> StatusReply.ack());
+    }
+    if (!state.taskType.equals(submit.taskType())) {
+      return Effect().reply(submit.replyTo(), StatusReply.error("job id " + jobId
+          + " is taken by a job of task type '" + state.taskType + "'"));
+    }
+    return Effect().reply(submit.replyTo(), StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobLedger> onAddInputs(JobLedger state, AddInputs add) {
+    if (state.status == JobLedger.Status.NEW) {
+      return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + " was not submitted"));
+    }
+    int end = add.firstTaskId() + add.inputs().size();
+    if (end <= state.total && (!add.last() || state.sealed)) {
+      return Effect().reply(add.replyTo(), StatusReply.ack()); // a repeated chunk
+    }
+    if (state.isEnded() || state.sealed) {
+      return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + " takes no more tasks"));
+    }
+    if (add.firstTaskId() != state.total) {
+      return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + ": inputs from task "
+          + add.firstTaskId() + " arrived, but the next task is " + state.total));
+    }
+    List<JobEvent> events = new ArrayList<>(2);
+    events.add(new JobEvent.TasksAdded(add.firstTaskId(), add.inputs(), add.last()));
+    if (add.last() && state.unfinished.isEmpty() && add.inputs().isEmpty()) {
+      events.add(new JobEvent.JobEnded(false, System.currentTimeMillis()));
+    }
+    return Effect().persist(events).thenRun(s -> {
+      if (s.isEnded()) {
+        ended(s);
+        return;
+      }
+      for (int task = add.firstTaskId(); task < end; task++) {
+        dispatcher.add(task, 0);
+      }
+      dispatcher.dispatch();
+    }).thenReply(add.replyTo(), s -> StatusReply.ack());
+  }
+
+  // ---- work pulling ----
+
+  private Effect<JobEvent, JobLedger> workerMessage(
+      JobLedger state, ActorRef<WorkerMessage> worker, long requestedUpTo, List<TaskOutcome> outcomes) {
+    if (!running(state)) {
+      if (state.isEnded()) {
+        worker.tell(new WorkerMessage.JobClosed(jobId));
+      }
+      return Effect().none();
+    }
+    dispatcher.heard(worker, requestedUpTo);
+    for (TaskOutcome outcome : outcomes) {
+      int task = outcome.taskId();
+      if (task < 0 || task >= state.total) {
+        context.getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
+      } else if (dispatcher.accept(worker, outcome) == TaskDispatcher.Verdict.RESULT) {
+        committing.add(task);
+        toComplete.add(new JobEvent.Completed(task, ((TaskOutcome.Succeeded) outcome).output()));
+      }
+    }
+    dispatcher.dispatch();
+    scheduleFlush();
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onWorkerGone(JobLedger state, JobCoordinator.WorkerGone gone) {
+    context.unwatch(gone.worker());
+    if (running(state)) {
+      dispatcher.workerGone(gone.worker());
+      dispatcher.dispatch();
+      scheduleFlush();
+    }
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onDecline(JobLedger state, JobCoordinator.Decline decline) {
+    if (running(state)) {
+      dispatcher.declined(decline.worker(), decline.reason());
+    }
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onTick(JobLedger state) {
+    if (!running(state)) {
+      return Effect().none();
+    }
+    long now = System.nanoTime();
+    if (now - lastProgressLogNanos >= state.options.progressLogInterval().toNanos()) {
+      lastProgressLogNanos = now;
+      JobProgress p = progress(state);
+      context.getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId,
+          p.done(), p.total(), p.running(), p.failed(), p.retried(), dispatcher.activeWorkers());
+    }
+    if (dispatcher.nobodyCanRun(now)) {
+      String cause = JobCoordinator.nobodyCanRunCause(state.options, state.taskType, dispatcher.declineReason());
+      context.getLog().warn("job {}: {}", jobId, cause);
+      dispatcher.clear();
+      for (Integer task : state.unfinished.keySet()) {
+        if (committing.add(task)) {
+          toFail.add(new JobEvent.Failed(task, state.attempts.getOrDefault(task, 0), cause));
+        }
+      }
+    } else {
+      dispatcher.check(now);
+      dispatcher.dispatch();
+    }
+    scheduleFlush();
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onWorkersChanged(JobLedger state, WorkersChanged changed) {
+    if (running(state)) {
+      announcement.announceTo(changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY), context.getSystem());
+    }
+    return Effect().none();
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled && (!toComplete.isEmpty() || !toFail.isEmpty() || !toCount.isEmpty())) {
+      flushScheduled = true;
+      context.getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  /**
+   * Group commit: everything buffered since the last write goes to the journal in one write. While
+   * it is written, new messages wait (the behaviour stashes them) and then fill the next one.
+   */
+  private Effect<JobEvent, JobLedger> onFlush(JobLedger state) {
+    flushScheduled = false;
+    if (!running(state)) {
+      return Effect().none();
+    }
+    List<JobEvent> events = new ArrayList<>(4);
+    List<Integer> ending = new ArrayList<>(toComplete.size() + toFail.size());
+    if (!toCount.isEmpty()) {
+      List<JobEvent.Attempts> counts = new ArrayList<>(toCount.size());
+      toCount.forEach((task, attempts) -> counts.add(new JobEvent.Attempts(task, attempts)));
+      events.add(new JobEvent.AttemptsUsed(counts));
+      toCount.clear();
+    }
+    if (!toComplete.isEmpty()) {
+      events.add(new JobEvent.TasksCompleted(toComplete));
+      toComplete.forEach(c -> ending.add(c.taskId()));
+      toComplete.clear();
+    }
+    if (!toFail.isEmpty()) {
+      events.add(new JobEvent.TasksFailed(toFail));
+      toFail.forEach(f -> ending.add(f.taskId()));
+      toFail.clear();
+    }
+    if (events.isEmpty()) {
+      return Effect().none();
+    }
+    if (state.sealed && state.unfinished.size() == ending.size()) {
+      events.add(new JobEvent.JobEnded(false, System.currentTimeMillis()));
+    }
+    return Effect().persist(events).thenRun(s -> {
+      for (Integer task : ending) {
+        committing.remove(task);
+        dispatcher.ended(task);
+      }
+      if (s.isEnded()) {
+        ended(s);
+      }
+    });
+  }
+
+  // ---- queries and operations ----
+
+  private Effect<JobEvent, JobLedger> onAwaitEnd(JobLedger state, AwaitEnd await) {
+    if (state.isEnded() || state.status == JobLedger.Status.NEW) {
+      await.replyTo().tell(status(state));
+    } else {
+      waiters.add(await.replyTo());
+    }
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onGetResults(JobLedger state, GetResults get) {
+    if (!state.isEnded()) {
+      return Effect().reply(get.replyTo(), StatusReply.error("job " + jobId + " is " + status(state).state()
+          + "; its results can be read once it has ended"));
+    }
+    if (state.status == JobLedger.Status.PURGED) {
+      return Effect().reply(get.replyTo(), StatusReply.error("job " + jobId + " was purged"));
+    }
+    List<ResultsPage.TaskResult> page = new ArrayList<>();
+    int task = Math.max(0, get.fromTask());
+    long bytes = 0;
+    while (task < state.total && (page.isEmpty() || bytes < MAX_PAGE_BYTES)) {
+      byte[] output = state.results.get(task);
+      var failure = state.failures.get(task);
+      bytes += 16 + (output == null ? (failure == null ? 0 : failure.lastCause().length()) : output.length);
+      page.add(new ResultsPage.TaskResult(task, output, failure));
+      task++;
+    }
+    return Effect().reply(get.replyTo(), StatusReply.success(new ResultsPage(page, task)));
+  }
+
+  private Effect<JobEvent, JobLedger> onCancel(JobLedger state, JobCoordinator.Cancel cancel) {
+    if (state.status != JobLedger.Status.RUNNING) {
+      return Effect().reply(cancel.replyTo(), state.status == JobLedger.Status.NEW
+          ? StatusReply.error("job " + jobId + " does not exist")
+          : StatusReply.ack());
+    }
+    return Effect().persist(new JobEvent.JobEnded(true, System.currentTimeMillis()))
+        .thenRun(this::ended)
+        .thenReply(cancel.replyTo(), s -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobLedger> onWake(JobLedger state, Wake wake) {
+    if (state.status == JobLedger.Status.NEW) {
+      // Registered but never submitted (the submitter died in between): nothing to run.
+      registry.tell(new JobRegistry.Ended(status(state)));
+      return Effect().stop();
+    }
+    if (state.isEnded()) {
+      registry.tell(new JobRegistry.Ended(status(state))); // in case the first notice was lost
+    }
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onPurge(JobLedger state, Purge purge) {
+    if (state.status == JobLedger.Status.RUNNING) {
+      return Effect().reply(purge.replyTo(), StatusReply.error("job " + jobId + " is running; cancel it first"));
+    }
+    JournalPurger.start(context.getSystem(), persistenceId(jobId).id(), purge.replyTo());
+    return Effect().stop();
+  }
+
+  private JobProgress progress(JobLedger state) {
+    int failed = state.failures.size();
+    if (dispatcher == null) {
+      return new JobProgress(state.total, state.done, 0, failed, 0, 0);
+    }
+    return new JobProgress(state.total, state.done, dispatcher.running(), failed, dispatcher.retried(),
+        dispatcher.duplicatesDropped());
+  }
+
+  private JobStatus status(JobLedger state) {
+    String name = switch (state.status) {
+      case NEW -> JobStatus.UNKNOWN;
+      case RUNNING -> JobStatus.RUNNING;
+      case FINISHED -> JobStatus.FINISHED;
+      case CANCELLED -> JobStatus.CANCELLED;
+      case PURGED -> JobStatus.PURGED;
+    };
+    return new JobStatus(jobId, state.taskType, name, progress(state), state.submittedAtMillis, state.endedAtMillis,
+        context.getSystem().address().toString());
+  }
+
+  /** How long a caller waits for one answer of a job's coordinator. */
+  static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+}

@@ -1,0 +1,97 @@
+package dev.tessera.persistence.jobs;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.serialization.CborSerializable;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the journal of a durable job holds. Events are the durable facts only (what was asked, which
+ * tasks ended and how); leases, credits and workers are rebuilt after a restart.
+ *
+ * <p>Events are written in batches: one {@link TasksCompleted} per group commit, however many
+ * worker messages it covers. Their serialized form carries a short type name (never a class name)
+ * and, through {@link JobEventMigration}, a version, so a changed event class still reads old
+ * journals.
+ *
+ * <pre>{@code
+ * new JobEvent.TasksCompleted(List.of(new JobEvent.Completed(7, output)))
+ * }</pre>
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "event")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = JobEvent.JobAccepted.class, name = "accepted"),
+  @JsonSubTypes.Type(value = JobEvent.TasksAdded.class, name = "added"),
+  @JsonSubTypes.Type(value = JobEvent.TasksCompleted.class, name = "completed"),
+  @JsonSubTypes.Type(value = JobEvent.AttemptsUsed.class, name = "attempts"),
+  @JsonSubTypes.Type(value = JobEvent.TasksFailed.class, name = "failed"),
+  @JsonSubTypes.Type(value = JobEvent.JobEnded.class, name = "ended"),
+  @JsonSubTypes.Type(value = JobEvent.JobPurged.class, name = "purged")
+})
+public sealed interface JobEvent extends CborSerializable {
+
+  /** The job was submitted: its task type and options; inputs follow in {@link TasksAdded}. */
+  record JobAccepted(String jobId, String taskType, JobOptions options, long submittedAtMillis) implements JobEvent {
+    public JobAccepted {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(taskType, "taskType");
+      Objects.requireNonNull(options, "options");
+    }
+  }
+
+  /**
+   * Inputs of tasks {@code firstTaskId ..}, in order; {@code last} when no more follow (the job
+   * ends once every task has ended).
+   */
+  record TasksAdded(int firstTaskId, List<byte[]> inputs, boolean last) implements JobEvent {
+    public TasksAdded {
+      inputs = List.copyOf(inputs);
+    }
+  }
+
+  /** One task's committed result. */
+  record Completed(int taskId, byte[] output) implements CborSerializable {
+    public Completed {
+      Objects.requireNonNull(output, "output");
+    }
+  }
+
+  /** Results committed together; each task at most once in a job's journal. */
+  record TasksCompleted(List<Completed> tasks) implements JobEvent {
+    public TasksCompleted {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** Attempts that ended without a result (failed, timed out, worker lost); each task's count so far. */
+  record AttemptsUsed(List<Attempts> tasks) implements JobEvent {
+    public AttemptsUsed {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** How many attempts one task has used. */
+  record Attempts(int taskId, int attempts) implements CborSerializable {}
+
+  /** A task that failed for good: its attempts and last cause. */
+  record Failed(int taskId, int attempts, String cause) implements CborSerializable {
+    public Failed {
+      Objects.requireNonNull(cause, "cause");
+    }
+  }
+
+  /** Tasks that failed for good, together. */
+  record TasksFailed(List<Failed> tasks) implements JobEvent {
+    public TasksFailed {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** The job ended: every task ended ({@code cancelled} false), or it was cancelled. */
+  record JobEnded(boolean cancelled, long endedAtMillis) implements JobEvent {}
+
+  /** The job's results were purged; only its summary is kept. */
+  record JobPurged(long purgedAtMillis) implements JobEvent {}
+}

@@ -1,0 +1,45 @@
+package dev.tessera.persistence.jobs;
+
+import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.runtime.serialization.CborSerializable;
+import java.util.Objects;
+
+/**
+ * Where a durable job stands, as its coordinator reports it.
+ *
+ * <pre>{@code
+ * JobStatus status = DurableJobs.status(system, jobId).toCompletableFuture().get();
+ * System.out.println(status.state() + " " + status.progress().done() + "/" + status.progress().total());
+ * }</pre>
+ *
+ * @param state {@code running}, {@code finished}, {@code cancelled}, {@code purged}, or {@code unknown}
+ *     (nothing was submitted under this id)
+ * @param coordinatorNode the address of the node whose coordinator answered
+ */
+public record JobStatus(
+    String jobId,
+    String taskType,
+    String state,
+    JobProgress progress,
+    long submittedAtMillis,
+    long endedAtMillis,
+    String coordinatorNode)
+    implements CborSerializable {
+
+  public static final String RUNNING = "running";
+  public static final String FINISHED = "finished";
+  public static final String CANCELLED = "cancelled";
+  public static final String PURGED = "purged";
+  public static final String UNKNOWN = "unknown";
+
+  public JobStatus {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(progress, "progress");
+  }
+
+  /** Finished, cancelled or purged: it will not change any more. */
+  public boolean ended() {
+    return state.equals(FINISHED) || state.equals(CANCELLED) || state.equals(PURGED);
+  }
+}
