@@ -10,9 +10,29 @@ public final class ChaosTasks implements TaskLibrary {
   /** The square of a number, after about a millisecond of real work. */
   public static final TaskType<Integer, Long> SLOW_SQUARE = TaskType.of("chaos.slow-square", Integer.class, Long.class);
 
+  /**
+   * A task that records each execution: the square of {@code x}, after about two milliseconds of
+   * work, and a line "x" appended to {@code executions-<pid>.log} in {@code logDir}, so a test can
+   * count how often each task ran, and in which node process.
+   */
+  public record Counted(int x, String logDir) {}
+
+  public static final TaskType<Counted, Long> COUNTED_SQUARE = TaskType.of("chaos.counted-square", Counted.class, Long.class);
+
   @Override
   public void register(TaskRegistry.Builder registry) {
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
+    registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
+  }
+
+  static long countedSquare(Counted input) throws java.io.IOException {
+    slowSquare(input.x());
+    slowSquare(input.x());
+    java.nio.file.Path log = java.nio.file.Path.of(input.logDir(), "executions-" + ProcessHandle.current().pid() + ".log");
+    // One small append per execution: O_APPEND keeps lines of concurrent task threads whole.
+    java.nio.file.Files.writeString(log, input.x() + "\n", java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.APPEND);
+    return (long) input.x() * input.x();
   }
 
   static long slowSquare(int x) {

@@ -19,7 +19,7 @@ class LocalCommandTest {
     List<String> args = new java.util.ArrayList<>(List.of(
         "local", "--nodes", "2", "--heap", "128m",
         "--base-port", String.valueOf(FreePorts.block(2)), "--http-port", String.valueOf(FreePorts.block(2)),
-        "--log-dir", dir.resolve("nodes").toString()));
+        "--log-dir", dir.resolve("nodes").toString(), "--data-dir", dir.resolve("data").toString()));
     args.addAll(List.of(extra));
     return NodeProcess.start("cluster local", args, "128m", dir.resolve("local.log"));
   }
@@ -41,6 +41,7 @@ class LocalCommandTest {
       assertThat(local.exitValue()).as(local.output()).isZero();
       assertThat(local.output())
           .contains("cluster formed: 2 nodes Up")
+          .containsPattern("journal: H2 server on 127\\.0\\.0\\.1:\\d+")
           .containsPattern("2 members, 2 Up: 127\\.0\\.0\\.1:\\d+ Up, 127\\.0\\.0\\.1:\\d+ Up")
           .contains("all nodes stopped");
       assertThat(nodes).as("node processes seen while forming").isNotEmpty();

@@ -87,12 +87,13 @@ final class CheckpointStore extends AbstractPersistentActor {
 
   @Override
   public String journalPluginId() {
-    return "jdbc-journal";
+    // Read from the config, not a field: Pekko asks for it while the superclass is constructed.
+    return getContext().getSystem().settings().config().getString("tessera.persistence.journal-plugin");
   }
 
   @Override
   public String snapshotPluginId() {
-    return "jdbc-snapshot-store";
+    return getContext().getSystem().settings().config().getString("tessera.persistence.snapshot-plugin");
   }
 
   @Override

@@ -19,7 +19,7 @@ import org.apache.pekko.actor.Props;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import dev.tessera.persistence.journal.JournalPlugins;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -77,9 +77,7 @@ public final class Checkpoints implements AutoCloseable {
     var config = system.settings().config().getConfig("tessera.persistence");
     int chunkSize = (int) Math.min(Integer.MAX_VALUE, config.getBytes("checkpoint.chunk-size"));
     Duration timeout = config.getDuration("checkpoint.timeout");
-    CompletionStage<Done> schema = config.getBoolean("create-schema")
-        ? SchemaUtils.createIfNotExists(system)
-        : CompletableFuture.completedFuture(Done.getInstance());
+    CompletionStage<Done> schema = JournalPlugins.createSchema(system);
     return schema.thenApply(done -> new Checkpoints(system, simulationId,
         // A system actor: a typed system's user guardian does not take classic children from outside.
         ((ExtendedActorSystem) Adapter.toClassic(system)).systemActorOf(
@@ -136,7 +134,7 @@ public final class Checkpoints implements AutoCloseable {
 
   private CompletableFuture<Checkpoint> read(CheckpointStore.Manifest manifest) {
     JdbcReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
-        .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+        .getReadJournalFor(JdbcReadJournal.class, JournalPlugins.READ_JOURNAL);
     CompletableFuture<Checkpoint> checkpoint = journal
         .currentEventsByPersistenceId(
             CheckpointStore.persistenceIdOf(simulationId), manifest.fromSequenceNr(), manifest.toSequenceNr())

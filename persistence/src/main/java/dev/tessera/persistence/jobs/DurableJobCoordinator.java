@@ -1,5 +1,6 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.workpulling.JobAnnouncement;
@@ -177,6 +178,16 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   @Override
   public JobLedger emptyState() {
     return new JobLedger();
+  }
+
+  @Override
+  public String journalPluginId() {
+    return JournalPlugins.journal(context.getSystem());
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return JournalPlugins.snapshotStore(context.getSystem());
   }
 
   @Override

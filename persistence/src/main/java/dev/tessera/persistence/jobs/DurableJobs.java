@@ -31,7 +31,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import dev.tessera.persistence.journal.JournalPlugins;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +80,7 @@ public final class DurableJobs implements Extension {
    * @throws IllegalStateException when durable jobs are off on this node, or its journal cannot be reached
    */
   public static DurableJobs get(ActorSystem<?> system) {
-    return system.extension(ID);
+    return system.registerExtension(ID);
   }
 
   private DurableJobs(ActorSystem<?> system) {
@@ -123,13 +123,9 @@ public final class DurableJobs implements Extension {
   }
 
   private static void createSchema(ActorSystem<?> system) {
-    Config persistence = system.settings().config().getConfig("tessera.persistence");
-    if (!persistence.getBoolean("create-schema")) {
-      return;
-    }
-    String url = system.settings().config().getString("pekko-persistence-jdbc.shared-databases.tessera.db.url");
+    String url = system.settings().config().getString("tessera.persistence.jdbc.url");
     try {
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      JournalPlugins.createSchema(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating the journal schema at " + url, e);
@@ -235,25 +231,30 @@ public final class DurableJobs implements Extension {
 
   private CompletionStage<Done> submitEncoded(String jobId, String taskType, List<byte[]> inputs, JobOptions options) {
     EntityRef<JobCoordinator.Command> coordinator = coordinator(jobId);
-    CompletionStage<Done> chain = AskPattern.<JobRegistry.Command, org.apache.pekko.pattern.StatusReply<Done>>ask(
-            registry, reply -> new JobRegistry.Register(jobId, taskType, System.currentTimeMillis(), reply), askTimeout,
-            system.scheduler())
-        .thenApply(org.apache.pekko.pattern.StatusReply::getValue)
-        .thenCompose(d -> coordinator.askWithStatus(
-            reply -> new DurableJobCoordinator.Submit(taskType, options, reply), askTimeout));
+    // Every step is idempotent, so a step whose answer is lost (a coordinator that is just being
+    // allocated, or moving because its node died) is simply asked again.
+    CompletionStage<Done> chain = retrying("registering job " + jobId, () -> AskPattern
+            .<JobRegistry.Command, org.apache.pekko.pattern.StatusReply<Done>>ask(
+                registry, reply -> new JobRegistry.Register(jobId, taskType, System.currentTimeMillis(), reply),
+                askTimeout, system.scheduler())
+            .thenApply(org.apache.pekko.pattern.StatusReply::getValue))
+        .thenCompose(d -> retrying("submitting job " + jobId, () -> coordinator.askWithStatus(
+            reply -> new DurableJobCoordinator.Submit(taskType, options, reply), askTimeout)));
     int from = 0;
     do {
       int start = from;
       int end = start;
       long bytes = 0;
-      while (end < inputs.size() && end - start < MAX_CHUNK_TASKS && (end == start || bytes + inputs.get(end).length < MAX_CHUNK_BYTES)) {
+      while (end < inputs.size() && end - start < MAX_CHUNK_TASKS
+          && (end == start || bytes + inputs.get(end).length < MAX_CHUNK_BYTES)) {
         bytes += inputs.get(end).length;
         end++;
       }
       List<byte[]> chunk = inputs.subList(start, end);
       boolean last = end == inputs.size();
-      chain = chain.thenCompose(d -> coordinator.askWithStatus(
-          reply -> new DurableJobCoordinator.AddInputs(start, chunk, last, reply), askTimeout));
+      chain = chain.thenCompose(d -> retrying("adding inputs from task " + start + " to job " + jobId,
+          () -> coordinator.askWithStatus(reply -> new DurableJobCoordinator.AddInputs(start, chunk, last, reply),
+              askTimeout)));
       from = end;
     } while (from < inputs.size());
     return chain.whenComplete((done, error) -> {
@@ -261,6 +262,32 @@ public final class DurableJobs implements Extension {
         log.error("job {}: submitting failed: {}", jobId, error.toString());
       }
     });
+  }
+
+  /** Submit steps are tried this often before the submission fails. */
+  static final int SUBMIT_ATTEMPTS = 4;
+
+  private <T> CompletionStage<T> retrying(String what, java.util.function.Supplier<CompletionStage<T>> step) {
+    return retrying(what, step, 1);
+  }
+
+  private <T> CompletionStage<T> retrying(String what, java.util.function.Supplier<CompletionStage<T>> step, int attempt) {
+    return step.get().handle((value, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedFuture(value);
+      }
+      Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+      boolean timedOut = cause instanceof org.apache.pekko.pattern.AskTimeoutException || cause instanceof TimeoutException;
+      if (timedOut && attempt < SUBMIT_ATTEMPTS) {
+        log.info("{}: no answer within {} ms (attempt {} of {}); asking again", what, askTimeout.toMillis(), attempt,
+            SUBMIT_ATTEMPTS);
+        return retrying(what, step, attempt + 1);
+      }
+      return CompletableFuture.<T>failedFuture(timedOut
+          ? new IllegalStateException(what + ": no answer in " + attempt + " tries of " + askTimeout.toMillis()
+              + " ms (are nodes with durable jobs up, and is the journal reachable?)", cause)
+          : cause);
+    }).thenCompose(stage -> stage);
   }
 
   private static <I> List<byte[]> encode(TaskType<I, ?> type, List<I> inputs) {

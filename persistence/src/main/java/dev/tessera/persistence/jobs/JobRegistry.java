@@ -1,5 +1,6 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,6 +134,16 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
   @Override
   public State emptyState() {
     return new State(Map.of());
+  }
+
+  @Override
+  public String journalPluginId() {
+    return JournalPlugins.journal(context.getSystem());
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return JournalPlugins.snapshotStore(context.getSystem());
   }
 
   @Override

@@ -39,7 +39,9 @@ class DurableJobCoordinatorTest {
   private static final ActorTestKit testKit = ActorTestKit.create(
       PersistenceTestKitPlugin.getInstance().config()
           .withFallback(PersistenceTestKitSnapshotPlugin.config())
-          .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on"))
+          .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on\n"
+              + "tessera.persistence.journal-plugin = \"" + PersistenceTestKitPlugin.PluginId() + "\"\n"
+              + "tessera.persistence.snapshot-plugin = \"" + PersistenceTestKitSnapshotPlugin.PluginId() + "\""))
           .withFallback(ConfigFactory.load()));
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
   private static final SnapshotTestKit snapshots = SnapshotTestKit.create(testKit.system());

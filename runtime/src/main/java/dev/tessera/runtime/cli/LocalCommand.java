@@ -2,14 +2,17 @@ package dev.tessera.runtime.cli;
 
 import dev.tessera.runtime.cluster.MembersView;
 import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.launch.LocalClusterService;
 import dev.tessera.runtime.launch.NodeProcess;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
@@ -55,6 +58,9 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--log-dir", paramLabel = "DIR", description = "Where node logs go (default: a new temporary directory).")
   Path logDir;
 
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tessera-data", description = "Where the nodes' shared journal (durable jobs, checkpoints) lives (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
   @Option(names = "--form-timeout", paramLabel = "SECONDS", defaultValue = "120", description = "Fail if the cluster has not formed after this long (default ${DEFAULT-VALUE}).")
   int formTimeoutSeconds;
 
@@ -72,15 +78,28 @@ final class LocalCommand implements Callable<Integer> {
     if (!heap.matches("[0-9]+[kKmMgG]")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heap: '" + heap + "' is not a size like 256m");
     }
+    PrintStream out = System.out;
+    List<LocalClusterService> services = new ArrayList<>();
+    List<String> nodeArguments = new ArrayList<>();
+    for (LocalClusterService service : ServiceLoader.load(LocalClusterService.class)) {
+      try {
+        nodeArguments.addAll(service.start(dataDir));
+      } catch (IOException e) {
+        services.forEach(LocalClusterService::close);
+        throw new CommandFailedException(ExitCodes.FAILURE, e.getMessage());
+      }
+      services.add(service);
+      out.println(service.describe());
+    }
     LocalCluster.Spec clusterSpec;
     try {
       clusterSpec = new LocalCluster.Spec(
           clusterName, nodes, basePort, httpPort, roles, heap, Duration.ofSeconds(Math.max(formTimeoutSeconds, 1)),
-          logDir != null ? logDir : Files.createTempDirectory("tessera-local-"), List.of());
+          logDir != null ? logDir : Files.createTempDirectory("tessera-local-"), nodeArguments);
     } catch (IllegalArgumentException e) {
+      services.forEach(LocalClusterService::close);
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    PrintStream out = System.out;
     out.printf("starting %d nodes on 127.0.0.1 (cluster ports %d-%d, management ports %d-%d); logs in %s%n",
         nodes, clusterSpec.port(1), clusterSpec.port(nodes), clusterSpec.httpPort(1), clusterSpec.httpPort(nodes),
         clusterSpec.logDir());
@@ -89,12 +108,15 @@ final class LocalCommand implements Callable<Integer> {
     try {
       cluster = LocalCluster.start(clusterSpec);
     } catch (IOException e) {
+      services.forEach(LocalClusterService::close);
       throw new CommandFailedException(ExitCodes.FAILURE, e.getMessage());
     }
     Thread stopper = new Thread(() -> {
       stopping = true;
       out.println("stopping " + nodes + " nodes...");
       cluster.stopAll(STOP_GRACE);
+      // Shared services (the journal) outlive every node, so nothing is lost while a node stops.
+      services.forEach(LocalClusterService::close);
       out.println("all nodes stopped");
     }, "local-cluster-stopper");
     Runtime.getRuntime().addShutdownHook(stopper);

@@ -67,6 +67,11 @@ public final class LocalCluster implements AutoCloseable {
       return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments);
     }
 
+    /** The same spec, with these roles for every node. */
+    public Spec withRoles(List<String> nodeRoles) {
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, nodeRoles, heap, joinTimeout, logDir, extraNodeArguments);
+    }
+
     public int port(int node) {
       return basePort + node - 1;
     }

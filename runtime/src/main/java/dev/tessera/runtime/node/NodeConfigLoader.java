@@ -78,7 +78,15 @@ public final class NodeConfigLoader {
       return;
     }
     Set<String> known = new TreeSet<>();
-    collectPaths(reference.root().get(CHECKED_ROOT), CHECKED_ROOT, known);
+    // Resolved, so that a section defined by substitution (tessera.persistence.jdbc = ${a preset})
+    // has its keys known; unresolved if the reference alone cannot be resolved.
+    Config paths;
+    try {
+      paths = reference.resolve();
+    } catch (ConfigException e) {
+      paths = reference;
+    }
+    collectPaths(paths.root().get(CHECKED_ROOT), CHECKED_ROOT, known);
     checkValue(userRoot, CHECKED_ROOT, known);
   }
 

@@ -1,0 +1,52 @@
+package dev.tessera.persistence.journal;
+
+import com.typesafe.config.Config;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+
+/**
+ * The journal plugins every durable part of Tessera writes through. They are our own copies of
+ * pekko-persistence-jdbc's plugins, set to our shared database: setting {@code
+ * jdbc-journal.use-shared-db} in our reference.conf does not work, because which reference.conf
+ * wins a key both define depends on the classpath order (in the runnable jar, theirs won).
+ *
+ * <p>Thread safety: stateless.
+ */
+public final class JournalPlugins {
+
+  /** The read journal plugin (persistence query) on the same database. */
+  public static final String READ_JOURNAL = "tessera-jdbc-read-journal";
+
+  private JournalPlugins() {}
+
+  /** The journal plugin id ({@code tessera.persistence.journal-plugin}). */
+  public static String journal(ActorSystem<?> system) {
+    return settings(system).getString("journal-plugin");
+  }
+
+  /** The snapshot store plugin id ({@code tessera.persistence.snapshot-plugin}). */
+  public static String snapshotStore(ActorSystem<?> system) {
+    return settings(system).getString("snapshot-plugin");
+  }
+
+  /**
+   * Creates the journal's tables where missing, if {@code tessera.persistence.create-schema} is on
+   * and the journal is our JDBC one.
+   */
+  public static CompletionStage<Done> createSchema(ActorSystem<?> system) {
+    Config settings = settings(system);
+    String plugin = settings.getString("journal-plugin");
+    if (!settings.getBoolean("create-schema") || !system.settings().config().hasPath(plugin + ".use-shared-db")) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    return SchemaUtils.createIfNotExists(plugin, (ClassicActorSystemProvider) system);
+  }
+
+  private static Config settings(ActorSystem<?> system) {
+    return system.settings().config().getConfig("tessera.persistence");
+  }
+}
