@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
-import dev.tessera.persistence.journal.JournalServer;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
@@ -22,12 +21,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Durable jobs across real node processes sharing one journal (an H2 server in this JVM, as {@code
- * cluster local} runs it): the node coordinating a job is killed with SIGKILL; every node is
+ * cluster local} runs it, or PostgreSQL): the node coordinating a job is killed with SIGKILL; every node is
  * killed and restarted. Each time the job finishes with every result exactly once, equal to the
  * fault-free answer, and tasks committed before a crash are not run again.
  */
@@ -39,10 +40,13 @@ class DurableJobCrashTest {
   // Kept when a test fails: the node logs are in it.
   @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path dir;
 
-  private record Setup(JournalServer journal, LocalCluster cluster, Map<String, Object> clientConfig) {}
+  private record Setup(TestJournal journal, LocalCluster cluster, Map<String, Object> clientConfig) {}
 
-  private Setup start() throws Exception {
-    JournalServer journal = JournalServer.start(dir.resolve("data"));
+  private Setup start(TestJournal.Kind kind) throws Exception {
+    if (kind == TestJournal.Kind.POSTGRESQL) {
+      Assumptions.assumeTrue(TestJournal.postgresUnavailable().isEmpty(), () -> TestJournal.postgresUnavailable().get());
+    }
+    TestJournal journal = TestJournal.start(kind, dir.resolve("data"));
     Path config = dir.resolve("nodes.conf");
     Files.writeString(config, journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
     LocalCluster.Spec spec = LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), dir.resolve("logs"))
@@ -55,14 +59,12 @@ class DurableJobCrashTest {
       journal.close();
       throw e;
     }
-    Map<String, Object> client = new HashMap<>();
+    Map<String, Object> client = new HashMap<>(journal.clientConfig());
     client.put("tessera.node.port", 0);
     client.put("tessera.node.management.enabled", false);
     client.put("tessera.node.roles", List.of("client"));
     client.put("tessera.node.seeds", Arrays.asList(spec.seeds().split(",")));
-    client.put("tessera.persistence.jobs.enabled", true);
     client.put("tessera.persistence.jobs.role", "coordinator");
-    client.put("tessera.persistence.jdbc.url", journal.url());
     return new Setup(journal, cluster, client);
   }
 
@@ -104,10 +106,11 @@ class DurableJobCrashTest {
     throw new AssertionError("the coordinator runs on none of the node processes: " + status.coordinatorNode());
   }
 
-  @Test
-  void killingTheCoordinatorsNodeLosesNothingAndDoesNothingTwice() throws Exception {
-    Setup setup = start();
-    try (JournalServer journal = setup.journal(); LocalCluster cluster = setup.cluster()) {
+  @ParameterizedTest
+  @EnumSource(TestJournal.Kind.class)
+  void killingTheCoordinatorsNodeLosesNothingAndDoesNothingTwice(TestJournal.Kind kind) throws Exception {
+    Setup setup = start(kind);
+    try (TestJournal journal = setup.journal(); LocalCluster cluster = setup.cluster()) {
       Await.until("3 nodes Up", Duration.ofSeconds(120), () -> cluster.view(1).upCount() == 3);
       Path executions = Files.createDirectories(dir.resolve("executions"));
       try (ComputeNode client = client(setup)) {
@@ -125,7 +128,7 @@ class DurableJobCrashTest {
           return !now.coordinatorNode().endsWith(":" + cluster.spec().port(victim))
               && now.progress().done() > before.progress().done();
         });
-        System.out.printf("coordinator kill -> progress on another node: %.1f s%n", (System.nanoTime() - killed) / 1e9);
+        System.out.printf("%s: coordinator kill -> progress on another node: %.1f s%n", kind, (System.nanoTime() - killed) / 1e9);
 
         JobResult<Long> result = job.result().toCompletableFuture().get(180, TimeUnit.SECONDS);
         assertThat(result.succeeded()).as("failures: %s", result.failures()).isTrue();
@@ -133,14 +136,23 @@ class DurableJobCrashTest {
         assertThat(result.progress().done()).isEqualTo(TASKS);
         Map<Integer, Integer> ran = executions(executions, null);
         assertThat(ran.keySet()).as("every task ran").hasSize(TASKS);
+
+        if (kind == TestJournal.Kind.H2_SERVER) {
+          // Operations, as a user runs them: list the job, purge it, see it gone.
+          String list = jobsCommand(cluster, "list");
+          assertThat(list).containsPattern(job.id() + "\\s+finished\\s+" + TASKS + "/" + TASKS + "\\s+0\\s");
+          assertThat(jobsCommand(cluster, "purge", "--older-than", "0s")).contains("purged " + job.id(), "1 jobs purged");
+          assertThat(jobsCommand(cluster, "list")).doesNotContain(job.id()).contains("0 jobs");
+        }
       }
     }
   }
 
-  @Test
-  void aWholeClusterRestartResumesTheJobWithoutRerunningCommittedTasks() throws Exception {
-    Setup setup = start();
-    try (JournalServer journal = setup.journal(); LocalCluster cluster = setup.cluster()) {
+  @ParameterizedTest
+  @EnumSource(TestJournal.Kind.class)
+  void aWholeClusterRestartResumesTheJobWithoutRerunningCommittedTasks(TestJournal.Kind kind) throws Exception {
+    Setup setup = start(kind);
+    try (TestJournal journal = setup.journal(); LocalCluster cluster = setup.cluster()) {
       Await.until("3 nodes Up", Duration.ofSeconds(120), () -> cluster.view(1).upCount() == 3);
       Path executions = Files.createDirectories(dir.resolve("executions"));
       String jobId;
@@ -181,6 +193,22 @@ class DurableJobCrashTest {
       assertThat(after.size())
           .as("tasks run after the restart: at most those not committed before it (%d were)", doneBefore)
           .isLessThanOrEqualTo(TASKS - doneBefore);
+    }
+  }
+
+  /** Runs {@code cluster jobs ...} in a process of its own, as a user would; returns its output. */
+  private String jobsCommand(LocalCluster cluster, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("jobs"));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--seeds", cluster.spec().seeds(), "--config", dir.resolve("nodes.conf").toString()));
+    dev.tessera.runtime.launch.NodeProcess process = dev.tessera.runtime.launch.NodeProcess.start(
+        "jobs " + args[0], command, "128m", dir.resolve("jobs-" + System.nanoTime() + ".log"));
+    try {
+      assertThat(process.awaitExit(Duration.ofSeconds(90))).as("jobs %s exited", args[0]).isTrue();
+      assertThat(process.exitValue()).as(process.output()).isZero();
+      return process.output();
+    } finally {
+      process.stop(Duration.ofSeconds(5));
     }
   }
 

@@ -38,6 +38,9 @@ public final class ClusterCommand implements Runnable {
   /** The configured command line, also used by tests to run commands in-process. */
   static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new ClusterCommand());
+    for (CliExtension extension : java.util.ServiceLoader.load(CliExtension.class)) {
+      cmd.addSubcommand(extension.command());
+    }
     cmd.setParameterExceptionHandler(ClusterCommand::onUsageError);
     cmd.setExecutionExceptionHandler(ClusterCommand::onExecutionError);
     return cmd;

@@ -1,11 +1,11 @@
 package dev.tessera.runtime.cli;
 
 /** A command ended in a failure a person can understand from one line; carries the exit code. */
-final class CommandFailedException extends RuntimeException {
+public final class CommandFailedException extends RuntimeException {
 
   private final int exitCode;
 
-  CommandFailedException(int exitCode, String message) {
+  public CommandFailedException(int exitCode, String message) {
     super(message);
     this.exitCode = exitCode;
   }
