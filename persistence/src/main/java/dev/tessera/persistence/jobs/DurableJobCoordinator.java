@@ -115,6 +115,14 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private record WorkersChanged(Receptionist.Listing listing) implements Internal {}
 
+  /** An ended (or never submitted) job's coordinator has been idle long enough to stop. */
+  private enum Linger implements Internal {
+    INSTANCE
+  }
+
+  /** How long an ended job's coordinator stays, to answer result reads, before it passivates. */
+  static final Duration LINGER = Duration.ofSeconds(60);
+
   /** The sharding entity type of durable jobs. */
   public static final org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<JobCoordinator.Command> ENTITY_TYPE =
       org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey.create(JobCoordinator.Command.class, "tessera-job");
@@ -127,6 +135,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private final TimerScheduler<JobCoordinator.Command> timers;
   private final ActorRef<JobRegistry.Command> registry;
   private final int snapshotEvery;
+  /** The shard this entity lives in, to passivate through; null outside sharding (tests). */
+  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
 
   // Volatile state: rebuilt after every restart.
   private TaskDispatcher dispatcher;
@@ -146,10 +156,19 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
    */
   public static Behavior<JobCoordinator.Command> create(
       String jobId, ActorRef<JobRegistry.Command> registry, int snapshotEvery) {
+    return create(jobId, registry, snapshotEvery, null);
+  }
+
+  /** @param shard the entity's shard (sharding's entity context), to passivate through */
+  public static Behavior<JobCoordinator.Command> create(
+      String jobId,
+      ActorRef<JobRegistry.Command> registry,
+      int snapshotEvery,
+      ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(registry, "registry");
     return Behaviors.setup(context -> Behaviors.withTimers(
-        timers -> new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery)));
+        timers -> new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard)));
   }
 
   /** The journal's id for a job. */
@@ -162,8 +181,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       ActorContext<JobCoordinator.Command> context,
       TimerScheduler<JobCoordinator.Command> timers,
       ActorRef<JobRegistry.Command> registry,
-      int snapshotEvery) {
+      int snapshotEvery,
+      ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
     super(persistenceId(jobId));
+    this.shard = shard;
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("snapshot-every must be at least 1, got " + snapshotEvery);
     }
@@ -254,6 +275,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         .onCommand(GetResults.class, this::onGetResults)
         .onCommand(JobCoordinator.Cancel.class, this::onCancel)
         .onCommand(Wake.class, this::onWake)
+        .onCommand(Linger.class, (state, linger) -> passivate())
         .onCommand(Purge.class, this::onPurge)
         .onCommand(JobCoordinator.AddTasks.class, (state, add) -> unsupported(add))
         .onCommand(JobCoordinator.NoMoreTasks.class, (state, add) -> unsupported(add))
@@ -275,12 +297,25 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       start(state);
     } else if (state.isEnded()) {
       this.ledger = state;
+      timers.startSingleTimer(Linger.INSTANCE, LINGER);
+    } else {
+      timers.startSingleTimer(Linger.INSTANCE, LINGER); // nothing submitted (yet)
     }
+  }
+
+  /** Stops this coordinator through its shard, which keeps messages sent meanwhile for the next one. */
+  private Effect<JobEvent, JobLedger> passivate() {
+    if (shard == null) {
+      return Effect().stop();
+    }
+    shard.tell(new org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate<>(context.getSelf()));
+    return Effect().none();
   }
 
   /** Starts handing out the job's unfinished tasks. */
   private void start(JobLedger state) {
     this.ledger = state;
+    timers.cancel(Linger.INSTANCE);
     dispatcher = new TaskDispatcher(jobId, state.options, context.getLog(), new TaskDispatcher.JobTasks() {
       @Override
       public byte[] openInput(int task) {
@@ -324,6 +359,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     waiters.forEach(waiter -> waiter.tell(status));
     waiters.clear();
     registry.tell(new JobRegistry.Ended(status));
+    timers.startSingleTimer(Linger.INSTANCE, LINGER);
   }
 
   // ---- submission ----
@@ -547,9 +583,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private Effect<JobEvent, JobLedger> onWake(JobLedger state, Wake wake) {
     if (state.status == JobLedger.Status.NEW) {
-      // Registered but never submitted (the submitter died in between): nothing to run.
+      // Registered but not submitted: the submission may be on its way (the registry decides,
+      // from its age, when it was abandoned). This coordinator passivates after LINGER.
       registry.tell(new JobRegistry.Ended(status(state)));
-      return Effect().stop();
+      return Effect().none();
     }
     if (state.isEnded()) {
       registry.tell(new JobRegistry.Ended(status(state))); // in case the first notice was lost

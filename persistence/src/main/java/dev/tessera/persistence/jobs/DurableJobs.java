@@ -110,7 +110,7 @@ public final class DurableJobs implements Extension {
         .withSettings(singletonSettings));
     Entity<JobCoordinator.Command, ?> entity = Entity.of(
             DurableJobCoordinator.ENTITY_TYPE,
-            ctx -> DurableJobCoordinator.create(ctx.getEntityId(), registry, snapshotEvery))
+            ctx -> DurableJobCoordinator.create(ctx.getEntityId(), registry, snapshotEvery, ctx.getShard()))
         // A running job's workers talk to its actor directly, not through sharding: idle-based
         // passivation would stop it mid-job. A coordinator stays until its node leaves.
         .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy());

@@ -207,11 +207,26 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
 
   private Effect<Event, State> onEnded(State state, Ended ended) {
     Entry entry = state.jobs().get(ended.status().jobId());
-    if (entry == null || !entry.state().equals(JobStatus.RUNNING)) {
-      return Effect().none(); // already recorded (coordinators repeat it), or forgotten
+    if (entry == null) {
+      return Effect().none(); // forgotten (purged)
+    }
+    boolean open = entry.state().equals(JobStatus.RUNNING) || entry.state().equals(JobStatus.UNKNOWN);
+    if (!open || entry.state().equals(ended.status().state())) {
+      return Effect().none(); // already recorded: coordinators repeat it
+    }
+    if (ended.status().state().equals(JobStatus.UNKNOWN)
+        && System.currentTimeMillis() - entry.submittedAtMillis() < ABANDONED_AFTER.toMillis()) {
+      return Effect().none(); // registered, its submission may still be on its way
     }
     return Effect().persist(new JobEndedRecorded(ended.status()));
   }
+
+  /**
+   * A job registered this long ago whose coordinator still knows nothing of it was abandoned (its
+   * submitter died between registering and submitting); it is listed as {@code unknown}, and
+   * recorded properly if its submission arrives after all.
+   */
+  static final Duration ABANDONED_AFTER = Duration.ofMinutes(5);
 
   private void wakeUnfinished(State state) {
     for (Entry entry : state.jobs().values()) {
