@@ -31,9 +31,10 @@ import java.util.stream.IntStream;
  *   <li>100,000 no-op tasks: an in-memory job and a durable job, in the same round, tasks per second
  *       and their ratio; a durable job's time runs from submit (inputs made durable) to its results;
  *   <li>journal writes: the durable job's events per second, and tasks per event (group commit);
- *   <li>recovery of a finished 100,000-task job on a restarted node, with snapshots (every 1000
- *       events) and without (a job run with snapshots off): the first status answer, which starts
- *       and recovers its coordinator.
+ *   <li>recovery of a finished 100,000-task job on a restarted node, with snapshots (every 100
+ *       events, so the ~500 events of such a job are covered) and without (a job run with snapshots
+ *       off): the first status answer, which starts and recovers its coordinator, after a warm-up
+ *       question about a job that does not exist.
  * </ul>
  *
  * <pre>bin/bench-durable-jobs [rounds] [h2|postgresql]   (PostgreSQL from TESSERA_BENCH_POSTGRES_URL, _USER, _PASSWORD)</pre>
@@ -42,6 +43,7 @@ public final class DurableJobBench {
 
   private static final int TASKS = 100_000;
   private static final int NO_SNAPSHOTS = 1_000_000_000;
+  private static final int SNAPSHOT_EVERY = 100;
 
   private DurableJobBench() {}
 
@@ -71,7 +73,7 @@ public final class DurableJobBench {
     Map<String, Double> r = new LinkedHashMap<>();
     String withSnapshots;
     String withoutSnapshots;
-    try (ComputeNode node = start(config, 1000)) {
+    try (ComputeNode node = start(config, SNAPSHOT_EVERY)) {
       WorkPulling.submit(node.system(), BenchTasks.NO_OP, inputs.subList(0, 20_000), JobOptions.defaults())
           .result().toCompletableFuture().get(5, TimeUnit.MINUTES); // warm-up
       long t0 = System.nanoTime();
@@ -97,9 +99,18 @@ public final class DurableJobBench {
       check(job.result().toCompletableFuture().get(10, TimeUnit.MINUTES));
       withoutSnapshots = job.id();
     }
-    try (ComputeNode node = start(config, 1000)) {
+    try (ComputeNode node = start(config, SNAPSHOT_EVERY)) {
+      DurableJobs.status(node.system(), "warm-up").toCompletableFuture().get(1, TimeUnit.MINUTES);
       r.put("recovery ms, with snapshots", recoveryMillis(node, withSnapshots));
       r.put("recovery ms, without snapshots", recoveryMillis(node, withoutSnapshots));
+    }
+    if (journal.equals("postgresql")) {
+      String url = System.getenv("TESSERA_BENCH_POSTGRES_URL");
+      String database = ((String) config.get("tessera.persistence.jdbc.url")).replaceAll(".*/([^/?]+).*", "$1");
+      try (Connection admin = DriverManager.getConnection(url, (String) config.get("tessera.persistence.jdbc.user"),
+          (String) config.get("tessera.persistence.jdbc.password"))) {
+        admin.createStatement().execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      }
     }
     return r;
   }
