@@ -80,18 +80,7 @@ public final class WorkPulling {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(options, "options");
-    List<byte[]> encoded = new ArrayList<>(inputs.size());
-    for (int i = 0; i < inputs.size(); i++) {
-      I input = inputs.get(i);
-      if (input == null) {
-        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "' is null");
-      }
-      try {
-        encoded.add(CODEC.encode(input));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "': " + e.getMessage(), e);
-      }
-    }
+    List<byte[]> encoded = CODEC.encodeInputs(type, inputs);
     String jobId = type.name() + "-" + UUID.randomUUID();
     CompletableFuture<ActorRef<JobCoordinator.Command>> coordinator = new CompletableFuture<>();
     CompletableFuture<JobProgress> finalProgress = new CompletableFuture<>();

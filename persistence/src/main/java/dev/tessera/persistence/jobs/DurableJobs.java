@@ -165,7 +165,7 @@ public final class DurableJobs implements Extension {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(options, "options");
-    List<byte[]> encoded = encode(type, inputs);
+    List<byte[]> encoded = CODEC.encodeInputs(type, inputs);
     DurableJobs jobs = get(system);
     String jobId = type.name() + "-" + UUID.randomUUID();
     CompletionStage<Done> submitted = jobs.submitEncoded(jobId, type.name(), encoded, options);
@@ -288,22 +288,6 @@ public final class DurableJobs implements Extension {
               + " ms (are nodes with durable jobs up, and is the journal reachable?)", cause)
           : cause);
     }).thenCompose(stage -> stage);
-  }
-
-  private static <I> List<byte[]> encode(TaskType<I, ?> type, List<I> inputs) {
-    List<byte[]> encoded = new ArrayList<>(inputs.size());
-    for (int i = 0; i < inputs.size(); i++) {
-      I input = inputs.get(i);
-      if (input == null) {
-        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "' is null");
-      }
-      try {
-        encoded.add(CODEC.encode(input));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "': " + e.getMessage(), e);
-      }
-    }
-    return encoded;
   }
 
   static PayloadCodec codec() {

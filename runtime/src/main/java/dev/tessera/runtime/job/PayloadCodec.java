@@ -3,6 +3,8 @@ package dev.tessera.runtime.job;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -30,6 +32,27 @@ public final class PayloadCodec {
       throw new IllegalArgumentException(
           "cannot serialize a " + value.getClass().getName() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Serializes the inputs of a job of {@code type}, one per task.
+   *
+   * @throws IllegalArgumentException naming the input (by index) that is null or cannot be serialized
+   */
+  public List<byte[]> encodeInputs(TaskType<?, ?> type, List<?> inputs) {
+    List<byte[]> encoded = new ArrayList<>(inputs.size());
+    for (int i = 0; i < inputs.size(); i++) {
+      Object input = inputs.get(i);
+      if (input == null) {
+        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "' is null");
+      }
+      try {
+        encoded.add(encode(input));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("input " + i + " of job of '" + type.name() + "': " + e.getMessage(), e);
+      }
+    }
+    return encoded;
   }
 
   /** @throws IllegalArgumentException when the bytes are not a {@code type} */
