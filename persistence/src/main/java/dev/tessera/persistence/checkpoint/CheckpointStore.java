@@ -1,5 +1,6 @@
 package dev.tessera.persistence.checkpoint;
 
+import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -88,12 +89,12 @@ final class CheckpointStore extends AbstractPersistentActor {
   @Override
   public String journalPluginId() {
     // Read from the config, not a field: Pekko asks for it while the superclass is constructed.
-    return getContext().getSystem().settings().config().getString("tessera.persistence.journal-plugin");
+    return JournalPlugins.journal(getContext().getSystem().settings().config());
   }
 
   @Override
   public String snapshotPluginId() {
-    return getContext().getSystem().settings().config().getString("tessera.persistence.snapshot-plugin");
+    return JournalPlugins.snapshotStore(getContext().getSystem().settings().config());
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.tessera.persistence.jobs;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import dev.tessera.persistence.journal.JournalPlugins;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.Props;
@@ -50,12 +51,12 @@ final class JournalPurger extends AbstractPersistentActor {
   @Override
   public String journalPluginId() {
     // Read from the config, not a field: Pekko asks for it while the superclass is constructed.
-    return getContext().getSystem().settings().config().getString("tessera.persistence.journal-plugin");
+    return JournalPlugins.journal(getContext().getSystem().settings().config());
   }
 
   @Override
   public String snapshotPluginId() {
-    return getContext().getSystem().settings().config().getString("tessera.persistence.snapshot-plugin");
+    return JournalPlugins.snapshotStore(getContext().getSystem().settings().config());
   }
 
   @Override

@@ -25,12 +25,22 @@ public final class JournalPlugins {
 
   /** The journal plugin id ({@code tessera.persistence.journal-plugin}). */
   public static String journal(ActorSystem<?> system) {
-    return settings(system).getString("journal-plugin");
+    return journal(system.settings().config());
+  }
+
+  /** The journal plugin id, from an actor system's config (for classic persistent actors). */
+  public static String journal(Config config) {
+    return config.getString("tessera.persistence.journal-plugin");
   }
 
   /** The snapshot store plugin id ({@code tessera.persistence.snapshot-plugin}). */
   public static String snapshotStore(ActorSystem<?> system) {
-    return settings(system).getString("snapshot-plugin");
+    return snapshotStore(system.settings().config());
+  }
+
+  /** The snapshot store plugin id, from an actor system's config (for classic persistent actors). */
+  public static String snapshotStore(Config config) {
+    return config.getString("tessera.persistence.snapshot-plugin");
   }
 
   /**
