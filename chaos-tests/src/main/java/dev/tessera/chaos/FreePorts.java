@@ -10,11 +10,17 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Finds blocks of consecutive free TCP ports on 127.0.0.1, so each test gets its own cluster ports
  * and tests never collide with each other or with a cluster a developer is running.
+ *
+ * <p>Blocks are taken below the kernel's ephemeral range: a port chosen there could be handed to
+ * any outgoing connection or {@code bind(0)} (the test's own client node, JDBC connections, a
+ * journal server) between the check and the node binding it. That happened in CI: a node exited
+ * with "management port 41164 ... already in use".
  */
 public final class FreePorts {
 
   private static final int LOWEST = 20_000;
-  private static final int HIGHEST = 60_000;
+  /** Exclusive; the start of the ephemeral range, or 32768 (Linux's default) if it cannot be read. */
+  private static final int HIGHEST = ephemeralRangeStart();
 
   private FreePorts() {}
 
@@ -27,6 +33,17 @@ public final class FreePorts {
       }
     }
     throw new IllegalStateException("no block of " + count + " free ports found on 127.0.0.1");
+  }
+
+  private static int ephemeralRangeStart() {
+    try {
+      String range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      int low = Integer.parseInt(range.split("\\s+")[0]);
+      // A range that starts too low leaves no room below it: then use the space above 20000 anyway.
+      return low > LOWEST + 2_000 ? low : 60_000;
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
   }
 
   private static boolean allFree(int base, int count) {
