@@ -149,6 +149,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private boolean flushScheduled;
   private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
   private long lastProgressLogNanos = System.nanoTime();
+  private boolean recoveryFailed;
 
   /**
    * @param registry told when the job ends
@@ -235,9 +236,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   public SignalHandler<JobLedger> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(RecoveryFailed.class, (state, failed) -> context.getLog().error(
-            "job {}: its journal cannot be read, so this job stops (other jobs are not affected): {}",
-            jobId, failed.getFailure().toString(), failed.getFailure()))
+        .onSignal(RecoveryFailed.class, (state, failed) -> onRecoveryFailed(failed.getFailure()))
         .build();
   }
 
@@ -295,11 +294,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       context.getLog().info("job {} recovered: {} of {} tasks ended before, {} to run",
           jobId, state.total - state.unfinished.size(), state.total, state.unfinished.size());
       start(state);
-    } else if (state.isEnded()) {
+    } else {
+      // Ended, or nothing submitted (yet): answer questions for a while, then passivate.
       this.ledger = state;
       timers.startSingleTimer(Linger.INSTANCE, LINGER);
-    } else {
-      timers.startSingleTimer(Linger.INSTANCE, LINGER); // nothing submitted (yet)
     }
   }
 
@@ -310,6 +308,31 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     }
     shard.tell(new org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate<>(context.getSelf()));
     return Effect().none();
+  }
+
+  /**
+   * An event or snapshot of this job cannot be read: the job stops here, with an error naming it and
+   * where its journal became unreadable, and the registry lists it as {@code unreadable} (and stops
+   * waking it). Nothing is skipped, and no other job is touched.
+   */
+  private void onRecoveryFailed(Throwable failure) {
+    if (recoveryFailed) {
+      return; // Pekko signals it twice: with the cause, then wrapped in a JournalFailureException
+    }
+    recoveryFailed = true;
+    String where;
+    try {
+      long lastRead = lastSequenceNumber(context);
+      where = "reading its events failed after sequence number " + lastRead + " (event " + (lastRead + 1)
+          + " cannot be read, or the journal could not be reached)";
+    } catch (RuntimeException stillLoadingSnapshot) {
+      where = "its snapshot cannot be read";
+    }
+    String message = "job " + jobId + " (persistence id " + persistenceId(jobId).id() + ") cannot be recovered: "
+        + where + ": " + failure;
+    context.getLog().error("{}; this job stops, other jobs are not affected", message, failure);
+    registry.tell(new JobRegistry.Ended(new JobStatus(jobId, null, JobStatus.UNREADABLE,
+        new JobProgress(0, 0, 0, 0, 0, 0), 0, System.currentTimeMillis(), context.getSystem().address().toString())));
   }
 
   /** Starts handing out the job's unfinished tasks. */
@@ -622,7 +645,4 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     return new JobStatus(jobId, state.taskType, name, progress(state), state.submittedAtMillis, state.endedAtMillis,
         context.getSystem().address().toString());
   }
-
-  /** How long a caller waits for one answer of a job's coordinator. */
-  static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 }

@@ -201,7 +201,7 @@ public final class DurableJobs implements Extension {
 
   /**
    * Deletes the journal entries of jobs that ended more than {@code retention} ago, and forgets
-   * them. Running jobs are never purged.
+   * them. Running jobs are never purged, nor unreadable ones (an operator should see those).
    *
    * @return the ids of the purged jobs
    */
@@ -212,7 +212,9 @@ public final class DurableJobs implements Extension {
       List<String> purged = new ArrayList<>();
       CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
       for (JobRegistry.Entry entry : entries) {
-        if (!entry.state().equals(JobStatus.RUNNING) && entry.endedAtMillis() < cutoff) {
+        // An unreadable job is left for an operator to look at: its coordinator cannot even start.
+        boolean ended = !entry.state().equals(JobStatus.RUNNING) && !entry.state().equals(JobStatus.UNREADABLE);
+        if (ended && entry.endedAtMillis() < cutoff) {
           chain = chain
               .thenCompose(d -> jobs.coordinator(entry.jobId())
                   .<Done>askWithStatus(DurableJobCoordinator.Purge::new, jobs.askTimeout))

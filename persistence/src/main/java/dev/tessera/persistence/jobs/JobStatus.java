@@ -12,8 +12,9 @@ import java.util.Objects;
  * System.out.println(status.state() + " " + status.progress().done() + "/" + status.progress().total());
  * }</pre>
  *
- * @param state {@code running}, {@code finished}, {@code cancelled}, {@code purged}, or {@code unknown}
- *     (nothing was submitted under this id)
+ * @param state {@code running}, {@code finished}, {@code cancelled}, {@code purged}, {@code unknown}
+ *     (nothing was submitted under this id), or {@code unreadable} (its journal cannot be read back;
+ *     the job is stopped and its coordinator's log names the place)
  * @param coordinatorNode the address of the node whose coordinator answered
  */
 public record JobStatus(
@@ -31,6 +32,7 @@ public record JobStatus(
   public static final String CANCELLED = "cancelled";
   public static final String PURGED = "purged";
   public static final String UNKNOWN = "unknown";
+  public static final String UNREADABLE = "unreadable";
 
   public JobStatus {
     Objects.requireNonNull(jobId, "jobId");
@@ -40,6 +42,6 @@ public record JobStatus(
 
   /** Finished, cancelled or purged: it will not change any more. */
   public boolean ended() {
-    return state.equals(FINISHED) || state.equals(CANCELLED) || state.equals(PURGED);
+    return state.equals(FINISHED) || state.equals(CANCELLED) || state.equals(PURGED) || state.equals(UNREADABLE);
   }
 }
