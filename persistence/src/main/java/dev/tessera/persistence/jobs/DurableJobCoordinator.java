@@ -58,7 +58,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <pre>{@code
  * // What DurableJobs.submit does:
  * EntityRef<JobCoordinator.Command> job = sharding.entityRefFor(DurableJobCoordinator.ENTITY_TYPE, jobId);
- * job.ask(reply -> new DurableJobCoordinator.Submit("square", JobOptions.defaults(), reply), timeout);
+ * job.ask(reply -> new DurableJobCoordinator.Submit("square", JobOptions.defaults(), submitter, reply), timeout);
  * job.ask(reply -> new DurableJobCoordinator.AddInputs(0, inputs, true, reply), timeout);
  * }</pre>
  */
@@ -68,10 +68,12 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   public sealed interface Request extends JobCoordinator.Extension {}
 
   /** Creates the job, if this id has none yet; repeating it for the same job is harmless. */
-  public record Submit(String taskType, JobOptions options, ActorRef<StatusReply<Done>> replyTo) implements Request {
+  public record Submit(String taskType, JobOptions options, String submitter, ActorRef<StatusReply<Done>> replyTo)
+      implements Request {
     public Submit {
       Objects.requireNonNull(taskType, "taskType");
       Objects.requireNonNull(options, "options");
+      Objects.requireNonNull(submitter, "submitter");
       Objects.requireNonNull(replyTo, "replyTo");
     }
   }
@@ -332,7 +334,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         + where + ": " + failure;
     context.getLog().error("{}; this job stops, other jobs are not affected", message, failure);
     registry.tell(new JobRegistry.Ended(new JobStatus(jobId, null, JobStatus.UNREADABLE,
-        new JobProgress(0, 0, 0, 0, 0, 0), 0, System.currentTimeMillis(), context.getSystem().address().toString())));
+        new JobProgress(0, 0, 0, 0, 0, 0), 0, System.currentTimeMillis(), null, context.getSystem().address().toString())));
   }
 
   /** Starts handing out the job's unfinished tasks. */
@@ -390,7 +392,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private Effect<JobEvent, JobLedger> onSubmit(JobLedger state, Submit submit) {
     if (state.status == JobLedger.Status.NEW) {
       return Effect()
-          .persist(new JobEvent.JobAccepted(jobId, submit.taskType(), submit.options(), System.currentTimeMillis()))
+          .persist(new JobEvent.JobAccepted(
+              jobId, submit.taskType(), submit.options(), System.currentTimeMillis(), submit.submitter()))
           .thenRun(this::start)
           .thenReply(submit.replyTo(), s -> StatusReply.ack());
     }
@@ -643,6 +646,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       case PURGED -> JobStatus.PURGED;
     };
     return new JobStatus(jobId, state.taskType, name, progress(state), state.submittedAtMillis, state.endedAtMillis,
+        state.submitter,
         context.getSystem().address().toString());
   }
 }

@@ -241,7 +241,8 @@ public final class DurableJobs implements Extension {
                 askTimeout, system.scheduler())
             .thenApply(org.apache.pekko.pattern.StatusReply::getValue))
         .thenCompose(d -> retrying("submitting job " + jobId, () -> coordinator.askWithStatus(
-            reply -> new DurableJobCoordinator.Submit(taskType, options, reply), askTimeout)));
+            reply -> new DurableJobCoordinator.Submit(taskType, options, system.address().toString(), reply),
+            askTimeout)));
     int from = 0;
     do {
       int start = from;

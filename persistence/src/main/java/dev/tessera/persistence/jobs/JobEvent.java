@@ -13,8 +13,9 @@ import java.util.Objects;
  *
  * <p>Events are written in batches: one {@link TasksCompleted} per group commit, however many
  * worker messages it covers. Their serialized form carries a short type name (never a class name)
- * and, through {@link JobEventMigration}, a version, so a changed event class still reads old
- * journals.
+ * and, once an event class has changed, its version in the journal's manifest (Pekko's {@code
+ * JacksonMigration}, configured in reference.conf): a changed event class still reads old journals.
+ * Changed so far: {@link JobAccepted} (version 2, {@link JobAcceptedMigration}).
  *
  * <pre>{@code
  * new JobEvent.TasksCompleted(List.of(new JobEvent.Completed(7, output)))
@@ -32,12 +33,20 @@ import java.util.Objects;
 })
 public sealed interface JobEvent extends CborSerializable {
 
-  /** The job was submitted: its task type and options; inputs follow in {@link TasksAdded}. */
-  record JobAccepted(String jobId, String taskType, JobOptions options, long submittedAtMillis) implements JobEvent {
+  /**
+   * The job was submitted: its task type and options; inputs follow in {@link TasksAdded}.
+   *
+   * <p>Version 2 (this one) added {@code submitter}; {@link JobAcceptedMigration} reads version 1.
+   *
+   * @param submitter the address of the node that submitted the job
+   */
+  record JobAccepted(String jobId, String taskType, JobOptions options, long submittedAtMillis, String submitter)
+      implements JobEvent {
     public JobAccepted {
       Objects.requireNonNull(jobId, "jobId");
       Objects.requireNonNull(taskType, "taskType");
       Objects.requireNonNull(options, "options");
+      Objects.requireNonNull(submitter, "submitter");
     }
   }
 

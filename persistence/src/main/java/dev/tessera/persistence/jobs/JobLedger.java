@@ -32,6 +32,7 @@ final class JobLedger {
   String taskType;
   JobOptions options;
   long submittedAtMillis;
+  String submitter;
   long endedAtMillis;
   Status status = Status.NEW;
   int total;
@@ -60,6 +61,7 @@ final class JobLedger {
       taskType = accepted.taskType();
       options = accepted.options();
       submittedAtMillis = accepted.submittedAtMillis();
+      submitter = accepted.submitter();
       status = Status.RUNNING;
     } else if (event instanceof JobEvent.TasksAdded added) {
       int task = added.firstTaskId();
@@ -105,7 +107,7 @@ final class JobLedger {
 
   /** An immutable copy, for a snapshot. */
   Snapshot snapshot() {
-    return new Snapshot(jobId, taskType, options, submittedAtMillis, endedAtMillis, status, total, sealed, done,
+    return new Snapshot(jobId, taskType, options, submittedAtMillis, submitter, endedAtMillis, status, total, sealed, done,
         new TreeMap<>(unfinished), new HashMap<>(attempts), new ArrayList<>(results), new TreeMap<>(failures));
   }
 
@@ -115,6 +117,8 @@ final class JobLedger {
     ledger.taskType = s.taskType();
     ledger.options = s.options();
     ledger.submittedAtMillis = s.submittedAtMillis();
+    // Snapshots taken before JobAccepted version 2 have no submitter.
+    ledger.submitter = s.submitter() != null ? s.submitter() : JobAcceptedMigration.UNKNOWN_SUBMITTER;
     ledger.endedAtMillis = s.endedAtMillis();
     ledger.status = s.status();
     ledger.total = s.total();
@@ -140,6 +144,7 @@ final class JobLedger {
       String taskType,
       JobOptions options,
       long submittedAtMillis,
+      String submitter,
       long endedAtMillis,
       Status status,
       int total,

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param state {@code running}, {@code finished}, {@code cancelled}, {@code purged}, {@code unknown}
  *     (nothing was submitted under this id), or {@code unreadable} (its journal cannot be read back;
  *     the job is stopped and its coordinator's log names the place)
+ * @param submitter the address of the node that submitted the job (null if nothing was)
  * @param coordinatorNode the address of the node whose coordinator answered
  */
 public record JobStatus(
@@ -24,6 +25,7 @@ public record JobStatus(
     JobProgress progress,
     long submittedAtMillis,
     long endedAtMillis,
+    String submitter,
     String coordinatorNode)
     implements CborSerializable {
 

@@ -56,7 +56,7 @@ class DamagedJournalTest {
     TestProbe<JobRegistry.Command> registry = kit.createTestProbe();
     ActorRef<JobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create(jobId, registry.getRef(), snapshotEvery));
     TestProbe<StatusReply<Done>> ack = kit.createTestProbe();
-    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, ack.getRef()));
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage(Duration.ofSeconds(10)).isSuccess()).isTrue();
     List<byte[]> inputs = IntStream.range(0, 4).mapToObj(i -> ("in-" + i).getBytes(StandardCharsets.UTF_8)).toList();
     job.tell(new DurableJobCoordinator.AddInputs(0, inputs, true, ack.getRef()));

@@ -75,7 +75,7 @@ class DurableJobCoordinatorTest {
 
   private void submit(ActorRef<JobCoordinator.Command> job, int tasks, int chunk) {
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
-    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, ack.getRef()));
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     for (int from = 0; from < tasks; from += chunk) {
       int to = Math.min(tasks, from + chunk);
@@ -274,7 +274,7 @@ class DurableJobCoordinatorTest {
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0)), false, ack.getRef()));
     assertThat(ack.receiveMessage().getError().getMessage()).contains("was not submitted");
-    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, ack.getRef()));
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), false, ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
@@ -282,7 +282,7 @@ class DurableJobCoordinatorTest {
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     job.tell(new DurableJobCoordinator.AddInputs(5, List.of(input(5)), true, ack.getRef()));
     assertThat(ack.receiveMessage().getError().getMessage()).contains("the next task is 2");
-    job.tell(new DurableJobCoordinator.Submit("other-type", OPTIONS, ack.getRef()));
+    job.tell(new DurableJobCoordinator.Submit("other-type", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().getError().getMessage()).contains("taken by a job of task type 'echo'");
     assertThat(events()).filteredOn(e -> e instanceof JobEvent.TasksAdded).hasSize(1);
     assertThat(status(job).progress().total()).isEqualTo(2);
