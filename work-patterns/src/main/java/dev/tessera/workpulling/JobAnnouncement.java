@@ -7,6 +7,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -16,6 +17,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  * <p>Threading: not thread-safe; used by the one actor that receives the receptionist listings.
  */
 public final class JobAnnouncement {
+
+  /** What {@code pekko.actor.provider = cluster} resolves to. */
+  private static final String CLUSTER_PROVIDER = "org.apache.pekko.cluster.ClusterActorRefProvider";
 
   private final WorkerMessage.WorkOn workOn;
   private final Set<ActorRef<WorkerMessage>> announced = new HashSet<>();
@@ -34,6 +38,24 @@ public final class JobAnnouncement {
       }
     }
     announced.retainAll(current);
+  }
+
+  /**
+   * Whether some member of the cluster, in state Up or WeaklyUp, has {@code role}, as this node
+   * sees it. Always true on an actor system that is not a cluster node: there, roles place no work.
+   */
+  public static boolean clusterHasRole(ActorSystem<?> system, String role) {
+    Objects.requireNonNull(role, "role");
+    if (!CLUSTER_PROVIDER.equals(system.settings().classicSettings().ProviderClass())) {
+      return true;
+    }
+    for (Member member : Cluster.get(system).state().getMembers()) {
+      MemberStatus status = member.status();
+      if ((status == MemberStatus.up() || status == MemberStatus.weaklyUp()) && member.hasRole(role)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean hasRequiredRole(ActorRef<WorkerMessage> worker, Cluster cluster) {

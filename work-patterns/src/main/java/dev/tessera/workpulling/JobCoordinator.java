@@ -50,6 +50,11 @@ import org.apache.pekko.pattern.StatusReply;
  * twice. When every task has a result or a failure, the report goes to {@code replyTo} and the
  * coordinator stops.
  *
+ * <p>A job nobody can run ends instead of waiting forever: every unfinished task fails with a cause
+ * that says why, when the workers told of it all {@link Decline} it (they lack the task type), or
+ * when for {@link JobOptions#noCapableNodeTimeout()} no worker is active and no cluster member has
+ * its {@link JobOptions#requiredRole()}.
+ *
  * <p>A job may also be <em>open</em>: it starts with no tasks, takes more with {@link AddTasks},
  * and ends once it was told {@link NoMoreTasks} and every task has ended. A pipeline stage is such
  * a job. The coordinator keeps inputs only for tasks that have not ended, so an open job that runs
@@ -344,8 +349,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       getContext().getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId, done, total,
           dispatcher.running(), failures.size(), dispatcher.retried(), dispatcher.activeWorkers());
     }
+    String cause = null;
     if (dispatcher.nobodyCanRun(now)) {
-      String cause = nobodyCanRunCause(options, taskType, dispatcher.declineReason());
+      cause = nobodyCanRunCause(options, taskType, dispatcher.declineReason());
+    } else if (dispatcher.noCapableNode(
+        now, JobAnnouncement.clusterHasRole(getContext().getSystem(), options.requiredRole()))) {
+      cause = noCapableNodeCause(options, taskType);
+    }
+    if (cause != null) {
       if (!unfinished.isEmpty()) {
         getContext().getLog().warn("job {}: {}", jobId, cause);
       }
@@ -363,6 +374,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** The failure of every task of a job that no worker can run. */
   public static String nobodyCanRunCause(JobOptions options, String taskType, String declineReason) {
     return "no worker with role '" + options.requiredRole() + "' can run task type '" + taskType + "': " + declineReason;
+  }
+
+  /** The failure of every task of a job whose required role no node in the cluster has. */
+  public static String noCapableNodeCause(JobOptions options, String taskType) {
+    return "no node in the cluster has role '" + options.requiredRole() + "' (needed by task type '" + taskType
+        + "'); waited " + TaskDispatcher.describe(options.noCapableNodeTimeout());
   }
 
   private Behavior<Command> onGetProgress(GetProgress get) {

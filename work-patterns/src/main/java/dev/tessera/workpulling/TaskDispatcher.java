@@ -1,6 +1,7 @@
 package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -89,6 +90,9 @@ public final class TaskDispatcher {
   private final Map<ActorRef<WorkerMessage>, WorkerState> workers = new LinkedHashMap<>();
   private String declineReason;
   private long firstDeclineNanos;
+  /** Since when no capable node has been seen (see {@link #noCapableNode}); meaningful while waiting. */
+  private long noCapableNodeSinceNanos;
+  private boolean waitingForCapableNode;
   private int retried;
   private int duplicatesDropped;
 
@@ -184,6 +188,41 @@ public final class TaskDispatcher {
     return declineReason != null
         && now - firstDeclineNanos > 2 * options.workerSilenceTimeout().toNanos()
         && workers.values().stream().allMatch(w -> w.suspected);
+  }
+
+  /**
+   * True once, for longer than {@link JobOptions#noCapableNodeTimeout()} without a break, no worker
+   * has been active here (none asked for work, or all went silent) and no cluster member had the
+   * job's required role: nobody will ever ask for its tasks unless such a node joins. The wait
+   * restarts whenever a worker is active or {@code roleInCluster} is true. Logs a warning when the
+   * wait starts, once per wait.
+   *
+   * @param now {@link System#nanoTime()}
+   * @param roleInCluster some member in state Up or WeaklyUp has the job's required role (pass true
+   *     where roles do not apply, on an actor system that is not a cluster node)
+   */
+  public boolean noCapableNode(long now, boolean roleInCluster) {
+    if (roleInCluster || activeWorkers() > 0) {
+      if (waitingForCapableNode) {
+        waitingForCapableNode = false;
+        log.info("job {}: {} with role '{}' is available; no longer waiting", jobId,
+            roleInCluster ? "a node" : "a worker", options.requiredRole());
+      }
+      return false;
+    }
+    if (!waitingForCapableNode) {
+      waitingForCapableNode = true;
+      noCapableNodeSinceNanos = now;
+      log.warn("job {}: no node in the cluster has role '{}'; its tasks fail in {} unless one joins",
+          jobId, options.requiredRole(), describe(options.noCapableNodeTimeout()));
+      return false;
+    }
+    return now - noCapableNodeSinceNanos > options.noCapableNodeTimeout().toNanos();
+  }
+
+  /** "30 s", or "1500 ms" where whole seconds would round. */
+  static String describe(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   /** Why nobody can run the job (see {@link #nobodyCanRun}). */

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts a {@link TaskWorker} on every node with the worker role ({@code
- * tessera.work-pulling.worker.role}), with the handlers of every {@link TaskLibrary} on the classpath.
+ * tessera.work-pulling.worker.role}), with the handlers of every {@link TaskLibrary} on the classpath
+ * (each given the node's actor system).
  *
  * <pre>{@code
  * # application.conf of a worker node: 8 task threads instead of one per core, results up to 512 KiB
@@ -40,7 +41,7 @@ public final class TaskWorkerExtension implements NodeExtension {
     TaskRegistry.Builder builder = TaskRegistry.builder();
     List<String> libraries = new ArrayList<>();
     for (TaskLibrary library : ServiceLoader.load(TaskLibrary.class)) {
-      library.register(builder);
+      library.register(builder, node.system());
       libraries.add(library.getClass().getName());
     }
     node.system().systemActorOf(

@@ -489,14 +489,24 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       context.getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId,
           p.done(), p.total(), p.running(), p.failed(), p.retried(), dispatcher.activeWorkers());
     }
+    String cause = null;
     if (dispatcher.nobodyCanRun(now)) {
-      String cause = JobCoordinator.nobodyCanRunCause(state.options, state.taskType, dispatcher.declineReason());
-      context.getLog().warn("job {}: {}", jobId, cause);
+      cause = JobCoordinator.nobodyCanRunCause(state.options, state.taskType, dispatcher.declineReason());
+    } else if (dispatcher.noCapableNode(
+        now, JobAnnouncement.clusterHasRole(context.getSystem(), state.options.requiredRole()))) {
+      cause = JobCoordinator.noCapableNodeCause(state.options, state.taskType);
+    }
+    if (cause != null) {
       dispatcher.clear();
+      int failing = 0;
       for (Integer task : state.unfinished.keySet()) {
         if (committing.add(task)) {
           toFail.add(new JobEvent.Failed(task, state.attempts.getOrDefault(task, 0), cause));
+          failing++;
         }
+      }
+      if (failing > 0) {
+        context.getLog().warn("job {}: {}", jobId, cause);
       }
     } else {
       dispatcher.check(now);

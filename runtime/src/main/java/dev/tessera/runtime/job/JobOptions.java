@@ -21,6 +21,11 @@ import java.util.Objects;
  *     from it is dropped if the task was already completed elsewhere
  * @param progressLogInterval a running job logs its progress this often (default 10 s), so long
  *     work shows it is moving, or that it is stuck
+ * @param noCapableNodeTimeout when, for this long without a break, no cluster member (Up or
+ *     WeaklyUp) has {@code requiredRole} and no worker that can run the job is active, the job's
+ *     unfinished tasks fail, naming the missing role, instead of waiting forever (default 30 s). A
+ *     member with the role joining, or a worker asking for work, restarts the wait. Not checked on
+ *     an actor system that is not a cluster node.
  */
 public record JobOptions(
     int maxAttempts,
@@ -28,9 +33,18 @@ public record JobOptions(
     String requiredRole,
     int batchSize,
     Duration workerSilenceTimeout,
-    Duration progressLogInterval)
+    Duration progressLogInterval,
+    Duration noCapableNodeTimeout)
     implements CborSerializable {
 
+  /** The default of {@link #noCapableNodeTimeout()}. */
+  public static final Duration DEFAULT_NO_CAPABLE_NODE_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * @param noCapableNodeTimeout null means {@link #DEFAULT_NO_CAPABLE_NODE_TIMEOUT}: options
+   *     serialized before this field existed (inside journal events such as {@code JobAccepted},
+   *     snapshots, or messages from a node not yet upgraded) lack it, and Jackson passes null
+   */
   public JobOptions {
     if (maxAttempts < 1) {
       throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
@@ -51,38 +65,59 @@ public record JobOptions(
     if (progressLogInterval.isZero() || progressLogInterval.isNegative()) {
       throw new IllegalArgumentException("progressLogInterval must be positive, got " + progressLogInterval);
     }
+    if (noCapableNodeTimeout == null) {
+      noCapableNodeTimeout = DEFAULT_NO_CAPABLE_NODE_TIMEOUT;
+    }
+    if (noCapableNodeTimeout.isZero() || noCapableNodeTimeout.isNegative()) {
+      throw new IllegalArgumentException("noCapableNodeTimeout must be positive, got " + noCapableNodeTimeout);
+    }
   }
 
   /**
    * 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after
-   * 1.5 s of silence, progress logged every 10 s.
+   * 1.5 s of silence, progress logged every 10 s, tasks failed after 30 s without a node with the
+   * role.
    */
   public static JobOptions defaults() {
-    return new JobOptions(3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500), Duration.ofSeconds(10));
+    return new JobOptions(
+        3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500), Duration.ofSeconds(10),
+        DEFAULT_NO_CAPABLE_NODE_TIMEOUT);
   }
 
   public JobOptions withMaxAttempts(int value) {
-    return new JobOptions(value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval);
+    return new JobOptions(
+        value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
   }
 
   public JobOptions withTaskTimeout(Duration value) {
-    return new JobOptions(maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval);
+    return new JobOptions(
+        maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
   }
 
   public JobOptions withRequiredRole(String value) {
-    return new JobOptions(maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval);
+    return new JobOptions(
+        maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
   }
 
   public JobOptions withBatchSize(int value) {
-    return new JobOptions(maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval);
+    return new JobOptions(
+        maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
   }
 
   public JobOptions withWorkerSilenceTimeout(Duration value) {
-    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval);
+    return new JobOptions(
+        maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval, noCapableNodeTimeout);
   }
 
   public JobOptions withProgressLogInterval(Duration value) {
-    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value);
+    return new JobOptions(
+        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value, noCapableNodeTimeout);
+  }
+
+  public JobOptions withNoCapableNodeTimeout(Duration value) {
+    Objects.requireNonNull(value, "noCapableNodeTimeout");
+    return new JobOptions(
+        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, value);
   }
 
   /** How long a handed-out task may go unanswered before the coordinator takes it back regardless. */

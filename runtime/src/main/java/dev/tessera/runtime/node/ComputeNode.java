@@ -8,10 +8,13 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -64,7 +67,8 @@ public final class ComputeNode implements AutoCloseable {
    * Starts a node from a config already loaded with {@link NodeConfigLoader}.
    *
    * @throws InvalidNodeSettingsException when {@code tessera.node} is invalid
-   * @throws NodeStartException when the node cannot bind or resolve its addresses
+   * @throws NodeStartException when the node cannot bind or resolve its addresses, or a {@link
+   *     NodeExtension} fails
    */
   public static ComputeNode start(Config config) {
     return start(NodeSettings.create(config), config);
@@ -72,37 +76,77 @@ public final class ComputeNode implements AutoCloseable {
 
   /**
    * Starts a node. {@code config} supplies everything not covered by {@code settings} (the user's
-   * own {@code pekko.*} keys, for example); the settings win where both speak.
+   * own {@code pekko.*} keys, for example); the settings win where both speak. The roles of every
+   * {@link NodeExtension} on the classpath are added to the settings' roles.
    */
   public static ComputeNode start(NodeSettings settings, Config config) {
+    List<NodeExtension> extensions = new ArrayList<>();
+    ServiceLoader.load(NodeExtension.class).forEach(extensions::add);
+    return start(settings, config, extensions);
+  }
+
+  /** Starts a node with these extensions instead of those on the classpath (for tests). */
+  static ComputeNode start(NodeSettings settings, Config config, List<NodeExtension> extensions) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(extensions, "extensions");
     checkResolvable(settings);
+    NodeSettings effective = addAdvertisedRoles(settings, config, extensions);
     CompletableFuture<JoinWatchdog.Outcome> joinOutcome = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
       system =
           ActorSystem.create(
               NodeGuardian.create(
-                  settings.seeds(), settings.join().timeout(), settings.join().retryLogInterval(), joinOutcome),
-              settings.clusterName(),
-              PekkoNodeConfig.from(settings).withFallback(config));
+                  effective.seeds(), effective.join().timeout(), effective.join().retryLogInterval(), joinOutcome),
+              effective.clusterName(),
+              PekkoNodeConfig.from(effective).withFallback(config));
     } catch (RuntimeException e) {
-      throw translate(e, settings.bindHost(), settings.port(), "cluster");
+      throw translate(e, effective.bindHost(), effective.port(), "cluster");
     }
-    ComputeNode node = new ComputeNode(settings, system, joinOutcome);
+    ComputeNode node = new ComputeNode(effective, system, joinOutcome);
     system.getWhenTerminated().thenRun(() -> joinOutcome.completeExceptionally(
         new IllegalStateException("node stopped before it joined the cluster")));
-    if (settings.management().enabled()) {
+    if (effective.management().enabled()) {
       node.startManagement();
     }
-    node.startExtensions();
+    node.startExtensions(extensions);
     log.info(
         "node {} starting with roles {}; {}",
         node.address(),
-        settings.roles(),
-        settings.startsNewCluster() ? "forming a new cluster" : "joining through seeds " + settings.seeds());
+        effective.roles(),
+        effective.startsNewCluster() ? "forming a new cluster" : "joining through seeds " + effective.seeds());
     return node;
+  }
+
+  /**
+   * The settings with every extension's {@link NodeExtension#rolesToAdvertise} added to their
+   * roles. Runs before the actor system exists: cluster roles cannot change once it does.
+   */
+  private static NodeSettings addAdvertisedRoles(NodeSettings settings, Config config, List<NodeExtension> extensions) {
+    NodeSettings result = settings;
+    for (NodeExtension extension : extensions) {
+      String name = extension.getClass().getName();
+      Set<String> added;
+      try {
+        added = Objects.requireNonNull(extension.rolesToAdvertise(config), "rolesToAdvertise returned null");
+      } catch (RuntimeException e) {
+        throw new NodeStartException(
+            NodeStartException.Reason.OTHER, "node extension " + name + " failed to choose its roles: " + e, e);
+      }
+      Set<String> roles = new LinkedHashSet<>(result.roles());
+      if (!roles.addAll(added)) {
+        continue;
+      }
+      try {
+        result = result.withRoles(roles);
+      } catch (RuntimeException e) {
+        throw new NodeStartException(
+            NodeStartException.Reason.OTHER, "node extension " + name + " advertises an invalid role: " + e.getMessage(), e);
+      }
+      log.info("node extension {} adds roles {}", name, added);
+    }
+    return result;
   }
 
   private void startManagement() {
@@ -125,8 +169,8 @@ public final class ComputeNode implements AutoCloseable {
     }
   }
 
-  private void startExtensions() {
-    for (NodeExtension extension : ServiceLoader.load(NodeExtension.class)) {
+  private void startExtensions(List<NodeExtension> extensions) {
+    for (NodeExtension extension : extensions) {
       try {
         extension.start(this);
       } catch (RuntimeException e) {
@@ -172,7 +216,7 @@ public final class ComputeNode implements AutoCloseable {
 
   /** The members this node currently sees, in address order. */
   public List<Member> members() {
-    List<Member> members = new java.util.ArrayList<>();
+    List<Member> members = new ArrayList<>();
     Cluster.get(system).state().getMembers().forEach(members::add);
     return List.copyOf(members);
   }

@@ -103,6 +103,15 @@ public record NodeSettings(
         Tls.create(section(c, "tls")));
   }
 
+  /**
+   * These settings with {@code roles} instead of their own, checked like configured roles.
+   *
+   * @throws InvalidNodeSettingsException when a role is not a valid role name
+   */
+  public NodeSettings withRoles(Set<String> roles) {
+    return new NodeSettings(clusterName, host, bindHost, port, seeds, roles, join, failureDetection, management, tls);
+  }
+
   /** True when no other node is named to join through: this node forms a new cluster. */
   public boolean startsNewCluster() {
     return seeds.isEmpty();

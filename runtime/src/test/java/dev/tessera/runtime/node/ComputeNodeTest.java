@@ -3,16 +3,20 @@ package dev.tessera.runtime.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import dev.tessera.runtime.serialization.CborSerializable;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.Test;
@@ -25,13 +29,48 @@ class ComputeNodeTest {
   /** Not ours, only java.io.Serializable: it must not travel at all. */
   record Smuggled(String payload) implements Serializable {}
 
-  private static ComputeNode startNode(Map<String, Object> overrides) {
+  /** Adds the {@code gpu} role when the config says a device is present, as a GPU module would. */
+  static final class DeviceRoleExtension implements NodeExtension {
+    /** The roles the node had when {@link #start} ran. */
+    final AtomicReference<Set<String>> rolesAtStart = new AtomicReference<>();
+
+    @Override
+    public Set<String> rolesToAdvertise(Config config) {
+      return config.getBoolean("test.device-present") ? Set.of("gpu") : Set.of();
+    }
+
+    @Override
+    public void start(ComputeNode node) {
+      rolesAtStart.set(node.settings().roles());
+    }
+  }
+
+  /** Cannot tell which roles to add: its probe of the machine fails. */
+  static final class BrokenProbeExtension implements NodeExtension {
+    volatile boolean started;
+
+    @Override
+    public Set<String> rolesToAdvertise(Config config) {
+      throw new IllegalStateException("device driver not loaded");
+    }
+
+    @Override
+    public void start(ComputeNode node) {
+      started = true;
+    }
+  }
+
+  private static Config config(Map<String, Object> overrides) {
     Map<String, Object> all = new java.util.HashMap<>(Map.of(
         "tessera.node.port", 0,
         "tessera.node.management.port", 0,
         "tessera.node.join.timeout", "30s"));
     all.putAll(overrides);
-    return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), all));
+    return NodeConfigLoader.load(Optional.empty(), all);
+  }
+
+  private static ComputeNode startNode(Map<String, Object> overrides) {
+    return ComputeNode.start(config(overrides));
   }
 
   @Test
@@ -96,6 +135,51 @@ class ComputeNodeTest {
 
       assertThat(serialization.serialize(new Smuggled("gadget")).isFailure()).isTrue();
     }
+  }
+
+  @Test
+  void rolesAnExtensionAdvertisesBecomeTheNodesClusterRoles() throws Exception {
+    Config config = config(Map.of(
+        "tessera.node.management.enabled", false,
+        "tessera.node.roles", List.of("worker"),
+        "test.device-present", true));
+    DeviceRoleExtension extension = new DeviceRoleExtension();
+
+    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(extension))) {
+      node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      assertThat(node.settings().roles()).containsExactlyInAnyOrder("worker", "gpu");
+      assertThat(Cluster.get(node.system()).selfMember().getRoles()).contains("worker", "gpu");
+      assertThat(extension.rolesAtStart.get()).as("start(node) sees the added role").contains("gpu");
+    }
+  }
+
+  @Test
+  void anExtensionThatAdvertisesNoRoleLeavesTheConfiguredRoles() throws Exception {
+    Config config = config(Map.of(
+        "tessera.node.management.enabled", false,
+        "tessera.node.roles", List.of("worker"),
+        "test.device-present", false));
+
+    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(new DeviceRoleExtension()))) {
+      node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      assertThat(node.settings().roles()).containsExactly("worker");
+      assertThat(Cluster.get(node.system()).selfMember().getRoles()).doesNotContain("gpu");
+    }
+  }
+
+  @Test
+  void anExtensionThatFailsToChooseItsRolesStopsTheStartNamingIt() {
+    Config config = config(Map.of("tessera.node.management.enabled", false));
+    BrokenProbeExtension broken = new BrokenProbeExtension();
+
+    assertThatThrownBy(() -> ComputeNode.start(NodeSettings.create(config), config, List.of(broken)))
+        .isInstanceOf(NodeStartException.class)
+        .hasMessageContaining(BrokenProbeExtension.class.getName())
+        .hasMessageContaining("device driver not loaded")
+        .satisfies(e -> assertThat(((NodeStartException) e).reason()).isEqualTo(NodeStartException.Reason.OTHER));
+    assertThat(broken.started).as("start(node) never runs").isFalse();
   }
 
   static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
