@@ -1,0 +1,93 @@
+package dev.tessera.gpu;
+
+import dev.tessera.gpu.cuda.DeviceUnavailableException;
+import dev.tessera.gpu.cuda.OutOfDeviceMemoryException;
+import dev.tessera.gpu.kernels.Kernels;
+import dev.tessera.gpu.kernels.KernelFailedException;
+import dev.tessera.gpu.kernels.KernelRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Kernels} on the node's GPUs: each call is sent to a {@link GpuActor} (round robin over the
+ * devices) and the calling thread waits for its reply. A call the GPU cannot take (too little
+ * device memory, a device that cannot be opened) is computed on the CPU instead, with a warning the
+ * first time, so a task never fails only because its GPU is small or broken. Other failures (a
+ * device lost in the middle of a call, no answer within the call timeout) are thrown: the task
+ * fails that attempt and is retried.
+ *
+ * <p>Thread-safe; meant to be called from task threads, never from an actor.
+ */
+public final class GpuBackend implements Kernels {
+
+  private static final Logger log = LoggerFactory.getLogger(GpuBackend.class);
+
+  private final List<ActorRef<GpuActor.Command>> devices;
+  private final String description;
+  private final Kernels cpu;
+  private final Duration callTimeout;
+  private final Scheduler scheduler;
+  private final AtomicInteger next = new AtomicInteger();
+  private final AtomicBoolean warnedFallback = new AtomicBoolean();
+
+  public GpuBackend(
+      List<ActorRef<GpuActor.Command>> devices, String description, Kernels cpu, Duration callTimeout, Scheduler scheduler) {
+    this.devices = List.copyOf(devices);
+    if (this.devices.isEmpty()) {
+      throw new IllegalArgumentException("a GPU backend needs at least one device");
+    }
+    this.description = Objects.requireNonNull(description, "description");
+    this.cpu = Objects.requireNonNull(cpu, "cpu");
+    this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+  }
+
+  @Override
+  public String describe() {
+    return description;
+  }
+
+  @Override
+  public <R> R compute(KernelRequest<R> request) {
+    Objects.requireNonNull(request, "request");
+    ActorRef<GpuActor.Command> device = devices.get(Math.floorMod(next.getAndIncrement(), devices.size()));
+    try {
+      return AskPattern.<GpuActor.Command, R>askWithStatus(
+              device, replyTo -> new GpuActor.Compute<>(request, replyTo), callTimeout, scheduler)
+          .toCompletableFuture()
+          .get(callTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof OutOfDeviceMemoryException || cause instanceof DeviceUnavailableException) {
+        if (warnedFallback.compareAndSet(false, true)) {
+          log.warn("computing on the CPU instead: {} (logged once)", cause.getMessage());
+        }
+        return cpu.compute(request);
+      }
+      if (cause instanceof KernelFailedException failed) {
+        throw failed;
+      }
+      if (cause instanceof TimeoutException) {
+        throw new KernelFailedException("the GPU did not answer within " + callTimeout.toMillis() + " ms", cause);
+      }
+      throw new KernelFailedException("the GPU call failed: " + cause, cause);
+    } catch (TimeoutException e) {
+      throw new KernelFailedException("the GPU did not answer within " + callTimeout.toMillis() + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KernelFailedException("interrupted while waiting for the GPU", e);
+    }
+  }
+}
