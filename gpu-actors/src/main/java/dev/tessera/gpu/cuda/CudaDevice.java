@@ -8,6 +8,11 @@ import static jcuda.driver.JCudaDriver.cuCtxCreate;
 import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -44,6 +49,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -142,6 +148,52 @@ public final class CudaDevice implements KernelDevice {
     } catch (RuntimeException e) {
       cuCtxDestroy(context);
       throw e;
+    }
+  }
+
+  /**
+   * The time of {@code sgemm_tiled} alone on n x n matrices already on the device, in milliseconds
+   * per launch, each of {@code reps} launches timed with CUDA events (for benchmarks: it says what
+   * the kernel does, without the copies a call also makes).
+   */
+  public double[] sgemmKernelMillis(int n, int reps) {
+    check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    long bytes = 4L * n * n;
+    CUdeviceptr[] buffers = new CUdeviceptr[3];
+    CUevent start = new CUevent();
+    CUevent stop = new CUevent();
+    check(cuEventCreate(start, 0), "cuEventCreate");
+    check(cuEventCreate(stop, 0), "cuEventCreate");
+    try {
+      for (int i = 0; i < 3; i++) {
+        buffers[i] = new CUdeviceptr();
+        check(cuMemAlloc(buffers[i], bytes), "cuMemAlloc");
+        check(cuMemsetD32Async(buffers[i], Float.floatToRawIntBits(0.5f), (long) n * n, stream), "cuMemsetD32Async");
+      }
+      Pointer params = Pointer.to(ints(n), ints(n), ints(n), floats(1f),
+          Pointer.to(buffers[0]), Pointer.to(buffers[1]), floats(0f), Pointer.to(buffers[2]));
+      double[] millis = new double[reps];
+      for (int r = -1; r < reps; r++) {
+        check(cuEventRecord(start, stream), "cuEventRecord");
+        check(cuLaunchKernel(sgemm, blocks(n, GEMM_TILE), blocks(n, GEMM_TILE), 1, THREADS, 1, 1, 0, stream, params, null),
+            "launching sgemm_tiled");
+        check(cuEventRecord(stop, stream), "cuEventRecord");
+        check(cuEventSynchronize(stop), "running sgemm_tiled");
+        float[] elapsed = new float[1];
+        check(cuEventElapsedTime(elapsed, start, stop), "cuEventElapsedTime");
+        if (r >= 0) {
+          millis[r] = elapsed[0];
+        }
+      }
+      return millis;
+    } finally {
+      for (CUdeviceptr buffer : buffers) {
+        if (buffer != null) {
+          cuMemFree(buffer);
+        }
+      }
+      cuEventDestroy(start);
+      cuEventDestroy(stop);
     }
   }
 

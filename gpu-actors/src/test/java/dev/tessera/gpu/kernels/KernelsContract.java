@@ -53,18 +53,19 @@ abstract class KernelsContract {
     assertThat(a).isEqualTo(before);
   }
 
-  @Test
-  void gemmScalesAndAddsWithoutWritingItsInputs() {
+  @ParameterizedTest(name = "{0} x {1} times {1} x {2}")
+  @CsvSource({"17,255,255", "300,513,257"})
+  void gemmScalesAndAddsWithoutWritingItsInputs(int m, int k, int n) {
     SplittableRandom random = new SplittableRandom(7);
-    Matrix a = random(17, 255, random);
-    Matrix b = random(255, 255, random);
-    Matrix c = random(17, 255, random);
+    Matrix a = random(m, k, random);
+    Matrix b = random(k, n, random);
+    Matrix c = random(m, n, random);
     Matrix cBefore = copy(c);
 
     Matrix result = kernels().gemm(0.5f, a, b, -2f, c);
 
     double[][] ref = Float64Reference.gemm(0.5f, a, b, -2f, c);
-    assertWithin(result.values(), ref[0], i -> (255 + 2) * 2 * U * ref[1][i], "C");
+    assertWithin(result.values(), ref[0], i -> (k + 2) * 2 * U * ref[1][i], "C");
     assertThat(c).as("the caller's C").isEqualTo(cBefore);
   }
 
