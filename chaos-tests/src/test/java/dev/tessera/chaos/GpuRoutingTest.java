@@ -85,10 +85,22 @@ class GpuRoutingTest {
         assertThat(summary.n()).isEqualTo(inputs.get(i).n());
         assertThat(Math.abs(summary.sum() - expected[0])).as("task %d's sum error", i).isLessThanOrEqualTo(expected[1]);
       }
+      // `cluster gpus` lists what the nodes advertise.
+      NodeProcess gpus = NodeProcess.start("cluster gpus", List.of("gpus", "--seeds", spec.seeds(), "--timeout", "60"),
+          "192m", logs.resolve("cluster-gpus.log"));
+      try {
+        assertThat(gpus.awaitExit(Duration.ofSeconds(90))).as("cluster gpus exited").isTrue();
+        assertThat(gpus.exitValue()).as("cluster gpus: %s", gpus.output()).isZero();
+      } finally {
+        gpus.stop(Duration.ofSeconds(5));
+      }
       if (!GpuDiscovery.discover().found()) {
         assertThat(routed.results()).extracting(ProductSummary::kernels).allSatisfy(k -> assertThat(k).startsWith("cpu: "));
         assertThat(gpuNode.awaitOutput(Pattern.compile("no GPU \\(.*\\); kernels run on the CPU"), Duration.ofSeconds(5))).isTrue();
         assertThat(gpuNode.output()).contains("has role 'gpu' but no usable GPU");
+        assertThat(gpus.output())
+            .contains("no node of the cluster has a GPU it can use")
+            .contains("@127.0.0.1:" + gpuPort + " has role 'gpu' but no usable GPU");
       }
     } finally {
       if (gpuNode != null) {

@@ -13,6 +13,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -49,8 +50,9 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
 
   public sealed interface Command {}
 
-  /** Run one operation; the reply holds its result, or the reason it failed. */
-  public record Compute<R>(KernelRequest<R> request, ActorRef<StatusReply<R>> replyTo) implements Command {
+  /** Run one operation; the reply holds its result, or the reason it failed. Local only. */
+  public record Compute<R>(KernelRequest<R> request, ActorRef<StatusReply<R>> replyTo)
+      implements Command, NoSerializationVerificationNeeded {
     public Compute {
       Objects.requireNonNull(request, "request");
       Objects.requireNonNull(replyTo, "replyTo");
@@ -60,8 +62,8 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
   /** Which device this is; may come from any node. */
   public record Describe(ActorRef<GpuDevice> replyTo) implements Command, CborSerializable {}
 
-  /** Counters, for tests and benchmarks. */
-  public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+  /** Counters, for tests and benchmarks. Local only. */
+  public record GetStats(ActorRef<Stats> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
   /**
    * @param calls requests answered with a result
@@ -69,9 +71,9 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
    * @param batches batches run on the device
    * @param deviceOpens how often the device was opened (1 plus one per recovery)
    */
-  public record Stats(long calls, long failedCalls, long batches, long deviceOpens) {}
+  public record Stats(long calls, long failedCalls, long batches, long deviceOpens) implements NoSerializationVerificationNeeded {}
 
-  private enum RunBatch implements Command {
+  private enum RunBatch implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 

@@ -32,8 +32,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *   <li>SGEMM at 1024, 2048, 4096 through {@link CpuBackend} against calling the same BLAS
  *       directly: native OpenBLAS (JNI), and netlib's Java fallback (direct: one thread; the
  *       backend splits rows across its threads);
- *   <li>the Jacobi stencil and the n-body step through the backend against a plain single-threaded
- *       loop;
+ *   <li>the Jacobi stencil and the n-body step through the backend against the same loops on one
+ *       thread;
  *   <li>where a CUDA device is found: {@code sgemm_tiled} alone (CUDA events) at the same sizes, a
  *       4096 product through the device actor (copies included), and the round trip of one tiny
  *       call through the actor against the same call on the CPU backend. cuBLAS, for the ratio,
@@ -98,80 +98,48 @@ public final class KernelBench {
   }
 
   private static void stencil(Kernels backend, int reps) {
+    try (CpuBackend oneThread = singleThreaded()) {
+      stencil(backend, oneThread, reps);
+    }
+  }
+
+  private static void stencil(Kernels backend, Kernels oneThread, int reps) {
     int size = 2048;
     int steps = 20;
     Matrix grid = randomPair(size, 1)[0];
     double cells = (double) size * size * steps;
     double[] seconds = interleaved(List.of(
-        () -> singleThreadJacobi(grid, steps),
+        () -> oneThread.jacobi(grid, steps),
         () -> backend.jacobi(grid, steps)), reps);
     System.out.println();
-    System.out.printf(Locale.ROOT, "Jacobi %d x %d, %d steps: single-threaded loop %.0f Mcell/s, CpuBackend %.0f Mcell/s, ratio %s%n",
+    System.out.printf(Locale.ROOT, "Jacobi %d x %d, %d steps: one thread %.0f Mcell/s, CpuBackend %.0f Mcell/s, ratio %s%n",
         size, size, steps, cells / seconds[0] / 1e6, cells / seconds[1] / 1e6, ratio(seconds[0], seconds[1]));
   }
 
-  private static float[] singleThreadJacobi(Matrix grid, int steps) {
-    int cols = grid.cols();
-    float[] in = grid.values().clone();
-    float[] out = in.clone();
-    for (int s = 0; s < steps; s++) {
-      for (int i = 1; i < grid.rows() - 1; i++) {
-        for (int j = 1; j < cols - 1; j++) {
-          int p = i * cols + j;
-          out[p] = 0.25f * ((in[p - cols] + in[p + cols]) + (in[p - 1] + in[p + 1]));
-        }
-      }
-      float[] t = in;
-      in = out;
-      out = t;
+  private static void nbody(Kernels backend, int reps) {
+    try (CpuBackend oneThread = singleThreaded()) {
+      nbody(backend, oneThread, reps);
     }
-    return in;
   }
 
-  private static void nbody(Kernels backend, int reps) {
+  private static void nbody(Kernels backend, Kernels oneThread, int reps) {
     int n = 4096;
     int steps = 2;
     NBodyState state = bodies(n);
     double interactions = (double) n * n * steps;
     double[] seconds = interleaved(List.of(
-        () -> singleThreadNBody(state, 1e-3f, 0.05f, steps),
+        () -> oneThread.nbody(state, 1e-3f, 0.05f, steps),
         () -> backend.nbody(state, 1e-3f, 0.05f, steps)), reps);
-    System.out.printf(Locale.ROOT, "n-body %d bodies, %d steps: single-threaded loop %.0f M interactions/s, CpuBackend %.0f M/s, ratio %s%n",
+    System.out.printf(Locale.ROOT, "n-body %d bodies, %d steps: one thread %.0f M interactions/s, CpuBackend %.0f M/s, ratio %s%n",
         n, steps, interactions / seconds[0] / 1e6, interactions / seconds[1] / 1e6, ratio(seconds[0], seconds[1]));
   }
 
-  private static float[] singleThreadNBody(NBodyState state, float dt, float softening, int steps) {
-    int n = state.bodies();
-    float[] pos = state.positionsAndMasses().clone();
-    float[] vel = state.velocities().clone();
-    float eps2 = softening * softening;
-    for (int s = 0; s < steps; s++) {
-      float[] next = pos.clone();
-      for (int i = 0; i < n; i++) {
-        float ax = 0;
-        float ay = 0;
-        float az = 0;
-        for (int j = 0; j < n; j++) {
-          float dx = pos[4 * j] - pos[4 * i];
-          float dy = pos[4 * j + 1] - pos[4 * i + 1];
-          float dz = pos[4 * j + 2] - pos[4 * i + 2];
-          float r2 = dx * dx + dy * dy + dz * dz + eps2;
-          float inv = (float) (1.0 / Math.sqrt(r2));
-          float f = pos[4 * j + 3] * inv * inv * inv;
-          ax += dx * f;
-          ay += dy * f;
-          az += dz * f;
-        }
-        vel[3 * i] += ax * dt;
-        vel[3 * i + 1] += ay * dt;
-        vel[3 * i + 2] += az * dt;
-        next[4 * i] += vel[3 * i] * dt;
-        next[4 * i + 1] += vel[3 * i + 1] * dt;
-        next[4 * i + 2] += vel[3 * i + 2] * dt;
-      }
-      pos = next;
-    }
-    return pos;
+  /**
+   * The baseline of the stencil and n-body rows: the same loops on one thread (a backend with one
+   * thread runs each kernel's loop inline on the caller's thread).
+   */
+  private static CpuBackend singleThreaded() {
+    return CpuBackend.create(CpuBackend.Blas.JAVA, 1);
   }
 
   private static void gpu(CpuBackend cpu, int reps) throws Exception {
