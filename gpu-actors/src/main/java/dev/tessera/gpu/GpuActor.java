@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -77,6 +78,10 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     INSTANCE
   }
 
+  private enum RetryOpen implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /**
    * @param maxBatchRequests at most this many requests run in one batch
    * @param maxBatchBytes a batch moves at most this many bytes (a larger request runs alone)
@@ -100,6 +105,8 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     long failedCalls;
     long batches;
     long opens;
+    /** Why the device cannot be opened, while it cannot. */
+    String unavailableReason;
   }
 
   private final GpuDevice device;
@@ -129,18 +136,11 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     Counters counters = new Counters();
     Behavior<Command> opened =
         Behaviors.setup(context -> {
-          KernelDevice kernels;
-          try {
-            kernels = open.apply(device);
-          } catch (RuntimeException | LinkageError e) {
-            context.getLog().error("{} cannot be used, its work goes to the CPU: {}", device, e.getMessage());
-            return unavailable(device, "cannot open " + device + ": " + e.getMessage(), counters);
+          Optional<Behavior<Command>> served = tryOpen(context, device, open, settings, counters);
+          if (served.isPresent()) {
+            return served.get();
           }
-          counters.opens++;
-          if (counters.opens > 1) {
-            context.getLog().info("{} reopened (open number {})", device, counters.opens);
-          }
-          return new GpuActor(context, device, kernels, settings, counters);
+          return unavailable(device, open, settings, counters, settings.restartBackoff());
         });
     return Behaviors.supervise(opened)
         .onFailure(
@@ -148,6 +148,28 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
             SupervisorStrategy.restartWithBackoff(settings.restartBackoff(), Duration.ofSeconds(30), 0.2)
                 // deviceLost() has logged what happened, in words; no stack trace on top.
                 .withLoggingEnabled(false));
+  }
+
+  /** Opens the device and serves it, or says why it cannot (logged; remembered for the replies). */
+  private static Optional<Behavior<Command>> tryOpen(
+      ActorContext<Command> context, GpuDevice device, Function<GpuDevice, KernelDevice> open, Settings settings, Counters counters) {
+    KernelDevice kernels;
+    try {
+      kernels = open.apply(device);
+    } catch (RuntimeException | LinkageError e) {
+      String reason = "cannot open " + device + ": " + e.getMessage();
+      if (!reason.equals(counters.unavailableReason)) {
+        context.getLog().error("{} cannot be used, its work goes to the CPU until it can: {}", device, e.getMessage());
+      }
+      counters.unavailableReason = reason;
+      return Optional.empty();
+    }
+    counters.opens++;
+    if (counters.opens > 1 || counters.unavailableReason != null) {
+      context.getLog().info("{} opened again (open number {})", device, counters.opens);
+    }
+    counters.unavailableReason = null;
+    return Optional.of(new GpuActor(context, device, kernels, settings, counters));
   }
 
   @Override
@@ -194,6 +216,8 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
         getContext().getLog().warn("{}: {} failed: {}", device, batch.get(0).request().getClass().getSimpleName(), e.getMessage());
         replyFailure(batch.get(0), e);
       }
+    } catch (RuntimeException e) {
+      throw deviceLost(batch, unexpected(e));
     }
     scheduleBatch();
     return this;
@@ -212,8 +236,18 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
       } catch (KernelFailedException e) {
         getContext().getLog().warn("{}: {} failed: {}", device, compute.request().getClass().getSimpleName(), e.getMessage());
         replyFailure(compute, e);
+      } catch (RuntimeException e) {
+        throw deviceLost(List.of(compute), unexpected(e));
       }
     }
+  }
+
+  /**
+   * Any other exception from the device (a bug, a JCuda exception) is taken as a lost device: its
+   * calls still get a reply, and a fresh context is opened.
+   */
+  private DeviceLostException unexpected(RuntimeException e) {
+    return new DeviceLostException("unexpected failure on " + device + ": " + e, e);
   }
 
   /**
@@ -280,23 +314,39 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     return this;
   }
 
-  /** A device that could not be opened: every call is answered at once, so callers use the CPU. */
-  private static Behavior<Command> unavailable(GpuDevice device, String reason, Counters counters) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Compute.class, compute -> {
-          counters.failedCalls++;
-          compute.replyTo().tell(StatusReply.error(new DeviceUnavailableException(reason)));
-          return Behaviors.same();
-        })
-        .onMessage(Describe.class, describe -> {
-          describe.replyTo().tell(device);
-          return Behaviors.same();
-        })
-        .onMessage(GetStats.class, get -> {
-          get.replyTo().tell(new Stats(counters.calls, counters.failedCalls, counters.batches, counters.opens));
-          return Behaviors.same();
-        })
-        .onMessageEquals(RunBatch.INSTANCE, Behaviors::same)
-        .build();
+  /**
+   * A device that could not be opened: every call is answered at once, so callers use the CPU, and
+   * the device is tried again after {@code retryAfter}, doubling up to five minutes (a GPU in the
+   * middle of a reset comes back by itself).
+   */
+  private static Behavior<Command> unavailable(
+      GpuDevice device, Function<GpuDevice, KernelDevice> open, Settings settings, Counters counters, Duration retryAfter) {
+    return Behaviors.withTimers(timers -> {
+      timers.startSingleTimer(RetryOpen.INSTANCE, retryAfter);
+      return Behaviors.receive(Command.class)
+          .onMessage(Compute.class, compute -> {
+            counters.failedCalls++;
+            compute.replyTo().tell(StatusReply.error(new DeviceUnavailableException(counters.unavailableReason)));
+            return Behaviors.same();
+          })
+          .onMessage(Describe.class, describe -> {
+            describe.replyTo().tell(device);
+            return Behaviors.same();
+          })
+          .onMessage(GetStats.class, get -> {
+            get.replyTo().tell(new Stats(counters.calls, counters.failedCalls, counters.batches, counters.opens));
+            return Behaviors.same();
+          })
+          .onMessageEquals(RunBatch.INSTANCE, Behaviors::same)
+          .onMessageEquals(RetryOpen.INSTANCE, () -> Behaviors.setup(context -> tryOpen(context, device, open, settings, counters)
+              .orElseGet(() -> unavailable(device, open, settings, counters, min(retryAfter.multipliedBy(2), MAX_RETRY_OPEN)))))
+          .build();
+    });
+  }
+
+  private static final Duration MAX_RETRY_OPEN = Duration.ofMinutes(5);
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 }

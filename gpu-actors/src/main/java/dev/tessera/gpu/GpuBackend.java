@@ -1,7 +1,6 @@
 package dev.tessera.gpu;
 
-import dev.tessera.gpu.cuda.DeviceUnavailableException;
-import dev.tessera.gpu.cuda.OutOfDeviceMemoryException;
+import dev.tessera.gpu.cuda.DeviceLostException;
 import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;
@@ -23,10 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link Kernels} on the node's GPUs: each call is sent to a {@link GpuActor} (round robin over the
  * devices) and the calling thread waits for its reply. A call the GPU cannot take (too little
- * device memory, a device that cannot be opened) is computed on the CPU instead, with a warning the
- * first time, so a task never fails only because its GPU is small or broken. Other failures (a
- * device lost in the middle of a call, no answer within the call timeout) are thrown: the task
- * fails that attempt and is retried.
+ * device memory, a shape too large for one launch, a device that cannot be opened) is computed on
+ * the CPU instead, with a warning the first time, so a task never fails only because its GPU is
+ * small or broken. A device lost in the middle of a call, or no answer within the call timeout, is
+ * thrown: the task fails that attempt and is retried.
  *
  * <p>Thread-safe; meant to be called from task threads, never from an actor.
  */
@@ -70,14 +69,16 @@ public final class GpuBackend implements Kernels {
           .get(callTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | CompletionException e) {
       Throwable cause = e.getCause();
-      if (cause instanceof OutOfDeviceMemoryException || cause instanceof DeviceUnavailableException) {
+      if (cause instanceof DeviceLostException lost) {
+        throw lost;
+      }
+      if (cause instanceof KernelFailedException) {
+        // Too little device memory, a shape the GPU cannot launch, a device that cannot be
+        // opened: the CPU can compute anything a request allows.
         if (warnedFallback.compareAndSet(false, true)) {
           log.warn("computing on the CPU instead: {} (logged once)", cause.getMessage());
         }
         return cpu.compute(request);
-      }
-      if (cause instanceof KernelFailedException failed) {
-        throw failed;
       }
       if (cause instanceof TimeoutException) {
         throw new KernelFailedException("the GPU did not answer within " + callTimeout.toMillis() + " ms", cause);

@@ -168,6 +168,53 @@ class GpuActorTest {
   }
 
   @Test
+  void anUnexpectedExceptionFailsItsCallsAndTheDeviceIsReopened() {
+    List<TestingKernelDevice> opened = new CopyOnWriteArrayList<>();
+    ActorRef<GpuActor.Command> gpu = testKit.spawn(GpuActor.create(TestingKernelDevice.DEVICE, d -> {
+      TestingKernelDevice device = new TestingKernelDevice(cpu);
+      if (opened.isEmpty()) {
+        device.failNextUnexpected = () -> new IllegalStateException("a bug");
+      }
+      opened.add(device);
+      return device;
+    }, SETTINGS));
+    TestProbe<StatusReply<SumMax>> probe = testKit.createTestProbe();
+
+    gpu.tell(new GpuActor.Compute<>(new KernelRequest.SumMaxOf(new float[] {1f}), probe.ref()));
+    StatusReply<SumMax> failed = probe.receiveMessage();
+    gpu.tell(new GpuActor.Compute<>(new KernelRequest.SumMaxOf(new float[] {2f}), probe.ref()));
+    StatusReply<SumMax> next = probe.receiveMessage(Duration.ofSeconds(10));
+
+    assertThat(failed.getError()).isInstanceOf(DeviceLostException.class).hasMessageContaining("a bug");
+    assertThat(next.getValue().sum()).isEqualTo(2.0);
+    assertThat(opened).hasSize(2);
+  }
+
+  @Test
+  void aDeviceThatCouldNotBeOpenedIsTriedAgainAndThenServes() {
+    java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    ActorRef<GpuActor.Command> gpu = testKit.spawn(GpuActor.create(TestingKernelDevice.DEVICE, d -> {
+      if (attempts.incrementAndGet() == 1) {
+        throw new IllegalStateException("cuCtxCreate failed: CUDA_ERROR_DEVICE_UNAVAILABLE");
+      }
+      return new TestingKernelDevice(cpu);
+    }, SETTINGS));
+    TestProbe<StatusReply<SumMax>> probe = testKit.createTestProbe();
+
+    gpu.tell(new GpuActor.Compute<>(new KernelRequest.SumMaxOf(new float[] {3f}), probe.ref()));
+    assertThat(probe.receiveMessage().getError()).isInstanceOf(DeviceUnavailableException.class);
+
+    StatusReply<SumMax> served = probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      gpu.tell(new GpuActor.Compute<>(new KernelRequest.SumMaxOf(new float[] {3f}), probe.ref()));
+      StatusReply<SumMax> reply = probe.receiveMessage();
+      assertThat(reply.isSuccess()).as("served after the device was opened again").isTrue();
+      return reply;
+    });
+    assertThat(served.getValue().sum()).isEqualTo(3.0);
+    assertThat(attempts).hasValue(2);
+  }
+
+  @Test
   void theBackendComputesOnTheCpuWhenTheGpuIsTooSmall() {
     TestingKernelDevice device = new TestingKernelDevice(cpu);
     ActorRef<GpuActor.Command> gpu = testKit.spawn(GpuActor.create(TestingKernelDevice.DEVICE, d -> device, SETTINGS));

@@ -23,6 +23,8 @@ final class TestingKernelDevice implements KernelDevice {
   final List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
   final AtomicInteger closed = new AtomicInteger();
   volatile Supplier<KernelFailedException> failNext;
+  /** Throws something other than a kernel failure from the next batch (a bug, a JCuda exception). */
+  volatile Supplier<RuntimeException> failNextUnexpected;
   /** Fails the next batch of more than one request (a batch that asked for too much at once). */
   volatile Supplier<KernelFailedException> failNextMulti;
   volatile CountDownLatch holdNext;
@@ -53,6 +55,11 @@ final class TestingKernelDevice implements KernelDevice {
     if (failure != null) {
       failNext = null;
       throw failure.get();
+    }
+    Supplier<RuntimeException> unexpected = failNextUnexpected;
+    if (unexpected != null) {
+      failNextUnexpected = null;
+      throw unexpected.get();
     }
     Supplier<KernelFailedException> multi = failNextMulti;
     if (multi != null && batch.size() > 1) {

@@ -77,6 +77,7 @@ public final class CudaDevice implements KernelDevice {
   private static final long ALIGNMENT = 256;
   private static final int GEMM_TILE = 128;
   private static final int THREADS = 256;
+  private static final int MAX_GRID_Y = 65_535;
 
   private final GpuDevice info;
   private final boolean poisonOutputs;
@@ -224,7 +225,7 @@ public final class CudaDevice implements KernelDevice {
     if (base == null) {
       throw new OutOfDeviceMemoryException(outOfMemory(layout.total));
     }
-    boolean lost = false;
+    List<Object> results;
     try {
       for (Region region : layout.regions) {
         if (region.upload != null) {
@@ -243,21 +244,26 @@ public final class CudaDevice implements KernelDevice {
         }
       }
       check(cuStreamSynchronize(stream), "running the batch");
-      List<Object> results = new ArrayList<>(staged.size());
+      results = new ArrayList<>(staged.size());
       for (Staged s : staged) {
         results.add(s.collect());
       }
-      return results;
     } catch (DeviceLostException e) {
-      lost = true;
-      throw e;
-    } finally {
-      if (!lost) {
-        // A failure part-way leaves work queued on the stream: it must end before the block is reused.
-        cuStreamSynchronize(stream);
-        pool.release(base, layout.total);
+      throw e; // the block goes with the context
+    } catch (KernelFailedException e) {
+      // Work queued before the failure must end before the block is reused; an error it reports
+      // sticks to the context, so the device is lost after all.
+      int rc = cuStreamSynchronize(stream);
+      if (rc != CUDA_SUCCESS) {
+        throw new DeviceLostException(e.getMessage() + "; then the queued work failed: " + CUresult.stringFor(rc), e);
       }
+      pool.release(base, layout.total);
+      throw e;
+    } catch (RuntimeException e) {
+      throw new DeviceLostException("unexpected failure on " + info + ": " + e, e);
     }
+    pool.release(base, layout.total);
+    return results;
   }
 
   /** Where each buffer of a batch lives in its device block (and in the staging buffer). */
@@ -316,6 +322,7 @@ public final class CudaDevice implements KernelDevice {
     int m = g.a().rows();
     int k = g.a().cols();
     int n = g.b().cols();
+    checkGridRows(blocks(m, GEMM_TILE), "a product with " + m + " rows");
     Region ra = layout.upload(g.a().values(), false);
     Region rb = layout.upload(g.b().values(), false);
     // With beta = 0 the kernel does not read C, so nothing is uploaded for it.
@@ -360,6 +367,7 @@ public final class CudaDevice implements KernelDevice {
   private Staged stageJacobi(KernelRequest.JacobiSteps j, Layout layout) {
     int rows = j.grid().rows();
     int cols = j.grid().cols();
+    checkGridRows(blocks(rows, 8), "a grid of " + rows + " rows");
     boolean endsInSecond = j.steps() % 2 == 1;
     Region first = layout.upload(j.grid().values(), !endsInSecond);
     Region second = layout.add(4L * j.grid().size(), null, endsInSecond);
@@ -403,6 +411,14 @@ public final class CudaDevice implements KernelDevice {
         return new NBodyState(readFloats(endsInSecond ? pos1 : pos0), readFloats(endsInSecond ? vel1 : vel0));
       }
     };
+  }
+
+  /** CUDA limits a grid to 65,535 blocks in y: taller work is refused before anything is queued. */
+  private static void checkGridRows(int gridRows, String what) {
+    if (gridRows > MAX_GRID_Y) {
+      throw new KernelFailedException(what + " is too tall for one launch on a GPU (at most " + MAX_GRID_Y
+          + " blocks in y); it is computed on the CPU");
+    }
   }
 
   private void launch1d(CUfunction function, int blocks, String name, Pointer params) {
@@ -493,7 +509,8 @@ public final class CudaDevice implements KernelDevice {
 
   private static String ptxHint(int rc) {
     return rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION || rc == CUresult.CUDA_ERROR_INVALID_PTX
-        ? " (the kernels are PTX ISA 9.0 from CUDA 13, which needs an NVIDIA driver 580 or newer)"
+            || rc == CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU
+        ? " (the kernels are PTX ISA 9.0 from CUDA 13 for compute capability 7.5 and newer, which needs an NVIDIA driver 580 or newer)"
         : "";
   }
 

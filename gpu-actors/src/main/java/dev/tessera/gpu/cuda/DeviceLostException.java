@@ -11,4 +11,8 @@ public final class DeviceLostException extends KernelFailedException {
   public DeviceLostException(String message) {
     super(message);
   }
+
+  public DeviceLostException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

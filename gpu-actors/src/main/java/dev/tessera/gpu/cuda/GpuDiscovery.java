@@ -48,6 +48,16 @@ public final class GpuDiscovery {
 
   private static volatile Result cached;
 
+  /** cuDriverGetVersion of CUDA 13.0, the first driver that JITs PTX ISA 9.0 (NVIDIA driver 580). */
+  private static final int MIN_DRIVER_API = 13000;
+  /** compute_75: the PTX targets Turing and newer. */
+  private static final int MIN_CAPABILITY = 75;
+
+  private static int capability(GpuDevice device) {
+    String[] parts = device.computeCapability().split("\\.");
+    return Integer.parseInt(parts[0]) * 10 + Integer.parseInt(parts[1]);
+  }
+
   private GpuDiscovery() {}
 
   /** The devices of this machine, probed on the first call. */
@@ -82,9 +92,26 @@ public final class GpuDiscovery {
       if (rc != CUresult.CUDA_SUCCESS || count[0] == 0) {
         return none("the CUDA driver " + driver + " reports no device" + (rc == 0 ? "" : " (" + CUresult.stringFor(rc) + ")"));
       }
+      if (version[0] < MIN_DRIVER_API) {
+        return none("the CUDA driver " + driver + " is too old: the kernels are PTX ISA 9.0 from CUDA 13, which needs"
+            + " CUDA driver 13.0 (NVIDIA driver 580) or newer");
+      }
       List<GpuDevice> devices = new ArrayList<>();
+      List<String> skipped = new ArrayList<>();
       for (int ordinal = 0; ordinal < count[0]; ordinal++) {
-        devices.add(describe(ordinal, driver));
+        try {
+          GpuDevice device = describe(ordinal, driver);
+          if (capability(device) < MIN_CAPABILITY) {
+            skipped.add(device + " is older than compute capability 7.5, the oldest the kernels are built for");
+          } else {
+            devices.add(device);
+          }
+        } catch (RuntimeException e) {
+          skipped.add("GPU " + ordinal + " cannot be described: " + e.getMessage());
+        }
+      }
+      if (devices.isEmpty()) {
+        return none(String.join("; ", skipped));
       }
       return new Result(devices, Optional.empty());
     } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {

@@ -102,13 +102,17 @@ public sealed interface KernelRequest<R>
    * v * dt} (semi-implicit Euler). Softening keeps close encounters finite and must be positive.
    */
   record NBodySteps(NBodyState state, float dt, float softening, int steps) implements KernelRequest<NBodyState> {
+    /** Every body's pull on itself is {@code 0 * softening^-3}: finite only above this. */
+    public static final float MIN_SOFTENING = 1e-12f;
+
     public NBodySteps {
       Objects.requireNonNull(state, "state");
       if (!(dt > 0f) || !Float.isFinite(dt)) {
         throw new IllegalArgumentException("dt must be a positive finite number, got " + dt);
       }
-      if (!(softening > 0f) || !Float.isFinite(softening)) {
-        throw new IllegalArgumentException("softening must be a positive finite number, got " + softening);
+      if (!(softening >= MIN_SOFTENING) || !Float.isFinite(softening)) {
+        throw new IllegalArgumentException("softening must be a finite number of at least " + MIN_SOFTENING
+            + " (smaller, a body's pull on itself overflows a float), got " + softening);
       }
       if (steps < 1) {
         throw new IllegalArgumentException("steps must be at least 1, got " + steps);
