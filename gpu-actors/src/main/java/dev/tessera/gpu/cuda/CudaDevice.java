@@ -31,6 +31,7 @@ import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import dev.tessera.gpu.KernelDevice;
+import dev.tessera.gpu.cuda.BatchLayout.Region;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;
 import dev.tessera.gpu.kernels.Matrix;
@@ -74,7 +75,6 @@ public final class CudaDevice implements KernelDevice {
   /** The PTX of every kernel, generated from {@code src/main/cuda} by {@code bin/ptx-regenerate}. */
   static final String PTX_RESOURCE = "/dev/tessera/gpu/kernels/tessera_kernels.ptx";
 
-  private static final long ALIGNMENT = 256;
   private static final int GEMM_TILE = 128;
   private static final int THREADS = 256;
   private static final int MAX_GRID_Y = 65_535;
@@ -211,36 +211,36 @@ public final class CudaDevice implements KernelDevice {
   @Override
   public List<Object> run(List<KernelRequest<?>> batch) {
     check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-    Layout layout = new Layout();
+    BatchLayout layout = new BatchLayout();
     List<Staged> staged = new ArrayList<>(batch.size());
     for (KernelRequest<?> request : batch) {
       staged.add(stage(request, layout));
     }
-    if (layout.total > Integer.MAX_VALUE) {
+    if (layout.total() > Integer.MAX_VALUE) {
       throw new KernelFailedException(
-          "one call may move at most 2 GiB to a GPU, this one needs " + (layout.total >> 20) + " MiB: split the work");
+          "one call may move at most 2 GiB to a GPU, this one needs " + (layout.total() >> 20) + " MiB: split the work");
     }
-    ensureStaging(layout.total);
-    CUdeviceptr base = pool.acquire(layout.total);
+    ensureStaging(layout.total());
+    CUdeviceptr base = pool.acquire(layout.total());
     if (base == null) {
-      throw new OutOfDeviceMemoryException(outOfMemory(layout.total));
+      throw new OutOfDeviceMemoryException(outOfMemory(layout.total()));
     }
     List<Object> results;
     try {
-      for (Region region : layout.regions) {
-        if (region.upload != null) {
-          stagingSlice(region).asFloatBuffer().put(region.upload);
-          check(cuMemcpyHtoDAsync(at(base, region), staging.withByteOffset(region.offset), region.bytes, stream), "copy to the GPU");
+      for (Region region : layout.regions()) {
+        if (region.upload() != null) {
+          stagingSlice(region).asFloatBuffer().put(region.upload());
+          check(cuMemcpyHtoDAsync(at(base, region), staging.withByteOffset(region.offset()), region.bytes(), stream), "copy to the GPU");
         } else if (poisonOutputs) {
-          check(cuMemsetD32Async(at(base, region), Float.floatToRawIntBits(Float.NaN), region.bytes / 4, stream), "poisoning");
+          check(cuMemsetD32Async(at(base, region), Float.floatToRawIntBits(Float.NaN), region.bytes() / 4, stream), "poisoning");
         }
       }
       for (Staged s : staged) {
         s.launch(base);
       }
-      for (Region region : layout.regions) {
-        if (region.download) {
-          check(cuMemcpyDtoHAsync(staging.withByteOffset(region.offset), at(base, region), region.bytes, stream), "copy from the GPU");
+      for (Region region : layout.regions()) {
+        if (region.download()) {
+          check(cuMemcpyDtoHAsync(staging.withByteOffset(region.offset()), at(base, region), region.bytes(), stream), "copy from the GPU");
         }
       }
       check(cuStreamSynchronize(stream), "running the batch");
@@ -257,34 +257,14 @@ public final class CudaDevice implements KernelDevice {
       if (rc != CUDA_SUCCESS) {
         throw new DeviceLostException(e.getMessage() + "; then the queued work failed: " + CUresult.stringFor(rc), e);
       }
-      pool.release(base, layout.total);
+      pool.release(base, layout.total());
       throw e;
     } catch (RuntimeException e) {
       throw new DeviceLostException("unexpected failure on " + info + ": " + e, e);
     }
-    pool.release(base, layout.total);
+    pool.release(base, layout.total());
     return results;
   }
-
-  /** Where each buffer of a batch lives in its device block (and in the staging buffer). */
-  private static final class Layout {
-    final List<Region> regions = new ArrayList<>();
-    long total;
-
-    Region add(long bytes, float[] upload, boolean download) {
-      long offset = (total + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-      Region region = new Region(offset, bytes, upload, download);
-      regions.add(region);
-      total = offset + bytes;
-      return region;
-    }
-
-    Region upload(float[] values, boolean download) {
-      return add(4L * values.length, values, download);
-    }
-  }
-
-  private record Region(long offset, long bytes, float[] upload, boolean download) {}
 
   /** One request's part of a batch: its launches, and how its result is read back. */
   private interface Staged {
@@ -293,7 +273,7 @@ public final class CudaDevice implements KernelDevice {
     Object collect();
   }
 
-  private Staged stage(KernelRequest<?> request, Layout layout) {
+  private Staged stage(KernelRequest<?> request, BatchLayout layout) {
     if (request instanceof KernelRequest.Gemm g) {
       return stageGemm(g, layout);
     } else if (request instanceof KernelRequest.Axpy x) {
@@ -318,7 +298,7 @@ public final class CudaDevice implements KernelDevice {
     return stageNBody((KernelRequest.NBodySteps) request, layout);
   }
 
-  private Staged stageGemm(KernelRequest.Gemm g, Layout layout) {
+  private Staged stageGemm(KernelRequest.Gemm g, BatchLayout layout) {
     int m = g.a().rows();
     int k = g.a().cols();
     int n = g.b().cols();
@@ -341,7 +321,7 @@ public final class CudaDevice implements KernelDevice {
     };
   }
 
-  private Staged stageSumMax(KernelRequest.SumMaxOf s, Layout layout) {
+  private Staged stageSumMax(KernelRequest.SumMaxOf s, BatchLayout layout) {
     int n = s.x().length;
     int partials = Math.min(blocks(n, THREADS), 1024);
     Region rx = layout.upload(s.x(), false);
@@ -364,7 +344,7 @@ public final class CudaDevice implements KernelDevice {
     };
   }
 
-  private Staged stageJacobi(KernelRequest.JacobiSteps j, Layout layout) {
+  private Staged stageJacobi(KernelRequest.JacobiSteps j, BatchLayout layout) {
     int rows = j.grid().rows();
     int cols = j.grid().cols();
     checkGridRows(blocks(rows, 8), "a grid of " + rows + " rows");
@@ -388,7 +368,7 @@ public final class CudaDevice implements KernelDevice {
     };
   }
 
-  private Staged stageNBody(KernelRequest.NBodySteps s, Layout layout) {
+  private Staged stageNBody(KernelRequest.NBodySteps s, BatchLayout layout) {
     int n = s.state().bodies();
     boolean endsInSecond = s.steps() % 2 == 1;
     Region pos0 = layout.upload(s.state().positionsAndMasses(), !endsInSecond);
@@ -438,15 +418,15 @@ public final class CudaDevice implements KernelDevice {
   }
 
   private static CUdeviceptr at(CUdeviceptr base, Region region) {
-    return base.withByteOffset(region.offset);
+    return base.withByteOffset(region.offset());
   }
 
   private ByteBuffer stagingSlice(Region region) {
-    return stagingBuffer.slice((int) region.offset, (int) region.bytes).order(ByteOrder.nativeOrder());
+    return stagingBuffer.slice((int) region.offset(), (int) region.bytes()).order(ByteOrder.nativeOrder());
   }
 
   private float[] readFloats(Region region) {
-    float[] values = new float[(int) (region.bytes / 4)];
+    float[] values = new float[(int) (region.bytes() / 4)];
     stagingSlice(region).asFloatBuffer().get(values);
     return values;
   }
