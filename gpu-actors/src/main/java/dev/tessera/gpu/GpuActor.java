@@ -107,6 +107,10 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     long opens;
     /** Why the device cannot be opened, while it cannot. */
     String unavailableReason;
+
+    Stats stats() {
+      return new Stats(calls, failedCalls, batches, opens);
+    }
   }
 
   private final GpuDevice device;
@@ -305,7 +309,7 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
-    get.replyTo().tell(new Stats(counters.calls, counters.failedCalls, counters.batches, counters.opens));
+    get.replyTo().tell(counters.stats());
     return this;
   }
 
@@ -334,7 +338,7 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
             return Behaviors.same();
           })
           .onMessage(GetStats.class, get -> {
-            get.replyTo().tell(new Stats(counters.calls, counters.failedCalls, counters.batches, counters.opens));
+            get.replyTo().tell(counters.stats());
             return Behaviors.same();
           })
           .onMessageEquals(RunBatch.INSTANCE, Behaviors::same)

@@ -7,7 +7,6 @@ import dev.tessera.gpu.kernels.KernelRequest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,7 +66,7 @@ public final class GpuBackend implements Kernels {
               device, replyTo -> new GpuActor.Compute<>(request, replyTo), callTimeout, scheduler)
           .toCompletableFuture()
           .get(callTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | CompletionException e) {
+    } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof DeviceLostException lost) {
         throw lost;

@@ -56,7 +56,8 @@ public final class GpuDirectory {
         refs = now;
         unchangedSince = System.nanoTime();
       }
-      boolean everyGpuNodeSeen = withoutDevice(system, gpuRole, refs).isEmpty() && !gpuMembers(system, gpuRole).isEmpty();
+      List<Address> gpuNodes = gpuMembers(system, gpuRole);
+      boolean everyGpuNodeSeen = !gpuNodes.isEmpty() && withoutDevice(system, gpuNodes, refs).isEmpty();
       long quiet = System.nanoTime() - unchangedSince;
       if ((everyGpuNodeSeen && quiet >= POLL.toNanos() * 3) || quiet >= SETTLE.toNanos() || System.nanoTime() > deadline) {
         break;
@@ -71,7 +72,7 @@ public final class GpuDirectory {
       devices.add(new Entry(nodeOf(system, ref), device));
     }
     devices.sort(Comparator.comparing((Entry e) -> e.node().toString()).thenComparingInt(e -> e.device().ordinal()));
-    return new Listing(devices, withoutDevice(system, gpuRole, refs));
+    return new Listing(devices, withoutDevice(system, gpuMembers(system, gpuRole), refs));
   }
 
   private static Set<ActorRef<GpuActor.Command>> find(ActorSystem<?> system, Duration timeout) throws Exception {
@@ -82,13 +83,14 @@ public final class GpuDirectory {
     return Set.copyOf(listing.getServiceInstances(GpuActor.SERVICE_KEY));
   }
 
-  private static List<Address> withoutDevice(ActorSystem<?> system, String gpuRole, Set<ActorRef<GpuActor.Command>> refs) {
+  /** The nodes of {@code gpuNodes} on which no actor of {@code refs} lives. */
+  private static List<Address> withoutDevice(ActorSystem<?> system, List<Address> gpuNodes, Set<ActorRef<GpuActor.Command>> refs) {
     Set<Address> withDevice = new HashSet<>();
     for (ActorRef<GpuActor.Command> ref : refs) {
       withDevice.add(nodeOf(system, ref));
     }
     List<Address> without = new ArrayList<>();
-    for (Address member : gpuMembers(system, gpuRole)) {
+    for (Address member : gpuNodes) {
       if (!withDevice.contains(member)) {
         without.add(member);
       }
