@@ -2,6 +2,7 @@ package dev.tessera.gpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.gpu.cuda.GpuDiscovery;
@@ -9,9 +10,13 @@ import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.Test;
 
-/** A node without a GPU (no libcuda, no device) starts and computes on the CPU, saying so once. */
+/**
+ * A node without a GPU (no libcuda, no device) starts and computes on the CPU, saying so once; a
+ * node with one computes on it.
+ */
 class GpuKernelsTest {
 
   @Test
@@ -32,6 +37,32 @@ class GpuKernelsTest {
       assertThat(gpu.devices()).isEmpty();
       assertThat(gpu.deviceActors()).isEmpty();
       assertThat(gpu.unavailableReason()).isPresent();
+    } finally {
+      testKit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void withAGpuTheNodeComputesOnIt() {
+    GpuDiscovery.Result found = GpuDiscovery.discover();
+    assumeTrue(found.found(), () -> "skipped: no usable GPU here: " + found.unavailableReason().orElse("?"));
+    ActorTestKit testKit = ActorTestKit.create();
+    try {
+      GpuKernels gpu = LoggingTestKit.info("kernels run on " + found.devices().size() + " GPU(s)")
+          .expect(testKit.system(), () -> GpuKernels.get(testKit.system()));
+
+      Matrix product = gpu.kernels().multiply(new Matrix(1, 2, new float[] {1, 2}), new Matrix(2, 1, new float[] {3, 4}));
+
+      assertThat(product.values()).containsExactly(11f);
+      assertThat(gpu.kernels()).isInstanceOf(GpuBackend.class);
+      assertThat(gpu.devices()).isEqualTo(found.devices());
+      assertThat(gpu.unavailableReason()).isEmpty();
+      // The product ran on the first device, not on the CPU fallback.
+      TestProbe<GpuActor.Stats> stats = testKit.createTestProbe();
+      gpu.deviceActors().get(0).tell(new GpuActor.GetStats(stats.ref()));
+      GpuActor.Stats first = stats.receiveMessage();
+      assertThat(first.calls()).isEqualTo(1);
+      assertThat(first.failedCalls()).isZero();
     } finally {
       testKit.shutdownTestKit();
     }
