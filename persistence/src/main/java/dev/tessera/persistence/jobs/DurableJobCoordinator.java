@@ -340,6 +340,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   /** Starts handing out the job's unfinished tasks. */
   private void start(JobLedger state) {
     this.ledger = state;
+    // Operators (and the chaos harness) read where a job runs from this line.
+    context.getLog().info("job {} coordinating on {}", jobId, context.getSystem().address());
     timers.cancel(Linger.INSTANCE);
     dispatcher = new TaskDispatcher(jobId, state.options, context.getLog(), new TaskDispatcher.JobTasks() {
       @Override

@@ -34,7 +34,27 @@ public final class LocalCluster implements AutoCloseable {
       String heap,
       Duration joinTimeout,
       Path logDir,
-      List<String> extraNodeArguments) {
+      List<String> extraNodeArguments,
+      List<NodeHost> hosts) {
+
+    /**
+     * Where node {@code i} runs: its address, and the command its JVM is started through (empty:
+     * plainly). The chaos suite's partition puts each node in a network namespace of its own:
+     * {@code new NodeHost("10.77.3.11", List.of("ip", "netns", "exec", "ns1"))}.
+     */
+    public record NodeHost(String address, List<String> launchPrefix) {
+      public NodeHost {
+        Objects.requireNonNull(address, "address");
+        launchPrefix = List.copyOf(launchPrefix);
+      }
+    }
+
+    /** Every node on 127.0.0.1, started plainly. */
+    public Spec(String clusterName, int nodes, int basePort, int baseHttpPort, List<String> roles, String heap,
+        Duration joinTimeout, Path logDir, List<String> extraNodeArguments) {
+      this(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, List.of());
+    }
+
     public Spec {
       Objects.requireNonNull(clusterName, "clusterName");
       if (nodes < 1) {
@@ -55,6 +75,10 @@ public final class LocalCluster implements AutoCloseable {
       Objects.requireNonNull(joinTimeout, "joinTimeout");
       Objects.requireNonNull(logDir, "logDir");
       extraNodeArguments = List.copyOf(extraNodeArguments);
+      hosts = List.copyOf(hosts);
+      if (!hosts.isEmpty() && hosts.size() != nodes) {
+        throw new IllegalArgumentException("hosts must name one host per node (" + nodes + "), got " + hosts.size());
+      }
     }
 
     /** Defaults for tests and benchmarks: cluster "tessera", role worker, 192 MiB heaps, 120 s join timeout. */
@@ -64,12 +88,27 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The same spec, with more flags for every node's {@code cluster node} command. */
     public Spec withExtraNodeArguments(List<String> arguments) {
-      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments);
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments, hosts);
     }
 
     /** The same spec, with these roles for every node. */
     public Spec withRoles(List<String> nodeRoles) {
-      return new Spec(clusterName, nodes, basePort, baseHttpPort, nodeRoles, heap, joinTimeout, logDir, extraNodeArguments);
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, nodeRoles, heap, joinTimeout, logDir, extraNodeArguments, hosts);
+    }
+
+    /** The same spec, with node {@code i} at {@code hosts.get(i - 1)}. */
+    public Spec withHosts(List<NodeHost> nodeHosts) {
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, nodeHosts);
+    }
+
+    /** Node {@code i}'s address: 127.0.0.1 unless {@link #hosts} places it elsewhere. */
+    public String host(int node) {
+      return hosts.isEmpty() ? "127.0.0.1" : hosts.get(node - 1).address();
+    }
+
+    /** The command node {@code i}'s JVM is started through (usually none). */
+    public List<String> launchPrefix(int node) {
+      return hosts.isEmpty() ? List.of() : hosts.get(node - 1).launchPrefix();
     }
 
     public int port(int node) {
@@ -83,7 +122,7 @@ public final class LocalCluster implements AutoCloseable {
     /** The seeds every node is given: the first two nodes (or the only one). */
     public String seeds() {
       return IntStream.rangeClosed(1, Math.min(2, nodes))
-          .mapToObj(i -> "127.0.0.1:" + port(i))
+          .mapToObj(i -> host(i) + ":" + port(i))
           .collect(Collectors.joining(","));
     }
 
@@ -96,7 +135,7 @@ public final class LocalCluster implements AutoCloseable {
       List<String> args = new ArrayList<>(List.of(
           "node",
           "--cluster-name", clusterName,
-          "--host", "127.0.0.1",
+          "--host", host(node),
           "--port", String.valueOf(port(node)),
           "--http-port", String.valueOf(httpPort(node))));
       if (!formsCluster) {
@@ -183,18 +222,19 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException(previous + " is still running");
     }
     processes[i - 1] =
-        NodeProcess.start("node-" + i, spec.nodeArguments(i, formsCluster), spec.heap(), spec.logDir().resolve("node-" + i + ".log"));
+        NodeProcess.start("node-" + i, spec.launchPrefix(i), spec.nodeArguments(i, formsCluster), spec.heap(),
+            spec.logDir().resolve("node-" + i + ".log"));
     return processes[i - 1];
   }
 
-  /** {@code 127.0.0.1:port} of node {@code i}, as it appears in member addresses. */
+  /** {@code host:port} of node {@code i}, as it appears in member addresses. */
   public String address(int i) {
-    return "127.0.0.1:" + spec.port(i);
+    return spec.host(i) + ":" + spec.port(i);
   }
 
   /** Membership as node {@code i} sees it. */
   public MembersView view(int i) throws IOException {
-    return members.fetch("127.0.0.1", spec.httpPort(i));
+    return members.fetch(spec.host(i), spec.httpPort(i));
   }
 
   /** Membership as the first live node that answers sees it, if any answers. */

@@ -52,11 +52,21 @@ public final class NodeProcess {
    * @param logFile receives the process's standard output and error (appended)
    */
   public static NodeProcess start(String name, List<String> arguments, String heap, Path logFile) throws IOException {
+    return start(name, List.of(), arguments, heap, logFile);
+  }
+
+  /**
+   * The same, with the JVM started through {@code launchPrefix} (e.g. {@code ip netns exec ns1}: a
+   * command that execs the rest, so the process is still the JVM itself, for signals).
+   */
+  public static NodeProcess start(String name, List<String> launchPrefix, List<String> arguments, String heap, Path logFile)
+      throws IOException {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(launchPrefix, "launchPrefix");
     Objects.requireNonNull(arguments, "arguments");
     Objects.requireNonNull(heap, "heap");
     Objects.requireNonNull(logFile, "logFile");
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(launchPrefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + heap);
     command.add("-Xss512k");

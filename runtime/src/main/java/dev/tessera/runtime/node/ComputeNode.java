@@ -100,7 +100,7 @@ public final class ComputeNode implements AutoCloseable {
               NodeGuardian.create(
                   effective.seeds(), effective.join().timeout(), effective.join().retryLogInterval(), joinOutcome),
               effective.clusterName(),
-              PekkoNodeConfig.from(effective).withFallback(config));
+              PekkoNodeConfig.from(effective).withFallback(PekkoNodeConfig.smallClusterSharding(config)).withFallback(config));
     } catch (RuntimeException e) {
       throw translate(e, effective.bindHost(), effective.port(), "cluster");
     }
@@ -173,7 +173,9 @@ public final class ComputeNode implements AutoCloseable {
     for (NodeExtension extension : extensions) {
       try {
         extension.start(this);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError | java.util.ServiceConfigurationError e) {
+        // Errors too: a class or service provider missing from the classpath must not leave a
+        // member running without its extensions (no task worker, no shard region stalls sharding).
         terminateQuietly();
         throw new NodeStartException(
             NodeStartException.Reason.OTHER, "node extension " + extension.getClass().getName() + " failed to start: " + e, e);

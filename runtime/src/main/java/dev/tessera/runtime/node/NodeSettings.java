@@ -139,6 +139,8 @@ public record NodeSettings(
       Duration acceptableHeartbeatPause,
       double threshold,
       Duration stableAfter,
+      Duration handOverMargin,
+      Duration downAllWhenUnstable,
       String downingStrategy) {
 
     private static final Set<String> STRATEGIES = Set.of("keep-majority", "keep-oldest", "down-all");
@@ -147,6 +149,8 @@ public record NodeSettings(
       checkPositive("failure-detection.heartbeat-interval", heartbeatInterval);
       checkPositive("failure-detection.acceptable-heartbeat-pause", acceptableHeartbeatPause);
       checkPositive("failure-detection.stable-after", stableAfter);
+      checkPositive("failure-detection.hand-over-margin", handOverMargin);
+      checkPositive("failure-detection.down-all-when-unstable", downAllWhenUnstable);
       if (!(threshold > 0)) {
         throw invalid("failure-detection.threshold", "must be > 0, got " + threshold);
       }
@@ -169,6 +173,8 @@ public record NodeSettings(
           duration(c, "acceptable-heartbeat-pause", p),
           read(() -> c.getDouble("threshold"), p + ".threshold"),
           duration(c, "stable-after", p),
+          duration(c, "hand-over-margin", p),
+          duration(c, "down-all-when-unstable", p),
           read(() -> c.getString("downing-strategy"), p + ".downing-strategy"));
     }
   }

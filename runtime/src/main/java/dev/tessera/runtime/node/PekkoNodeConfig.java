@@ -16,6 +16,36 @@ final class PekkoNodeConfig {
 
   private PekkoNodeConfig() {}
 
+  /**
+   * Cluster sharding (which runs durable jobs' coordinators) tuned for clusters of a handful of
+   * nodes, for each key the user's config leaves at Pekko's default. Pekko writes the shard
+   * coordinator's state to a majority plus 3 nodes, with a majority of at least 5: on 3 nodes,
+   * every node. After a node died and was started again, each write waited for the new one to
+   * start sharding and timed out after 5 s, which cost a job 5 to 10 s of its failover (chaos
+   * suite, coordinator-kill). Here: a plain majority (2 of 3), reads and writes retried after 2 s,
+   * regions asking again after 1 s.
+   */
+  static Config smallClusterSharding(Config config) {
+    Map<String, Object> ours = new LinkedHashMap<>();
+    String sharding = "pekko.cluster.sharding.";
+    ours.put(sharding + "coordinator-state.write-majority-plus", 0);
+    ours.put(sharding + "coordinator-state.read-majority-plus", 0);
+    ours.put(sharding + "distributed-data.majority-min-cap", 2);
+    ours.put(sharding + "updating-state-timeout", "2s");
+    ours.put(sharding + "coordinator-failure-backoff", "2s");
+    ours.put(sharding + "retry-interval", "1s");
+    Config reference = ConfigFactory.defaultReference();
+    Map<String, Object> applied = new LinkedHashMap<>();
+    ours.forEach((key, value) -> {
+      boolean userSetIt = config.hasPath(key) && reference.hasPath(key)
+          && !config.getValue(key).unwrapped().equals(reference.getValue(key).unwrapped());
+      if (!userSetIt) {
+        applied.put(key, value);
+      }
+    });
+    return ConfigFactory.parseMap(applied, "tessera.node sharding for small clusters");
+  }
+
   /** The Pekko keys implied by the settings; they take precedence over the user's own pekko keys. */
   static Config from(NodeSettings s) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -54,6 +84,9 @@ final class PekkoNodeConfig {
     m.put(cluster + "downing-provider-class", "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider");
     m.put(cluster + "split-brain-resolver.active-strategy", s.failureDetection().downingStrategy());
     m.put(cluster + "split-brain-resolver.stable-after", millis(s.failureDetection().stableAfter()));
+    // Without it, the resolver waits stable-after again before singletons and shards move.
+    m.put(cluster + "down-removal-margin", millis(s.failureDetection().handOverMargin()));
+    m.put(cluster + "split-brain-resolver.down-all-when-unstable", millis(s.failureDetection().downAllWhenUnstable()));
     m.put(cluster + "failure-detector.heartbeat-interval", millis(s.failureDetection().heartbeatInterval()));
     m.put(
         cluster + "failure-detector.acceptable-heartbeat-pause",

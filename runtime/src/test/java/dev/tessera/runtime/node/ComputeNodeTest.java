@@ -60,6 +60,17 @@ class ComputeNodeTest {
     }
   }
 
+  /** Fails to start the way a broken classpath does: with an Error, not an exception. */
+  static final class MissingProviderExtension implements NodeExtension {
+    volatile ComputeNode node;
+
+    @Override
+    public void start(ComputeNode node) {
+      this.node = node;
+      throw new java.util.ServiceConfigurationError("dev.tessera.workpulling.TaskLibrary: Provider com.example.Gone not found");
+    }
+  }
+
   private static Config config(Map<String, Object> overrides) {
     Map<String, Object> all = new java.util.HashMap<>(Map.of(
         "tessera.node.port", 0,
@@ -180,6 +191,20 @@ class ComputeNodeTest {
         .hasMessageContaining("device driver not loaded")
         .satisfies(e -> assertThat(((NodeStartException) e).reason()).isEqualTo(NodeStartException.Reason.OTHER));
     assertThat(broken.started).as("start(node) never runs").isFalse();
+  }
+
+  @Test
+  void anExtensionThatFailsWithAnErrorStopsTheNodeInsteadOfLeavingItAMember() throws Exception {
+    Config config = config(Map.of("tessera.node.management.enabled", false));
+    MissingProviderExtension broken = new MissingProviderExtension();
+
+    assertThatThrownBy(() -> ComputeNode.start(NodeSettings.create(config), config, List.of(broken)))
+        .isInstanceOf(NodeStartException.class)
+        .hasMessageContaining(MissingProviderExtension.class.getName())
+        .hasMessageContaining("com.example.Gone not found");
+    // A member without its extensions (no task worker, no shard region) would stall sharding for
+    // the whole cluster: the node's actor system must be gone.
+    broken.node.system().getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {

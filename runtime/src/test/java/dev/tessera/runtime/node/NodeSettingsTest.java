@@ -33,10 +33,27 @@ class NodeSettingsTest {
     assertThat(s.startsNewCluster()).isTrue();
     assertThat(s.roles()).containsExactly("worker");
     assertThat(s.failureDetection().downingStrategy()).isEqualTo("keep-majority");
-    assertThat(s.failureDetection().acceptableHeartbeatPause()).isEqualTo(Duration.ofSeconds(4));
-    assertThat(s.failureDetection().stableAfter()).isEqualTo(Duration.ofSeconds(7));
+    assertThat(s.failureDetection().heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(s.failureDetection().acceptableHeartbeatPause()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(s.failureDetection().stableAfter()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(s.failureDetection().handOverMargin()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(s.failureDetection().downAllWhenUnstable()).isEqualTo(Duration.ofSeconds(15));
     assertThat(s.management().port()).isEqualTo(7626);
     assertThat(s.tls().enabled()).isFalse();
+  }
+
+  @Test
+  void shardingIsTunedForSmallClustersUnlessTheUserSetItThemselves() {
+    Config defaults = NodeConfigLoader.load(Optional.empty(), Map.of());
+    Config tuned = PekkoNodeConfig.smallClusterSharding(defaults).withFallback(defaults);
+    assertThat(tuned.getInt("pekko.cluster.sharding.coordinator-state.write-majority-plus")).isZero();
+    assertThat(tuned.getInt("pekko.cluster.sharding.distributed-data.majority-min-cap")).isEqualTo(2);
+    assertThat(tuned.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(java.time.Duration.ofSeconds(2));
+
+    Config own = NodeConfigLoader.load(Optional.empty(), Map.of("pekko.cluster.sharding.updating-state-timeout", "7s"));
+    Config kept = PekkoNodeConfig.smallClusterSharding(own).withFallback(own);
+    assertThat(kept.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(java.time.Duration.ofSeconds(7));
+    assertThat(kept.getInt("pekko.cluster.sharding.coordinator-state.read-majority-plus")).isZero();
   }
 
   @Test
@@ -53,6 +70,10 @@ class NodeSettingsTest {
     assertThat(pekko.getString("pekko.actor.serialization-bindings.\"dev.tessera.runtime.serialization.CborSerializable\""))
         .isEqualTo("jackson-cbor");
     assertThat(pekko.getString("pekko.remote.artery.transport")).isEqualTo("tcp");
+    // Singletons and shards move hand-over-margin after a removal, not stable-after again.
+    assertThat(pekko.getDuration("pekko.cluster.down-removal-margin")).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(pekko.getDuration("pekko.cluster.split-brain-resolver.down-all-when-unstable"))
+        .isEqualTo(java.time.Duration.ofSeconds(15));
   }
 
   @Test
