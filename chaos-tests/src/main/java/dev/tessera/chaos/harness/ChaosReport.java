@@ -11,6 +11,7 @@ import java.util.Objects;
 /**
  * One chaos run, for people and for machines: {@link #toMarkdown()} and {@link #toJson()}.
  *
+ * @param job the job run: its class and number of tasks
  * @param faults what was done, when, and how long the job took to make progress again afterwards
  * @param tasksRetried tasks handed out again after a fault
  * @param duplicatesSuppressed late results dropped because the task was already done elsewhere
@@ -21,6 +22,7 @@ public record ChaosReport(
     long seed,
     int nodes,
     Duration duration,
+    String job,
     List<FaultOutcome> faults,
     int tasksRetried,
     int duplicatesSuppressed,
@@ -29,8 +31,9 @@ public record ChaosReport(
   /**
    * @param recovery from the fault until the job made progress again; null when it did not (or the
    *     fault is a repair, such as a restart, that nothing waits on)
+   * @param note how the recovery was measured, or what else happened (null: nothing to say)
    */
-  public record FaultOutcome(Duration at, String fault, Duration recovery) {}
+  public record FaultOutcome(Duration at, String fault, Duration recovery, String note) {}
 
   private static final ObjectMapper JSON =
       new ObjectMapper().findAndRegisterModules().enable(SerializationFeature.INDENT_OUTPUT)
@@ -65,12 +68,12 @@ public record ChaosReport(
   public String toMarkdown() {
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "## %s, seed %d: %s%n%n", scenario.cliName(), seed, passed() ? "passed" : "FAILED"));
-    md.append(String.format(Locale.ROOT, "%d nodes, %d s; %d tasks retried, %d duplicate results suppressed.%n%n",
-        nodes, duration.toSeconds(), tasksRetried, duplicatesSuppressed));
-    md.append("| at | fault | recovery |\n|---|---|---|\n");
+    md.append(String.format(Locale.ROOT, "%d nodes, %d s, job %s; %d tasks retried, %d duplicate results suppressed.%n%n",
+        nodes, duration.toSeconds(), job, tasksRetried, duplicatesSuppressed));
+    md.append("| at | fault | recovery | note |\n|---|---|---|---|\n");
     for (FaultOutcome fault : faults) {
-      md.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", seconds(fault.at()), fault.fault(),
-          fault.recovery() == null ? "-" : seconds(fault.recovery())));
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", seconds(fault.at()), fault.fault(),
+          fault.recovery() == null ? "-" : seconds(fault.recovery()), fault.note() == null ? "" : fault.note().replace("|", "\\|")));
     }
     md.append("\n| invariant | verdict | detail |\n|---|---|---|\n");
     for (Invariants.Verdict verdict : verdicts) {

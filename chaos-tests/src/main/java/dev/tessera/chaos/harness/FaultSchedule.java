@@ -97,12 +97,16 @@ public record FaultSchedule(Scenario scenario, long seed, int nodes, Duration du
     return new FaultSchedule(scenario, seed, nodes, duration, faults);
   }
 
-  /** The fewest nodes a scenario makes sense with. */
+  /**
+   * The fewest nodes a scenario makes sense with. A node that crashes or hangs must leave a strict
+   * majority behind: the split brain resolver keeps the majority, and of two nodes, the one left
+   * when the oldest dies would down itself.
+   */
   public static int minNodes(Scenario scenario) {
     return switch (scenario) {
-      case WORKER_KILL, WORKER_FREEZE, ROLLING_RESTART -> 2;
-      case COORDINATOR_KILL, WHOLE_CLUSTER_RESTART -> 1;
-      case PARTITION -> 3;
+      case WORKER_KILL, WORKER_FREEZE, COORDINATOR_KILL, PARTITION -> 3;
+      case ROLLING_RESTART -> 2;
+      case WHOLE_CLUSTER_RESTART -> 1;
     };
   }
 
