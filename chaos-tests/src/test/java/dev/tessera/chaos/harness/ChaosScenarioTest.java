@@ -34,10 +34,13 @@ class ChaosScenarioTest {
 
     assertThat(report.verdicts()).as(report.toMarkdown()).allMatch(Invariants.Verdict::passed);
     assertThat(report.faults()).hasSize(FaultSchedule.draw(scenario, 7, 3, DURATION).faults().size());
-    // Every fault that takes work away was recovered from, and the time measured.
+    // Every fault that takes work away was recovered from, and the time measured, unless the job
+    // had ended before it came (waiting for the nodes to be Up can push a fault past the end).
     assertThat(report.faults()).as(report.toMarkdown())
         .filteredOn(f -> f.fault().startsWith("kill -9 node") || f.fault().startsWith("freeze")
             || f.fault().startsWith("kill -9 the") || f.fault().startsWith("partition"))
-        .allSatisfy(f -> assertThat(f.recovery()).isNotNull());
+        .allSatisfy(f -> assertThat(f.recovery() != null || f.note().contains("committed its last result before this fault"))
+            .as("%s: %s", f.fault(), f.note()).isTrue());
+    assertThat(report.faults()).as("at least one recovery measured").anyMatch(f -> f.recovery() != null);
   }
 }

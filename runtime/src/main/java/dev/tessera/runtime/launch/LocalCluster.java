@@ -188,7 +188,8 @@ public final class LocalCluster implements AutoCloseable {
     long deadline = System.nanoTime() + spec.joinTimeout().toNanos();
     while (System.nanoTime() < deadline) {
       if (!first.isAlive()) {
-        throw new IOException(first + " exited with code " + first.exitValue() + " before it was Up; its log: " + first.logFile());
+        throw new IOException(first + " exited with code " + first.exitValue() + " before it was Up, saying: "
+            + lastLine(first) + " (its log: " + first.logFile() + ")");
       }
       try {
         if (view(1).upCount() >= 1) {
@@ -200,6 +201,16 @@ public final class LocalCluster implements AutoCloseable {
       Thread.sleep(POLL.toMillis());
     }
     throw new IOException(first + " was not Up within " + spec.joinTimeout().toSeconds() + " s; its log: " + first.logFile());
+  }
+
+  /** The last line a node printed (its reason, when it exits on an error), or "(nothing)". */
+  private static String lastLine(NodeProcess node) {
+    try {
+      String[] lines = node.output().strip().split("\n");
+      return lines.length == 0 || lines[lines.length - 1].isBlank() ? "(nothing)" : lines[lines.length - 1];
+    } catch (IOException e) {
+      return "(its log cannot be read: " + e.getMessage() + ")";
+    }
   }
 
   public Spec spec() {
