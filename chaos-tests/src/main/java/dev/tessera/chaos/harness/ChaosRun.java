@@ -381,6 +381,16 @@ public final class ChaosRun {
   /** Marks a fault on the node running the job's coordinator: its recovery is a coordinator's. */
   static final String ON_COORDINATOR = "it ran the job's coordinator";
 
+  /**
+   * A fault timed from when it took effect (the process reaped, the signal delivered), not from
+   * when the harness set about it: a result committed in between (spawning {@code kill -STOP}
+   * takes milliseconds) would otherwise read as recovery in 0.0 s.
+   */
+  private static Applied inEffect(FaultSchedule.TimedFault timed, long began, Duration since, Set<Long> victims, String note) {
+    long now = System.currentTimeMillis();
+    return new Applied(timed, now, since.plusMillis(now - began), victims, note, null);
+  }
+
   private static boolean takesANodeOut(Fault fault) {
     return fault instanceof Fault.Kill || fault instanceof Fault.Stop || fault instanceof Fault.Freeze
         || fault instanceof Fault.KillCoordinatorNode || fault instanceof Fault.KillAll || fault instanceof Fault.Partition;
@@ -390,7 +400,7 @@ public final class ChaosRun {
     Fault fault = timed.fault();
     if (fault instanceof Fault.Kill kill) {
       String note = coordinatorNode(jobId, false) == kill.node() ? ON_COORDINATOR : null;
-      return new Applied(timed, at, since, Set.of(kill(kill.node())), note, null);
+      return inEffect(timed, at, since, Set.of(kill(kill.node())), note);
     } else if (fault instanceof Fault.Stop stop) {
       String note = coordinatorNode(jobId, false) == stop.node() ? ON_COORDINATOR : null;
       NodeProcess node = cluster.node(stop.node());
@@ -406,7 +416,7 @@ public final class ChaosRun {
       String note = coordinatorNode(jobId, false) == freeze.node() ? ON_COORDINATOR : null;
       NodeProcess node = cluster.node(freeze.node());
       node.freeze();
-      return new Applied(timed, at, since, Set.of(node.pid()), note, null);
+      return inEffect(timed, at, since, Set.of(node.pid()), note);
     } else if (fault instanceof Fault.Resume resume) {
       NodeProcess node = cluster.node(resume.node());
       node.resume();
@@ -421,7 +431,8 @@ public final class ChaosRun {
       return new Applied(timed, at, since, Set.of(), null, null);
     } else if (fault instanceof Fault.KillCoordinatorNode) {
       int node = coordinatorNode(jobId, true);
-      return new Applied(timed, at, since, Set.of(kill(node)), "node " + node, null);
+      long pid = kill(node);
+      return inEffect(timed, System.currentTimeMillis(), since, Set.of(pid), "node " + node);
     } else if (fault instanceof Fault.KillAll) {
       Set<Long> pids = new HashSet<>();
       for (int i = 1; i <= settings.nodes(); i++) {
@@ -433,7 +444,7 @@ public final class ChaosRun {
       for (int i = 1; i <= settings.nodes(); i++) {
         cluster.node(i).awaitExit(Duration.ofSeconds(10));
       }
-      return new Applied(timed, at, since, pids, null, null);
+      return inEffect(timed, at, since, pids, null);
     } else if (fault instanceof Fault.StartStopped) {
       List<Integer> started = new ArrayList<>();
       for (int i = 1; i <= settings.nodes(); i++) {

@@ -110,7 +110,7 @@ final class RecoveryTimes {
             : stayed ? "the coordinator carried on where it was; " : "")
         + (lost.isEmpty()
             ? "no task was running there"
-            : lost.size() + " tasks were running there; each ran again elsewhere (or its result arrived) within "
+            : lost.size() + " tasks had started there and were not committed; each was, or ran again elsewhere, within "
                 + seconds(latest - faultMillis));
     if (neverAgain > 0) {
       note += "; " + neverAgain + " of them never ran again";

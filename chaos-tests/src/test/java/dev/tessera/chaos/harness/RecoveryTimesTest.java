@@ -28,7 +28,7 @@ class RecoveryTimesTest {
     RecoveryTimes.Outcome outcome = times.afterFault(1_000, Set.of(VICTIM), false);
 
     assertThat(outcome.recovery()).isEqualTo(Duration.ofMillis(2_100));
-    assertThat(outcome.note()).startsWith("2 tasks were running there");
+    assertThat(outcome.note()).startsWith("2 tasks had started there and were not committed");
   }
 
   @Test
