@@ -100,7 +100,7 @@ public final class ComputeNode implements AutoCloseable {
               NodeGuardian.create(
                   effective.seeds(), effective.join().timeout(), effective.join().retryLogInterval(), joinOutcome),
               effective.clusterName(),
-              PekkoNodeConfig.from(effective).withFallback(PekkoNodeConfig.smallClusterSharding(config)).withFallback(config));
+              PekkoNodeConfig.from(effective).withFallback(PekkoNodeConfig.smallClusterTuning(config)).withFallback(config));
     } catch (RuntimeException e) {
       throw translate(e, effective.bindHost(), effective.port(), "cluster");
     }

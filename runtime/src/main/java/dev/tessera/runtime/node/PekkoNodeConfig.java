@@ -2,6 +2,7 @@ package dev.tessera.runtime.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,15 +18,30 @@ final class PekkoNodeConfig {
   private PekkoNodeConfig() {}
 
   /**
-   * Cluster sharding (which runs durable jobs' coordinators) tuned for clusters of a handful of
-   * nodes, for each key the user's config leaves at Pekko's default. Pekko writes the shard
-   * coordinator's state to a majority plus 3 nodes, with a majority of at least 5: on 3 nodes,
-   * every node. After a node died and was started again, each write waited for the new one to
-   * start sharding and timed out after 5 s, which cost a job 5 to 10 s of its failover (chaos
-   * suite, coordinator-kill). Here: a plain majority (2 of 3), reads and writes retried after 2 s,
-   * regions asking again after 1 s.
+   * Cluster membership and sharding (which runs durable jobs' coordinators) tuned for clusters of a
+   * handful of nodes, for each key the user's config leaves at Pekko's default.
+   *
+   * <ul>
+   *   <li>Pekko writes the shard coordinator's state to a majority plus 3 nodes, with a majority of
+   *       at least 5: on 3 nodes, every node. After a node died and was started again, each write
+   *       waited for the new one to start sharding and timed out after 5 s, which cost a job 5 to
+   *       10 s of its failover (chaos suite, coordinator-kill). Here: a plain majority (2 of 3),
+   *       reads and writes retried after 2 s.
+   *   <li>A shard coordinator that moved to another node answers nothing until every live region
+   *       has registered again, and a region that asked too early asks again only after {@code
+   *       retry-interval} (Pekko: 2 s): 250 ms here. The cost is one small message per region per
+   *       250 ms while a coordinator is missing or messages wait for a shard's home.
+   *   <li>A node's failure detector is read every {@code unreachable-nodes-reaper-interval}
+   *       (Pekko: 1 s), so a silent node was marked unreachable up to 1 s after the detector
+   *       suspected it; the leader removes a downed node at its next maintenance tick ({@code
+   *       leader-actions-interval}, Pekko: 1 s), and only then may singletons and shards move:
+   *       250 ms each here. Both ticks do local work only.
+   *   <li>A removal needs every member to have seen the node downed, spread by gossip every
+   *       {@code gossip-interval} (Pekko: 1 s): 500 ms here. Gossip to one other node per tick,
+   *       a few hundred bytes while membership is stable.
+   * </ul>
    */
-  static Config smallClusterSharding(Config config) {
+  static Config smallClusterTuning(Config config) {
     Map<String, Object> ours = new LinkedHashMap<>();
     String sharding = "pekko.cluster.sharding.";
     ours.put(sharding + "coordinator-state.write-majority-plus", 0);
@@ -33,17 +49,27 @@ final class PekkoNodeConfig {
     ours.put(sharding + "distributed-data.majority-min-cap", 2);
     ours.put(sharding + "updating-state-timeout", "2s");
     ours.put(sharding + "coordinator-failure-backoff", "2s");
-    ours.put(sharding + "retry-interval", "1s");
-    Config reference = ConfigFactory.defaultReference();
+    ours.put(sharding + "retry-interval", "250ms");
+    ours.put("pekko.cluster.leader-actions-interval", "250ms");
+    ours.put("pekko.cluster.unreachable-nodes-reaper-interval", "250ms");
+    ours.put("pekko.cluster.gossip-interval", "500ms");
     Map<String, Object> applied = new LinkedHashMap<>();
     ours.forEach((key, value) -> {
-      boolean userSetIt = config.hasPath(key) && reference.hasPath(key)
-          && !config.getValue(key).unwrapped().equals(reference.getValue(key).unwrapped());
-      if (!userSetIt) {
+      if (!config.hasPath(key) || comesFromAReferenceConf(config.getValue(key).origin())) {
         applied.put(key, value);
       }
     });
-    return ConfigFactory.parseMap(applied, "tessera.node sharding for small clusters");
+    return ConfigFactory.parseMap(applied, "tessera.node tuning for small clusters");
+  }
+
+  /**
+   * Whether a value is a library's default (a {@code reference.conf} on the classpath) rather than
+   * something the user wrote (a config file, {@code -D}, an override), even one equal to Pekko's
+   * default: a user who writes Pekko's own value gets it.
+   */
+  private static boolean comesFromAReferenceConf(ConfigOrigin origin) {
+    String resource = origin.resource();
+    return resource != null && (resource.equals("reference.conf") || resource.endsWith("/reference.conf"));
   }
 
   /** The Pekko keys implied by the settings; they take precedence over the user's own pekko keys. */

@@ -43,17 +43,27 @@ class NodeSettingsTest {
   }
 
   @Test
-  void shardingIsTunedForSmallClustersUnlessTheUserSetItThemselves() {
+  void membershipAndShardingAreTunedForSmallClustersUnlessTheUserSetItThemselves() {
     Config defaults = NodeConfigLoader.load(Optional.empty(), Map.of());
-    Config tuned = PekkoNodeConfig.smallClusterSharding(defaults).withFallback(defaults);
+    Config tuned = PekkoNodeConfig.smallClusterTuning(defaults).withFallback(defaults);
     assertThat(tuned.getInt("pekko.cluster.sharding.coordinator-state.write-majority-plus")).isZero();
     assertThat(tuned.getInt("pekko.cluster.sharding.distributed-data.majority-min-cap")).isEqualTo(2);
     assertThat(tuned.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(tuned.getDuration("pekko.cluster.sharding.retry-interval")).isEqualTo(java.time.Duration.ofMillis(250));
+    assertThat(tuned.getDuration("pekko.cluster.leader-actions-interval")).isEqualTo(java.time.Duration.ofMillis(250));
+    assertThat(tuned.getDuration("pekko.cluster.unreachable-nodes-reaper-interval")).isEqualTo(java.time.Duration.ofMillis(250));
+    assertThat(tuned.getDuration("pekko.cluster.gossip-interval")).isEqualTo(java.time.Duration.ofMillis(500));
 
     Config own = NodeConfigLoader.load(Optional.empty(), Map.of("pekko.cluster.sharding.updating-state-timeout", "7s"));
-    Config kept = PekkoNodeConfig.smallClusterSharding(own).withFallback(own);
+    Config kept = PekkoNodeConfig.smallClusterTuning(own).withFallback(own);
     assertThat(kept.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(java.time.Duration.ofSeconds(7));
     assertThat(kept.getInt("pekko.cluster.sharding.coordinator-state.read-majority-plus")).isZero();
+
+    // Pekko's own value, written by the user, is the user's choice too.
+    Config pekkos = NodeConfigLoader.load(Optional.empty(), Map.of("pekko.cluster.gossip-interval", "1s"));
+    Config asWritten = PekkoNodeConfig.smallClusterTuning(pekkos).withFallback(pekkos);
+    assertThat(asWritten.getDuration("pekko.cluster.gossip-interval")).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(asWritten.getDuration("pekko.cluster.leader-actions-interval")).isEqualTo(java.time.Duration.ofMillis(250));
   }
 
   @Test
