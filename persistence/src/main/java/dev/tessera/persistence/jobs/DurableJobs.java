@@ -19,8 +19,10 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -32,6 +34,7 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import dev.tessera.persistence.journal.JournalPlugins;
+import dev.tessera.persistence.journal.JournalWarmUp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +95,14 @@ public final class DurableJobs implements Extension {
     }
     this.askTimeout = config.getDuration("ask-timeout");
     createSchema(system);
+    // Paid now, not by the first job that fails over to this node (JournalWarmUp, RecoveryWarmUp).
+    system.systemActorOf(JournalWarmUp.create(), "tessera-journal-warm-up", Props.empty());
+    CompletableFuture.runAsync(() -> RecoveryWarmUp.run(system), system.dispatchers().lookup(DispatcherSelector.blocking()))
+        .exceptionally(error -> {
+          log.warn("warming up the recovery of jobs failed (recoveries will be slower, nothing else changes): {}",
+              error.toString());
+          return null;
+        });
     int snapshotEvery = config.getInt("snapshot-every");
     Duration wakeInterval = config.getDuration("wake-interval");
     String role = config.getString("role");
