@@ -1,5 +1,7 @@
 package dev.tessera.chaos;
 
+import dev.tessera.runtime.launch.FreePorts;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.runtime.cluster.MembersView;

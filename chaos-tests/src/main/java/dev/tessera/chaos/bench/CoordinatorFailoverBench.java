@@ -1,7 +1,7 @@
 package dev.tessera.chaos.bench;
 
 import dev.tessera.chaos.Await;
-import dev.tessera.chaos.FreePorts;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;

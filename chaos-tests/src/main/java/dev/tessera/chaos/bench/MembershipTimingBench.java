@@ -1,7 +1,7 @@
 package dev.tessera.chaos.bench;
 
 import dev.tessera.chaos.Await;
-import dev.tessera.chaos.FreePorts;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.tessera.chaos.harness;
 
-import dev.tessera.chaos.FreePorts;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;

@@ -23,6 +23,20 @@ public final class LocalJournalService implements LocalClusterService {
     return List.of("--config", config.toString());
   }
 
+  /**
+   * The config lines that point a node at this journal server and turn durable jobs on, for a
+   * node this process starts itself (a sample's client node, say); the same lines the node
+   * processes get in their config file.
+   *
+   * @throws IllegalStateException before {@link #start}
+   */
+  public String nodeConfig() {
+    if (server == null) {
+      throw new IllegalStateException("the journal server has not been started");
+    }
+    return server.nodeConfig();
+  }
+
   @Override
   public String describe() {
     return "journal: H2 server on 127.0.0.1:" + server.port() + " (" + server.dataDir().resolve("journal.mv.db") + ")";

@@ -1,4 +1,4 @@
-package dev.tessera.chaos;
+package dev.tessera.runtime.launch;
 
 import java.io.IOException;
 import java.net.InetAddress;

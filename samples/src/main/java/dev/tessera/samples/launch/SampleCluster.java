@@ -1,0 +1,192 @@
+package dev.tessera.samples.launch;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.tessera.persistence.journal.LocalJournalService;
+import dev.tessera.runtime.launch.FreePorts;
+import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.runtime.node.NodeConfigLoader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * Where a sample runs, and its own place in that cluster.
+ *
+ * <ul>
+ *   <li>{@link #local}: node processes on this machine, started (and stopped) by the sample, with
+ *       an H2 journal server they share, as {@code bin/cluster local} runs them;
+ *   <li>{@link #join}: a cluster already running on your machines, joined through its seeds.
+ * </ul>
+ *
+ * <p>Either way the sample's own JVM joins as a client node (role {@code client}): it submits jobs
+ * and reads their results, and neither runs tasks nor coordinates durable jobs. The same sample
+ * code runs in both places.
+ *
+ * <pre>{@code
+ * try (SampleCluster cluster = SampleCluster.local(3, Path.of("work"), System.out)) {
+ *   WorkPulling.scatterGather(cluster.system(), ...);
+ * }
+ * }</pre>
+ *
+ * <p>Thread safety: {@link #system()} may be used from any thread; {@link #close()} once.
+ */
+public final class SampleCluster implements AutoCloseable {
+
+  /** The roles of the nodes a sample starts: they run tasks and coordinate durable jobs. */
+  public static final List<String> LOCAL_NODE_ROLES = List.of("worker", "coordinator");
+  /** Durable jobs are coordinated only on nodes with this role, so never on a sample's client node. */
+  static final String COORDINATOR_ROLE = "coordinator";
+  private static final Duration FORM_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+  private final ComputeNode client;
+  private final LocalCluster nodes;
+  private final LocalJournalService journal;
+
+  private SampleCluster(ComputeNode client, LocalCluster nodes, LocalJournalService journal) {
+    this.client = client;
+    this.nodes = nodes;
+    this.journal = journal;
+  }
+
+  /**
+   * Starts {@code nodeCount} node processes on this machine (free ports, their logs and the journal
+   * under {@code workDir}), waits until every one is {@code Up}, and joins them as a client.
+   *
+   * @param out where to say what is happening (one line per step)
+   * @throws IOException if a node cannot start or the cluster does not form within 2 minutes
+   */
+  public static SampleCluster local(int nodeCount, Path workDir, PrintStream out) throws IOException, InterruptedException {
+    if (nodeCount < 1 || nodeCount > 16) {
+      throw new IllegalArgumentException("--nodes: " + nodeCount + " is out of range (1..16)");
+    }
+    Objects.requireNonNull(workDir, "workDir");
+    Objects.requireNonNull(out, "out");
+    Files.createDirectories(workDir);
+    LocalJournalService journal = new LocalJournalService();
+    LocalCluster nodes = null;
+    ComputeNode client = null;
+    try {
+      journal.start(workDir.resolve("journal"));
+      String nodeConfig = journal.nodeConfig() + "tessera.persistence.jobs.role = \"" + COORDINATOR_ROLE + "\"\n";
+      Path configFile = workDir.resolve("nodes.conf");
+      Files.writeString(configFile, "# Written by the sample for its nodes; rewritten at every start.\n" + nodeConfig);
+      LocalCluster.Spec spec = new LocalCluster.Spec("tessera", nodeCount, FreePorts.block(nodeCount),
+          FreePorts.block(nodeCount), LOCAL_NODE_ROLES, "256m", FORM_TIMEOUT, workDir.resolve("logs"),
+          List.of("--config", configFile.toString()));
+      out.printf("starting %d nodes on this machine (logs in %s) ...%n", nodeCount, spec.logDir());
+      long started = System.nanoTime();
+      nodes = LocalCluster.start(spec);
+      awaitAllUp(nodes, nodeCount);
+      Map<String, Object> config = clientConfig(List.of(spec.seeds().split(",")), "127.0.0.1");
+      client = startClient(ConfigFactory.parseMap(config).withFallback(ConfigFactory.parseString(nodeConfig)));
+      out.printf("cluster of %d nodes up after %.1f s%n", nodeCount, (System.nanoTime() - started) / 1e9);
+      return new SampleCluster(client, nodes, journal);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      if (client != null) {
+        client.close();
+      }
+      if (nodes != null) {
+        nodes.stopAll(STOP_GRACE);
+      }
+      journal.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Joins a cluster running elsewhere as a client node.
+   *
+   * @param seeds {@code host:port} of the cluster's seed nodes
+   * @param host this machine's address, as the cluster's nodes reach it
+   * @param nodeConfig a node config file (e.g. the PostgreSQL journal for durable jobs), if any
+   */
+  public static SampleCluster join(List<String> seeds, String host, Optional<Path> nodeConfig) {
+    if (seeds.isEmpty()) {
+      throw new IllegalArgumentException("--seeds: at least one host:port is needed to join a cluster");
+    }
+    Map<String, Object> config = clientConfig(seeds, host);
+    Config file = nodeConfig.map(path -> ConfigFactory.parseFile(path.toFile())).orElse(ConfigFactory.empty());
+    return new SampleCluster(startClient(ConfigFactory.parseMap(config).withFallback(file)), null, null);
+  }
+
+  private static Map<String, Object> clientConfig(List<String> seeds, String host) {
+    Map<String, Object> config = new HashMap<>();
+    config.put("tessera.node.host", host);
+    config.put("tessera.node.port", 0);
+    config.put("tessera.node.management.enabled", false);
+    config.put("tessera.node.roles", List.of("client"));
+    config.put("tessera.node.seeds", seeds);
+    config.put("tessera.persistence.jobs.role", COORDINATOR_ROLE);
+    return config;
+  }
+
+  private static ComputeNode startClient(Config config) {
+    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(config));
+    try {
+      node.whenUp().toCompletableFuture().get(FORM_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      return node;
+    } catch (InterruptedException e) {
+      node.close();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while joining the cluster", e);
+    } catch (ExecutionException | TimeoutException e) {
+      node.close();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException("could not join the cluster: " + cause.getMessage(), cause);
+    }
+  }
+
+  private static void awaitAllUp(LocalCluster nodes, int count) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + FORM_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (int i = 1; i <= count; i++) {
+        if (!nodes.node(i).isAlive()) {
+          throw new IOException("node " + i + " exited with code " + nodes.node(i).exitValue() + " before the cluster formed;"
+              + " its log: " + nodes.node(i).logFile());
+        }
+      }
+      if (nodes.anyView().map(view -> view.upCount() == count).orElse(false)) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IOException("the cluster did not form within " + FORM_TIMEOUT.toSeconds() + " s; logs in "
+        + nodes.spec().logDir());
+  }
+
+  /** This sample's client node's actor system: pass it to WorkPulling, DurableJobs, Pipeline. */
+  public ActorSystem<?> system() {
+    return client.system();
+  }
+
+  /** The node processes this sample started (empty when it joined a cluster running elsewhere). */
+  public Optional<LocalCluster> localNodes() {
+    return Optional.ofNullable(nodes);
+  }
+
+  /** Leaves the cluster; stops the node processes and the journal server if this sample started them. */
+  @Override
+  public void close() {
+    client.close();
+    if (nodes != null) {
+      nodes.stopAll(STOP_GRACE);
+    }
+    if (journal != null) {
+      journal.close();
+    }
+  }
+}

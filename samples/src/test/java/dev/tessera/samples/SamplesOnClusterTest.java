@@ -1,0 +1,98 @@
+package dev.tessera.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.samples.launch.SampleCluster;
+import dev.tessera.samples.matmul.MatrixMultiply;
+import dev.tessera.samples.matmul.MatrixTasks;
+import dev.tessera.samples.montecarlo.MonteCarloPi;
+import dev.tessera.samples.montecarlo.MonteCarloTasks;
+import dev.tessera.samples.montecarlo.PiEstimate;
+import dev.tessera.samples.wordcount.Corpus;
+import dev.tessera.samples.wordcount.WordCount;
+import dev.tessera.samples.wordcount.WordCountTasks;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every sample, run small on one local cluster of two node processes (started once for the class,
+ * as {@code bin/sample} starts them), each answer checked against the same computation done here
+ * without the cluster.
+ */
+class SamplesOnClusterTest {
+
+  @TempDir
+  static Path workDir;
+
+  private static SampleCluster cluster;
+  private static final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+  private static final PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = SampleCluster.local(2, workDir.resolve("cluster"), out);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void monteCarloPiCountsExactlyTheHitsOfItsBatchesAndLandsNearPi() throws Exception {
+    long darts = 8_000_000;
+    long batch = 500_000;
+    PiEstimate estimate = MonteCarloPi.run(cluster.system(), darts, batch, 7, out);
+
+    long expectedHits = MonteCarloPi.batches(darts, batch, 7).stream().mapToLong(MonteCarloTasks::countHits).sum();
+    assertThat(estimate.hits()).isEqualTo(expectedHits);
+    assertThat(estimate.samples()).isEqualTo(darts);
+    assertThat(estimate.error()).isLessThan(5 * estimate.standardError());
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("pi: 16 tasks in");
+  }
+
+  @Test
+  void wordCountEqualsCountingEveryFileHere() throws Exception {
+    Path corpus = workDir.resolve("corpus");
+    Corpus.generate(corpus, 12, 8_000, 5);
+    List<WordCountTasks.TextChunk> chunks = WordCount.chunks(corpus);
+    assertThat(chunks.size()).isGreaterThan(12); // files of ~50 kB: each is cut in two
+
+    WordCount.Result result = WordCount.run(cluster.system(), chunks, out);
+
+    Map<String, Long> expected = new HashMap<>();
+    try (Stream<Path> files = Files.list(corpus)) {
+      for (Path file : files.toList()) {
+        WordCountTasks.count(Files.readString(file)).counts().forEach((word, n) -> expected.merge(word, n, Long::sum));
+      }
+    }
+    assertThat(result.counts()).isEqualTo(expected);
+    assertThat(result.words()).isEqualTo(12 * 8_000);
+    assertThat(result.files()).isEqualTo(12);
+  }
+
+  @Test
+  void matrixMultiplyPutsEveryBlockInPlaceWithinRoundingBounds() throws Exception {
+    // Sizes that are not multiples of the block: edge blocks are smaller.
+    MatrixTasks.Problem problem = new MatrixTasks.Problem(3, 300, 257, 200);
+    MatrixMultiply.Result result = MatrixMultiply.run(cluster.system(), problem, 96, JobOptions.defaults(), out);
+
+    assertThat(MatrixMultiply.worstError(problem, result.c())).isLessThanOrEqualTo(1.0);
+    assertThat(result.blocksByBackend().values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(4 * 3);
+    assertThat(result.gflops()).isPositive();
+  }
+}
