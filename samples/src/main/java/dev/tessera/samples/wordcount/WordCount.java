@@ -90,7 +90,7 @@ public final class WordCount implements Callable<Integer> {
         }
       }
       out.printf("%,d words (%,d distinct) in %,d files, %,d chunks, %.1f s%n", result.words(), result.counts().size(),
-          chunks.stream().map(WordCountTasks.TextChunk::source).distinct().count(), chunks.size(), result.seconds());
+          result.files(), result.chunks(), result.seconds());
       result.ranked().stream().limit(Math.max(top, 0))
           .forEach(entry -> out.printf("%12d  %s%n", entry.getValue(), entry.getKey()));
       out.println("every count: " + tsv);
