@@ -1,5 +1,6 @@
 package dev.tessera.samples;
 
+import dev.tessera.samples.heat.HeatSimulation;
 import dev.tessera.samples.matmul.MatrixMultiply;
 import dev.tessera.samples.montecarlo.MonteCarloPi;
 import dev.tessera.samples.wordcount.WordCount;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
     description = "Run a Tessera sample on local nodes, or on your cluster with --seeds.",
-    subcommands = {MonteCarloPi.class, MatrixMultiply.class, WordCount.class})
+    subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class})
 public final class SampleCommand implements Runnable {
 
   /** The samples' logging: their own output, and warnings; node processes log to their own files. */

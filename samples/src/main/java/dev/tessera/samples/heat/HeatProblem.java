@@ -9,9 +9,8 @@ import dev.tessera.runtime.serialization.CborSerializable;
  * tiles (as even as the sizes allow).
  *
  * <p>Grids are row-major {@link Matrix}es of {@code (height + 2) x (width + 2)}: row 0 and column
- * 0 are the boundary, interior point (r, c) is at (r + 1, c + 1). A tile is a matrix of its
- * interior rows and columns plus a one-point halo on every side: its neighbours' edge points, or
- * the plate's boundary.
+ * 0 are the boundary, interior point (r, c) is at (r + 1, c + 1). What a tile holds and sends is
+ * in {@link Halo}.
  */
 public record HeatProblem(int width, int height, int tilesX, int tilesY, Boundary boundary) implements CborSerializable {
 
@@ -74,31 +73,6 @@ public record HeatProblem(int width, int height, int tilesX, int tilesY, Boundar
   /** First interior column of tile column {@code tx}. */
   public int firstColumn(int tx) {
     return (int) ((long) width * tx / tilesX);
-  }
-
-  /** Tile (tx, ty) of {@code grid}, with its halo. */
-  public Matrix tileOf(Matrix grid, int tx, int ty) {
-    int r0 = firstRow(ty);
-    int r1 = firstRow(ty + 1);
-    int c0 = firstColumn(tx);
-    int c1 = firstColumn(tx + 1);
-    int rows = r1 - r0 + 2;
-    int cols = c1 - c0 + 2;
-    float[] values = new float[rows * cols];
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(grid.values(), (r0 + r) * grid.cols() + c0, values, r * cols, cols);
-    }
-    return new Matrix(rows, cols, values);
-  }
-
-  /** Copies tile (tx, ty)'s interior points into {@code grid}. */
-  public void placeTile(float[] grid, int tx, int ty, Matrix tile) {
-    int r0 = firstRow(ty);
-    int c0 = firstColumn(tx);
-    int gridCols = width + 2;
-    for (int r = 1; r < tile.rows() - 1; r++) {
-      System.arraycopy(tile.values(), r * tile.cols() + 1, grid, (r0 + r) * gridCols + c0 + 1, tile.cols() - 2);
-    }
   }
 
   /** The sum of every interior point: the plate's heat, up to a constant. */

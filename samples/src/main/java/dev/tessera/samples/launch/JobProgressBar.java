@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -46,15 +47,7 @@ public final class JobProgressBar {
     long started = System.nanoTime();
     long deadline = started + timeout.toNanos();
     JobProgress last = null;
-    try (ProgressBar bar = new ProgressBarBuilder()
-        .setTaskName(name)
-        .setInitialMax(-1)
-        .setUnit(" tasks", 1)
-        .showSpeed()
-        .setStyle(ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis((int) REFRESH.toMillis())
-        .setConsumer(new ConsoleProgressBarConsumer(out))
-        .build()) {
+    try (ProgressBar bar = bar(name, " tasks", -1, out)) {
       while (!done.isDone()) {
         if (System.nanoTime() > deadline) {
           throw new TimeoutException(name + " did not end within " + timeout);
@@ -86,5 +79,51 @@ public final class JobProgressBar {
           last.retried() > 0 ? ", " + last.retried() + " retried" : "");
     }
     return value;
+  }
+
+  /**
+   * Shows a count going to {@code total} (steps of a simulation, say) until {@code result}
+   * completes; prints no summary (the caller knows what to say).
+   *
+   * @param current the count now (read every {@link #REFRESH})
+   * @param extra a few words after the bar (e.g. the last checkpoint), read with {@code current}
+   * @return the result
+   * @throws ExecutionException if the work failed
+   * @throws TimeoutException if it did not end within {@code timeout}
+   */
+  public static <T> T followCount(String name, String unit, long total, LongSupplier current, Supplier<String> extra,
+      CompletionStage<T> result, PrintStream out, Duration timeout)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    CompletableFuture<T> done = result.toCompletableFuture();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (ProgressBar bar = bar(name, unit, total, out)) {
+      while (!done.isDone()) {
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException(name + " did not end within " + timeout);
+        }
+        bar.stepTo(current.getAsLong());
+        bar.setExtraMessage(" " + extra.get());
+        try {
+          done.get(REFRESH.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException stillRunning) {
+          // refresh the bar
+        }
+      }
+      bar.stepTo(current.getAsLong());
+      bar.setExtraMessage(" " + extra.get());
+    }
+    return done.get();
+  }
+
+  private static ProgressBar bar(String name, String unit, long total, PrintStream out) {
+    return new ProgressBarBuilder()
+        .setTaskName(name)
+        .setInitialMax(total)
+        .setUnit(unit, 1)
+        .showSpeed()
+        .setStyle(ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis((int) REFRESH.toMillis())
+        .setConsumer(new ConsoleProgressBarConsumer(out))
+        .build();
   }
 }

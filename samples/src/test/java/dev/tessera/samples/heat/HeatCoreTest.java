@@ -19,41 +19,63 @@ class HeatCoreTest {
 
   private final CpuBackend cpu = CpuBackend.create();
 
-  /** Steps every tile of {@code problem} {@code steps} times, exchanging halos between steps, as the tile entities do. */
-  private Matrix tiled(HeatProblem problem, int steps) {
+  /**
+   * Steps every tile of {@code problem} {@code steps} times, {@code depth} steps between two
+   * exchanges of their edges, as the tile entities do.
+   */
+  private Matrix tiled(HeatProblem problem, int steps, int depth) {
     Matrix grid = problem.initialGrid();
     Map<Halo.TileId, Matrix> tiles = new HashMap<>();
     for (int ty = 0; ty < problem.tilesY(); ty++) {
       for (int tx = 0; tx < problem.tilesX(); tx++) {
-        tiles.put(new Halo.TileId(tx, ty), problem.tileOf(grid, tx, ty));
+        Halo.TileId id = new Halo.TileId(tx, ty);
+        tiles.put(id, Halo.tileOf(problem, grid, id, depth));
       }
     }
-    for (int step = 0; step < steps; step++) {
-      Map<Halo.TileId, Matrix> next = new HashMap<>();
-      for (Map.Entry<Halo.TileId, Matrix> entry : tiles.entrySet()) {
-        Matrix withHalos = entry.getValue();
-        for (Halo.Side side : Halo.Side.values()) {
-          var neighbour = entry.getKey().neighbour(side, problem);
-          if (neighbour.isPresent()) {
-            withHalos = Halo.withHalo(withHalos, side, Halo.edge(tiles.get(neighbour.get()), side.opposite()));
-          }
+    for (int step = 0; step < steps; ) {
+      int round = Math.min(depth, steps - step);
+      Map<Halo.TileId, Matrix> computed = new HashMap<>();
+      tiles.forEach((id, tile) -> computed.put(id, cpu.jacobi(tile, round)));
+      step += round;
+      Map<Halo.TileId, Matrix> exchanged = new HashMap<>();
+      for (Map.Entry<Halo.TileId, Matrix> entry : computed.entrySet()) {
+        Halo.TileId id = entry.getKey();
+        Matrix tile = entry.getValue();
+        for (Halo.TileId n : Halo.neighbours(problem, id)) {
+          float[] edge = Halo.cut(computed.get(n), Halo.region(problem, n, depth), Halo.sent(problem, n, id, depth));
+          tile = Halo.paste(tile, Halo.region(problem, id, depth), Halo.sent(problem, n, id, depth), edge);
         }
-        next.put(entry.getKey(), cpu.jacobi(withHalos, 1));
+        exchanged.put(id, tile);
       }
-      tiles = next;
+      tiles = exchanged;
     }
     float[] values = grid.values().clone();
-    tiles.forEach((id, tile) -> problem.placeTile(values, id.tx(), id.ty(), tile));
+    tiles.forEach((id, tile) -> Halo.placeTile(problem, values, id, tile, depth));
     return new Matrix(grid.rows(), grid.cols(), values);
   }
 
   @Test
-  void tilesExchangingHalosComputeExactlyWhatTheWholePlateDoes() {
+  void tilesExchangingHalosComputeExactlyWhatTheWholePlateDoesAtAnyHaloDepth() {
     // Uneven sizes: tiles of 12 and 13 columns, 7 and 8 rows.
     HeatProblem problem = new HeatProblem(37, 23, 3, 3, HeatProblem.Boundary.HOT_TOP_EDGE);
-    Matrix whole = cpu.jacobi(problem.initialGrid(), 60);
-    assertThat(tiled(problem, 60)).isEqualTo(whole); // bit for bit
+    Matrix whole = cpu.jacobi(problem.initialGrid(), 61);
+    assertThat(Halo.deepest(problem)).isEqualTo(7);
+    for (int depth : new int[] {1, 2, 5, 7}) {
+      assertThat(tiled(problem, 61, depth)).as("halo depth %d", depth).isEqualTo(whole); // bit for bit
+    }
     assertThat(HeatProblem.heat(whole)).isGreaterThan(0);
+  }
+
+  @Test
+  void aHaloMustLieWithinTheNeighbouringTiles() {
+    HeatProblem problem = new HeatProblem(37, 23, 3, 3, HeatProblem.Boundary.HOT_TOP_EDGE);
+    assertThatThrownBy(() -> Halo.region(problem, new Halo.TileId(0, 0), 8))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be 1 to 7");
+    assertThatThrownBy(() -> Halo.region(problem, new Halo.TileId(0, 0), 0)).isInstanceOf(IllegalArgumentException.class);
+    // A corner tile holds its interior, one point of boundary on the plate's sides, the halo on the others.
+    assertThat(Halo.region(problem, new Halo.TileId(0, 0), 3)).isEqualTo(new Halo.Rect(0, 0, 7 + 1 + 3, 12 + 1 + 3));
+    assertThat(Halo.neighbours(problem, new Halo.TileId(1, 1))).hasSize(8);
+    assertThat(Halo.neighbours(problem, new Halo.TileId(0, 2))).hasSize(3);
   }
 
   @Test
@@ -67,7 +89,7 @@ class HeatCoreTest {
   @Test
   void aLinearBoundarySettlesIntoTheSameLinearRampEverywhere() {
     HeatProblem problem = new HeatProblem(20, 15, 2, 2, HeatProblem.Boundary.LINEAR_IN_X);
-    Matrix steady = tiled(problem, 2_500);
+    Matrix steady = tiled(problem, 2_500, 4);
     for (int r = 0; r < steady.rows(); r++) {
       for (int c = 0; c < steady.cols(); c++) {
         assertThat(steady.get(r, c)).as("point (%d, %d)", r, c)
@@ -93,8 +115,11 @@ class HeatCoreTest {
   @Test
   void aHaloOfTheWrongLengthIsRefused() {
     Matrix tile = Matrix.zeros(5, 7);
-    assertThatThrownBy(() -> Halo.withHalo(tile, Halo.Side.NORTH, new float[3]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has 5 points, got 3");
+    Halo.Rect at = new Halo.Rect(10, 20, 5, 7);
+    assertThatThrownBy(() -> Halo.paste(tile, at, new Halo.Rect(10, 21, 1, 5), new float[3]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 x 5 points expected, got 3");
+    assertThatThrownBy(() -> Halo.paste(tile, at, new Halo.Rect(9, 21, 1, 5), new float[5]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not within");
     assertThatThrownBy(() -> new HeatProblem(4, 4, 5, 1, HeatProblem.Boundary.HOT_TOP_EDGE))
         .hasMessageContaining("do not fit");
   }
