@@ -3,6 +3,7 @@ package dev.tessera.samples;
 import dev.tessera.samples.heat.HeatSimulation;
 import dev.tessera.samples.matmul.MatrixMultiply;
 import dev.tessera.samples.montecarlo.MonteCarloPi;
+import dev.tessera.samples.pipeline.KmerPipeline;
 import dev.tessera.samples.wordcount.WordCount;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
     description = "Run a Tessera sample on local nodes, or on your cluster with --seeds.",
-    subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class})
+    subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class, KmerPipeline.class})
 public final class SampleCommand implements Runnable {
 
   /** The samples' logging: their own output, and warnings; node processes log to their own files. */

@@ -9,6 +9,9 @@ import dev.tessera.samples.matmul.MatrixTasks;
 import dev.tessera.samples.montecarlo.MonteCarloPi;
 import dev.tessera.samples.montecarlo.MonteCarloTasks;
 import dev.tessera.samples.montecarlo.PiEstimate;
+import dev.tessera.samples.pipeline.KmerPipeline;
+import dev.tessera.samples.pipeline.KmerTasks;
+import dev.tessera.samples.pipeline.SequencingRun;
 import dev.tessera.samples.wordcount.Corpus;
 import dev.tessera.samples.wordcount.WordCount;
 import dev.tessera.samples.wordcount.WordCountTasks;
@@ -42,7 +45,9 @@ class SamplesOnClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = SampleCluster.local(2, workDir.resolve("cluster"), out);
+    // Node 1 counts k-mers, node 2 parses: the pipeline's stages on nodes of their own roles.
+    cluster = SampleCluster.local(2, node -> List.of(node == 1 ? KmerPipeline.COUNT_ROLE : KmerPipeline.PARSE_ROLE),
+        workDir.resolve("cluster"), out);
   }
 
   @AfterAll
@@ -94,5 +99,40 @@ class SamplesOnClusterTest {
     assertThat(MatrixMultiply.worstError(problem, result.c())).isLessThanOrEqualTo(1.0);
     assertThat(result.blocksByBackend().values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(4 * 3);
     assertThat(result.gflops()).isPositive();
+  }
+
+  @Test
+  void theKmerPipelinesSpectrumEqualsRunningBothStagesHere() throws Exception {
+    SequencingRun run = new SequencingRun(50_000, 100, 100, 40, 3);
+    KmerPipeline.Result result = KmerPipeline.run(cluster.system(), run, 4, out);
+
+    long[] expected = new long[1 << (2 * KmerTasks.K)];
+    long reads = 0;
+    long dropped = 0;
+    long trimmed = 0;
+    String genome = run.genome();
+    for (int i = 0; i < run.batches(); i++) {
+      KmerTasks.KmerSpectrum spectrum = KmerTasks.count(KmerTasks.parseAndTrim(run.batch(genome, i)));
+      for (int code = 0; code < expected.length; code++) {
+        expected[code] += spectrum.counts()[code];
+      }
+      reads += spectrum.reads();
+      dropped += spectrum.dropped();
+      trimmed += spectrum.basesTrimmed();
+    }
+    assertThat(result.counts()).isEqualTo(expected);
+    assertThat(result.reads()).isEqualTo(reads);
+    assertThat(result.reads() + result.dropped()).isEqualTo(40 * 100);
+    assertThat(result.dropped()).isEqualTo(dropped);
+    assertThat(result.basesTrimmed()).isEqualTo(trimmed).isPositive();
+    // Backpressure: never more in flight than the two stages may hold.
+    assertThat(result.maxInPipeline()).isBetween(1L, 2L * 4);
+  }
+
+  @Test
+  void aPipelineStageWhoseRoleNoNodeHasIsRefusedAtOnce() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> KmerPipeline.requireRoles(cluster.system(), "kmer-nowhere"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no node of the cluster has role 'kmer-nowhere'");
   }
 }

@@ -35,7 +35,8 @@ public final class LocalCluster implements AutoCloseable {
       Duration joinTimeout,
       Path logDir,
       List<String> extraNodeArguments,
-      List<NodeHost> hosts) {
+      List<NodeHost> hosts,
+      List<List<String>> extraRoles) {
 
     /**
      * Where node {@code i} runs: its address, and the command its JVM is started through (empty:
@@ -49,10 +50,16 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
 
-    /** Every node on 127.0.0.1, started plainly. */
+    /** Every node on 127.0.0.1, started plainly, with the same roles. */
     public Spec(String clusterName, int nodes, int basePort, int baseHttpPort, List<String> roles, String heap,
         Duration joinTimeout, Path logDir, List<String> extraNodeArguments) {
       this(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, List.of());
+    }
+
+    /** Every node with the same roles. */
+    public Spec(String clusterName, int nodes, int basePort, int baseHttpPort, List<String> roles, String heap,
+        Duration joinTimeout, Path logDir, List<String> extraNodeArguments, List<NodeHost> hosts) {
+      this(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, hosts, List.of());
     }
 
     public Spec {
@@ -79,6 +86,11 @@ public final class LocalCluster implements AutoCloseable {
       if (!hosts.isEmpty() && hosts.size() != nodes) {
         throw new IllegalArgumentException("hosts must name one host per node (" + nodes + "), got " + hosts.size());
       }
+      extraRoles = extraRoles.stream().map(List::copyOf).toList();
+      if (!extraRoles.isEmpty() && extraRoles.size() != nodes) {
+        throw new IllegalArgumentException("extraRoles must name the roles of every node (" + nodes + "), got "
+            + extraRoles.size());
+      }
     }
 
     /** Defaults for tests and benchmarks: cluster "tessera", role worker, 192 MiB heaps, 120 s join timeout. */
@@ -88,17 +100,38 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The same spec, with more flags for every node's {@code cluster node} command. */
     public Spec withExtraNodeArguments(List<String> arguments) {
-      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments, hosts);
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments, hosts, extraRoles);
     }
 
     /** The same spec, with these roles for every node. */
     public Spec withRoles(List<String> nodeRoles) {
-      return new Spec(clusterName, nodes, basePort, baseHttpPort, nodeRoles, heap, joinTimeout, logDir, extraNodeArguments, hosts);
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, nodeRoles, heap, joinTimeout, logDir, extraNodeArguments, hosts,
+          extraRoles);
+    }
+
+    /**
+     * The same spec, with node {@code i} given {@code rolesByNode.get(i - 1)} besides the roles every
+     * node has: e.g. one role per stage of a pipeline, each on nodes of its own.
+     */
+    public Spec withExtraRoles(List<List<String>> rolesByNode) {
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, hosts,
+          rolesByNode);
+    }
+
+    /** Node {@code i}'s roles: every node's, then its own. */
+    public List<String> roles(int node) {
+      if (extraRoles.isEmpty()) {
+        return roles;
+      }
+      List<String> all = new ArrayList<>(roles);
+      extraRoles.get(node - 1).stream().filter(role -> !all.contains(role)).forEach(all::add);
+      return all;
     }
 
     /** The same spec, with node {@code i} at {@code hosts.get(i - 1)}. */
     public Spec withHosts(List<NodeHost> nodeHosts) {
-      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, nodeHosts);
+      return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, extraNodeArguments, nodeHosts,
+          extraRoles);
     }
 
     /** Node {@code i}'s address: 127.0.0.1 unless {@link #hosts} places it elsewhere. */
@@ -142,7 +175,7 @@ public final class LocalCluster implements AutoCloseable {
         args.addAll(List.of("--seeds", seeds()));
       }
       args.addAll(List.of(
-          "--roles", String.join(",", roles),
+          "--roles", String.join(",", roles(node)),
           "--join-timeout", joinTimeout.toSeconds() + "s",
           "--parent-pid", String.valueOf(ProcessHandle.current().pid())));
       args.addAll(extraNodeArguments);

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,10 +41,24 @@ public final class ClusterOptions {
 
   /** Starts the local nodes, or joins the cluster named by {@code --seeds}. */
   public SampleCluster open(String sample, PrintStream out) throws IOException, InterruptedException {
+    return open(sample, out, node -> List.of());
+  }
+
+  /**
+   * The same; the local nodes, node {@code i} with {@code extraRoles.apply(i)} besides the usual
+   * ones. On your cluster (with {@code --seeds}) the nodes have the roles they were started with.
+   */
+  public SampleCluster open(String sample, PrintStream out, IntFunction<List<String>> extraRoles)
+      throws IOException, InterruptedException {
     if (!seeds.isEmpty()) {
       out.printf("joining the cluster through %s ...%n", String.join(", ", seeds));
       return SampleCluster.join(seeds, host, Optional.ofNullable(nodeConfig));
     }
-    return SampleCluster.local(nodes, workDir(sample), out);
+    return SampleCluster.local(nodes, extraRoles, workDir(sample), out);
+  }
+
+  /** How many node processes to start here ({@code --nodes}). */
+  public int localNodes() {
+    return nodes;
   }
 }

@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -70,6 +72,15 @@ public final class SampleCluster implements AutoCloseable {
    * @throws IOException if a node cannot start or the cluster does not form within 2 minutes
    */
   public static SampleCluster local(int nodeCount, Path workDir, PrintStream out) throws IOException, InterruptedException {
+    return local(nodeCount, node -> List.of(), workDir, out);
+  }
+
+  /**
+   * The same, node {@code i} with {@code extraRoles.apply(i)} besides {@link #LOCAL_NODE_ROLES}
+   * (e.g. a pipeline's stages, each on nodes of its own).
+   */
+  public static SampleCluster local(int nodeCount, IntFunction<List<String>> extraRoles, Path workDir, PrintStream out)
+      throws IOException, InterruptedException {
     if (nodeCount < 1 || nodeCount > 16) {
       throw new IllegalArgumentException("--nodes: " + nodeCount + " is out of range (1..16)");
     }
@@ -86,7 +97,8 @@ public final class SampleCluster implements AutoCloseable {
       Files.writeString(configFile, "# Written by the sample for its nodes; rewritten at every start.\n" + nodeConfig);
       LocalCluster.Spec spec = new LocalCluster.Spec("tessera", nodeCount, FreePorts.block(nodeCount),
           FreePorts.block(nodeCount), LOCAL_NODE_ROLES, "256m", FORM_TIMEOUT, workDir.resolve("logs"),
-          List.of("--config", configFile.toString()));
+          List.of("--config", configFile.toString()))
+          .withExtraRoles(IntStream.rangeClosed(1, nodeCount).mapToObj(extraRoles::apply).toList());
       out.printf("starting %d nodes on this machine (logs in %s) ...%n", nodeCount, spec.logDir());
       long started = System.nanoTime();
       nodes = LocalCluster.start(spec);

@@ -1,0 +1,37 @@
+package dev.tessera.runtime.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What each node of a local cluster is started with. */
+class LocalClusterSpecTest {
+
+  private final LocalCluster.Spec spec = LocalCluster.Spec.of(3, 25520, 8560, Path.of("logs"));
+
+  private static String rolesArgument(List<String> arguments) {
+    return arguments.get(arguments.indexOf("--roles") + 1);
+  }
+
+  @Test
+  void everyNodeHasTheSpecsRolesUnlessGivenRolesOfItsOwn() {
+    assertThat(rolesArgument(spec.nodeArguments(2, false))).isEqualTo("worker");
+
+    LocalCluster.Spec staged = spec.withExtraRoles(List.of(List.of("parse"), List.of("count", "worker"), List.of()));
+    assertThat(rolesArgument(staged.nodeArguments(1, true))).isEqualTo("worker,parse");
+    assertThat(rolesArgument(staged.nodeArguments(2, false))).isEqualTo("worker,count");
+    assertThat(rolesArgument(staged.nodeArguments(3, false))).isEqualTo("worker");
+    // The other settings stay.
+    assertThat(staged.withRoles(List.of("gpu")).roles(1)).containsExactly("gpu", "parse");
+    assertThat(staged.withExtraNodeArguments(List.of("--x")).extraRoles()).isEqualTo(staged.extraRoles());
+  }
+
+  @Test
+  void extraRolesMustNameEveryNode() {
+    assertThatThrownBy(() -> spec.withExtraRoles(List.of(List.of("parse"))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every node (3), got 1");
+  }
+}
