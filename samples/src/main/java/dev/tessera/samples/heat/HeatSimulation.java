@@ -53,10 +53,13 @@ public final class HeatSimulation implements Callable<Integer> {
       description = "tiles across and down (default: ${DEFAULT-VALUE}); a resumed run may use another tiling")
   String tiling;
 
-  @Option(names = "--halo", paramLabel = "N", defaultValue = "8",
+  /** The halo depth when --halo is not given, unless the smallest tile is thinner. */
+  static final int DEFAULT_HALO = 16;
+
+  @Option(names = "--halo", paramLabel = "N",
       description = "steps a tile computes between two exchanges with its neighbours, the depth of its halo"
-          + " (default: ${DEFAULT-VALUE}, at most the smallest tile's side); any depth gives the same grid")
-  int halo;
+          + " (default: 16, or the smallest tile's side if that is less); any depth gives the same grid")
+  Integer halo;
 
   @Option(names = "--steps", paramLabel = "N", defaultValue = "10000",
       description = "the step to reach (default: ${DEFAULT-VALUE}); a resumed run goes on to it")
@@ -80,7 +83,8 @@ public final class HeatSimulation implements Callable<Integer> {
     int[] tiles = pair("--tiles", tiling);
     HeatProblem problem = new HeatProblem(wh[0], wh[1], tiles[0], tiles[1], boundary);
     Path workDir = cluster.workDir("heat");
-    HeatRun.Plan plan = new HeatRun.Plan(HeatTileSharding.checkRunName(run), problem, halo, steps, checkpointEvery, frameEvery,
+    int depth = halo != null ? halo : Math.min(DEFAULT_HALO, Halo.deepest(problem));
+    HeatRun.Plan plan = new HeatRun.Plan(HeatTileSharding.checkRunName(run), problem, depth, steps, checkpointEvery, frameEvery,
         workDir.resolve("frames"), Duration.ZERO, Duration.ZERO);
     PrintStream out = System.out;
     try (SampleCluster running = cluster.open("heat", out)) {
