@@ -104,6 +104,12 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
   private enum Tick implements Command { INSTANCE }
 
   private static final Duration TICK = Duration.ofMillis(500);
+  /**
+   * Rollbacks in a row without a stretch gathered in between, after which the run fails: tiles
+   * lost again and again from the same step mean something other than a node dying (a kernel that
+   * throws on some tile, say), and the run says so instead of trying for ever.
+   */
+  static final int MAX_ROLLBACKS_WITHOUT_PROGRESS = 5;
   /** The frames' colour scale: every boundary the samples use stays within [0, HOT]. */
   private static final float COLDEST = 0f;
 
@@ -126,6 +132,7 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
   private long seedsSent;
   private long checkpointed;
   private int rollbacks;
+  private int rollbacksSinceProgress;
   private int framesWritten;
   private Path lastFrame;
   private boolean finished;
@@ -244,7 +251,7 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
         }
       }
     } else if (report instanceof HeatTile.Lost lost && lost.epoch() == epoch) {
-      rollBack("tile " + lost.entityId() + " lost its points (" + lost.reason() + "; its node left, or it moved)");
+      return rollBack("tile " + lost.entityId() + " lost its points (" + lost.reason() + "; its node left, or it moved)");
     }
     return this;
   }
@@ -254,6 +261,7 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
     reached.forEach((id, tile) -> Halo.placeTile(plan.problem(), values, id, tile, plan.haloDepth()));
     gathered = new HeatState(plan.problem(), stop, new Matrix(gathered.grid().rows(), gathered.grid().cols(), values));
     reached.clear();
+    rollbacksSinceProgress = 0;
     long step = gathered.step();
     boolean last = step == plan.steps();
     if (last || (plan.frameEvery() > 0 && step % plan.frameEvery() == 0)) {
@@ -305,7 +313,7 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
     }
     long now = System.nanoTime();
     if (now - lastHeard > plan.stallTimeout().toNanos()) {
-      rollBack("no tile has answered for " + plan.stallTimeout().toSeconds() + " s");
+      return rollBack(String.format("no tile has answered for %.1f s", plan.stallTimeout().toMillis() / 1000.0));
     } else if (seeding && now - seedsSent > plan.seedRetry().toNanos()) {
       getContext().getLog().info("run {}: {} tiles have not confirmed their seed yet; sending it again", plan.run(),
           unconfirmed.size());
@@ -314,12 +322,19 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
     return this;
   }
 
-  private void rollBack(String why) {
+  private Behavior<Command> rollBack(String why) {
     rollbacks++;
+    rollbacksSinceProgress++;
+    if (rollbacksSinceProgress > MAX_ROLLBACKS_WITHOUT_PROGRESS) {
+      return fail(new IllegalStateException(String.format("run %s: %d rollbacks from step %d without getting further;"
+          + " the last: %s (the node logs say why tiles failed; the checkpoint at step %d is kept)", plan.run(),
+          MAX_ROLLBACKS_WITHOUT_PROGRESS, gathered.step(), why, checkpointed)));
+    }
     getContext().getLog().warn("run {}: {}: every tile starts again from step {} (rollback {})", plan.run(), why,
         gathered.step(), rollbacks);
     status.set(new Status(gathered.step(), checkpointed, rollbacks));
     seedAll();
+    return this;
   }
 
   private Behavior<Command> fail(RuntimeException error) {
