@@ -62,10 +62,7 @@ class DurableJobCrashTest {
       throw e;
     }
     Map<String, Object> client = new HashMap<>(journal.clientConfig());
-    client.put("tessera.node.port", 0);
-    client.put("tessera.node.management.enabled", false);
-    client.put("tessera.node.roles", List.of("client"));
-    client.put("tessera.node.seeds", Arrays.asList(spec.seeds().split(",")));
+    client.putAll(ComputeNode.clientSettings(Arrays.asList(spec.seeds().split(","))));
     client.put("tessera.persistence.jobs.role", "coordinator");
     return new Setup(journal, cluster, client);
   }

@@ -62,11 +62,7 @@ public final class GpusCommand implements Callable<Integer> {
       throw new CommandFailedException(ExitCodes.USAGE, "--timeout must be at least 1 second, got " + timeoutSeconds);
     }
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
-    Map<String, Object> overrides = new HashMap<>();
-    overrides.put("tessera.node.port", 0);
-    overrides.put("tessera.node.management.enabled", false);
-    overrides.put("tessera.node.roles", List.of("client"));
-    overrides.put("tessera.node.seeds", seeds);
+    Map<String, Object> overrides = new HashMap<>(ComputeNode.clientSettings(seeds));
     overrides.put("tessera.gpu.mode", "off");
     PrintWriter out = spec.commandLine().getOut();
     try (ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.ofNullable(config), overrides))) {

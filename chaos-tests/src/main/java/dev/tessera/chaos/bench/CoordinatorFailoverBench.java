@@ -47,11 +47,7 @@ public final class CoordinatorFailoverBench {
           .withExtraNodeArguments(List.of("--config", config.toString()));
       try (LocalCluster cluster = LocalCluster.start(spec)) {
         Await.until("3 nodes Up", LIMIT, () -> cluster.view(1).upCount() == 3);
-        Map<String, Object> client = new HashMap<>();
-        client.put("tessera.node.port", 0);
-        client.put("tessera.node.management.enabled", false);
-        client.put("tessera.node.roles", List.of("client"));
-        client.put("tessera.node.seeds", List.of(spec.seeds().split(",")));
+        Map<String, Object> client = new HashMap<>(ComputeNode.clientSettings(List.of(spec.seeds().split(","))));
         client.put("tessera.persistence.jobs.enabled", true);
         client.put("tessera.persistence.jobs.role", "coordinator");
         client.put("tessera.persistence.jdbc.url", journal.url());

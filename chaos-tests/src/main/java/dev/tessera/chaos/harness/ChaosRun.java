@@ -291,12 +291,8 @@ public final class ChaosRun {
 
   /** This JVM as a client node: submits and reads, coordinates and works on nothing. */
   private ComputeNode client() throws Exception {
-    Map<String, Object> config = new HashMap<>();
+    Map<String, Object> config = new HashMap<>(ComputeNode.clientSettings(List.of(cluster.spec().seeds().split(","))));
     config.put("tessera.node.host", localAddress());
-    config.put("tessera.node.port", 0);
-    config.put("tessera.node.management.enabled", false);
-    config.put("tessera.node.roles", List.of("client"));
-    config.put("tessera.node.seeds", List.of(cluster.spec().seeds().split(",")));
     config.put("tessera.persistence.jobs.enabled", true);
     config.put("tessera.persistence.jobs.role", "coordinator");
     config.put("tessera.persistence.jdbc.url", journalUrl);

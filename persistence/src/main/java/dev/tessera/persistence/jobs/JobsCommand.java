@@ -101,11 +101,7 @@ public final class JobsCommand implements Runnable {
         throw new CommandFailedException(ExitCodes.USAGE, "no cluster config at " + file
             + ": pass --config FILE with the cluster's journal settings (or --data-dir of a `cluster local` cluster)");
       }
-      Map<String, Object> overrides = new HashMap<>();
-      overrides.put("tessera.node.port", 0);
-      overrides.put("tessera.node.management.enabled", false);
-      overrides.put("tessera.node.roles", List.of("client"));
-      overrides.put("tessera.node.seeds", seeds);
+      Map<String, Object> overrides = new HashMap<>(ComputeNode.clientSettings(seeds));
       overrides.put("tessera.persistence.jobs.enabled", true);
       Duration limit = timeout();
       try (ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.of(file), overrides))) {

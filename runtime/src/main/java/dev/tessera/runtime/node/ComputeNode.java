@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class ComputeNode implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeNode.class);
+  /** The role of a node that only submits work and reads results (a CLI command, a sample, a test). */
+  public static final String CLIENT_ROLE = "client";
   private static final Duration MANAGEMENT_BIND_TIMEOUT = Duration.ofSeconds(10);
 
   private final NodeSettings settings;
@@ -61,6 +64,23 @@ public final class ComputeNode implements AutoCloseable {
     this.settings = settings;
     this.system = system;
     this.joinOutcome = joinOutcome;
+  }
+
+  /**
+   * The settings that make a node a client of the cluster whose seeds are {@code seeds}: a port of
+   * the system's choosing, no management endpoint, and only the role {@link #CLIENT_ROLE}, so it
+   * submits work and reads results, and runs no tasks, shards or singletons that need a role.
+   * Copy the map and add what else it needs (its host, the cluster's journal), then {@code
+   * ComputeNode.start(NodeConfigLoader.load(...))}.
+   *
+   * @return an unmodifiable map of {@code tessera.node.*} keys
+   */
+  public static Map<String, Object> clientSettings(List<String> seeds) {
+    return Map.of(
+        "tessera.node.port", 0,
+        "tessera.node.management.enabled", false,
+        "tessera.node.roles", List.of(CLIENT_ROLE),
+        "tessera.node.seeds", List.copyOf(seeds));
   }
 
   /**

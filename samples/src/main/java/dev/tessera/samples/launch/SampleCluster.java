@@ -136,12 +136,8 @@ public final class SampleCluster implements AutoCloseable {
   }
 
   private static Map<String, Object> clientConfig(List<String> seeds, String host) {
-    Map<String, Object> config = new HashMap<>();
+    Map<String, Object> config = new HashMap<>(ComputeNode.clientSettings(seeds));
     config.put("tessera.node.host", host);
-    config.put("tessera.node.port", 0);
-    config.put("tessera.node.management.enabled", false);
-    config.put("tessera.node.roles", List.of("client"));
-    config.put("tessera.node.seeds", seeds);
     config.put("tessera.persistence.jobs.role", COORDINATOR_ROLE);
     return config;
   }
