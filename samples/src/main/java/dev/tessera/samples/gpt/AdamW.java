@@ -9,6 +9,10 @@ package dev.tessera.samples.gpt;
  */
 public final class AdamW {
 
+  private static final float BETA1 = 0.9f;
+  private static final float BETA2 = 0.95f;
+  private static final float EPS = 1e-8f;
+
   private final float learningRate;
   private final float beta1;
   private final float beta2;
@@ -19,7 +23,7 @@ public final class AdamW {
   private long step;
 
   public AdamW(int parameters, float learningRate, float weightDecay) {
-    this(learningRate, 0.9f, 0.95f, 1e-8f, weightDecay, new float[parameters], new float[parameters], 0);
+    this(learningRate, BETA1, BETA2, EPS, weightDecay, new float[parameters], new float[parameters], 0);
   }
 
   private AdamW(float learningRate, float beta1, float beta2, float eps, float weightDecay, float[] m, float[] v, long step) {
@@ -56,5 +60,28 @@ public final class AdamW {
 
   public long step() {
     return step;
+  }
+
+  /**
+   * Everything the optimizer remembers, copied: with the parameters, what a checkpoint keeps.
+   *
+   * @param step updates made so far
+   * @param firstMoment the running mean of the gradients
+   * @param secondMoment the running mean of their squares
+   */
+  public record State(long step, float[] firstMoment, float[] secondMoment) {}
+
+  public State state() {
+    return new State(step, firstMoment.clone(), secondMoment.clone());
+  }
+
+  /** An optimizer that goes on from {@code state} exactly as the one that saved it would have. */
+  public static AdamW restore(State state, float learningRate, float weightDecay) {
+    if (state.firstMoment().length != state.secondMoment().length || state.step() < 0) {
+      throw new IllegalArgumentException("a damaged optimizer state: moments of " + state.firstMoment().length + " and "
+          + state.secondMoment().length + " entries, step " + state.step());
+    }
+    return new AdamW(learningRate, BETA1, BETA2, EPS, weightDecay, state.firstMoment().clone(),
+        state.secondMoment().clone(), state.step());
   }
 }

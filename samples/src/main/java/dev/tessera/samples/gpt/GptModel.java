@@ -152,14 +152,39 @@ public final class GptModel {
    * gradient} (overwritten, same length as the parameters).
    */
   public double lossAndGradient(float[] params, int[][] inputs, int[][] targets, float[] gradient) {
+    return lossAndGradient(params, inputs, targets, gradient, true);
+  }
+
+  /**
+   * The summed (not averaged) cross-entropy of the scored targets, and its gradient in {@code
+   * gradient}: what a data-parallel worker computes on its shard of a batch. The shards' sums,
+   * added and divided by the batch's {@link #scored} count, are the whole batch's mean and its
+   * gradient (to float rounding: the additions happen in another order).
+   */
+  public double lossSumAndGradient(float[] params, int[][] inputs, int[][] targets, float[] gradient) {
+    return lossAndGradient(params, inputs, targets, gradient, false);
+  }
+
+  /** How many targets of {@code targets} are scored (not -1). */
+  public static int scored(int[][] targets) {
+    int count = 0;
+    for (int[] row : targets) {
+      for (int target : row) {
+        count += target >= 0 ? 1 : 0;
+      }
+    }
+    return count;
+  }
+
+  private double lossAndGradient(float[] params, int[][] inputs, int[][] targets, float[] gradient, boolean mean) {
     if (gradient.length != params.length) {
       throw new IllegalArgumentException("the gradient has " + gradient.length + " entries, the parameters " + params.length);
     }
     Pass pass = new Pass(params, inputs, targets);
     double loss = pass.forward();
     Arrays.fill(gradient, 0f);
-    pass.backward(gradient);
-    return loss;
+    pass.backward(gradient, mean);
+    return mean ? loss : loss * pass.scored;
   }
 
   /** The next-token logits after each position of {@code tokens} ({@code tokens.length x vocab}). */
@@ -311,10 +336,10 @@ public final class GptModel {
       return scored == 0 ? 0 : loss / scored;
     }
 
-    void backward(float[] g) {
+    void backward(float[] g, boolean mean) {
       float[] dlogits = new float[n * v];
       if (scored > 0) {
-        float inv = 1f / scored;
+        float inv = mean ? 1f / scored : 1f;
         for (int r = 0; r < n; r++) {
           int target = targets[r / t][r % t];
           if (target >= 0) {

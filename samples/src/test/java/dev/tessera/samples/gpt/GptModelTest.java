@@ -117,6 +117,73 @@ class GptModelTest {
   }
 
   @Test
+  void theShardsSummedGradientsAreTheWholeBatchsGradient() {
+    ArithmeticCorpus corpus = new ArithmeticCorpus();
+    GptModel model = new GptModel(new GptConfig(corpus.tokenizer().vocab(), ArithmeticCorpus.LENGTH - 1, 16, 2, 2), cpu);
+    float[] params = model.initialParameters(4);
+    ArithmeticCorpus.Batch batch = corpus.trainingBatch(new SplittableRandom(9), 8);
+    batch.targets()[2][3] = -1; // an unscored target: the shards must weigh by scored tokens, not sequences
+    float[] whole = new float[params.length];
+    double wholeLoss = model.lossAndGradient(params, batch.inputs(), batch.targets(), whole);
+
+    float[] sum = new float[params.length];
+    double lossSum = 0;
+    int[][] cuts = {{0, 3}, {3, 6}, {6, 8}};
+    for (int[] cut : cuts) {
+      int[][] inputs = java.util.Arrays.copyOfRange(batch.inputs(), cut[0], cut[1]);
+      int[][] targets = java.util.Arrays.copyOfRange(batch.targets(), cut[0], cut[1]);
+      float[] shard = new float[params.length];
+      lossSum += model.lossSumAndGradient(params, inputs, targets, shard);
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += shard[i];
+      }
+    }
+    int scored = GptModel.scored(batch.targets());
+    assertThat(scored).isEqualTo(8 * 9 - 1);
+    assertThat(lossSum / scored).isCloseTo(wholeLoss, org.assertj.core.data.Offset.offset(1e-5));
+    double largest = 0;
+    double worst = 0;
+    for (int i = 0; i < sum.length; i++) {
+      largest = Math.max(largest, Math.abs(whole[i]));
+      worst = Math.max(worst, Math.abs(sum[i] / scored - whole[i]));
+    }
+    assertThat(worst).as("largest gradient %s", largest).isLessThan(1e-4 * largest);
+  }
+
+  @Test
+  void anOptimizerRestoredFromItsStateGoesOnBitForBitAsTheOriginal() {
+    ArithmeticCorpus corpus = new ArithmeticCorpus();
+    GptModel model = new GptModel(new GptConfig(corpus.tokenizer().vocab(), ArithmeticCorpus.LENGTH - 1, 16, 1, 2), cpu);
+    float[] params = model.initialParameters(6);
+    AdamW adam = new AdamW(params.length, 3e-3f, 0.01f);
+    float[] gradient = new float[params.length];
+    java.util.List<ArithmeticCorpus.Batch> batches = new java.util.ArrayList<>();
+    SplittableRandom random = new SplittableRandom(8);
+    for (int i = 0; i < 20; i++) {
+      batches.add(corpus.trainingBatch(random, 8));
+    }
+    for (int i = 0; i < 10; i++) {
+      model.lossAndGradient(params, batches.get(i).inputs(), batches.get(i).targets(), gradient);
+      adam.update(params, gradient);
+    }
+    float[] savedParams = params.clone();
+    AdamW.State saved = adam.state();
+    for (int i = 10; i < 20; i++) {
+      model.lossAndGradient(params, batches.get(i).inputs(), batches.get(i).targets(), gradient);
+      adam.update(params, gradient);
+    }
+
+    AdamW restored = AdamW.restore(saved, 3e-3f, 0.01f);
+    for (int i = 10; i < 20; i++) {
+      model.lossAndGradient(savedParams, batches.get(i).inputs(), batches.get(i).targets(), gradient);
+      restored.update(savedParams, gradient);
+    }
+    assertThat(restored.step()).isEqualTo(20);
+    assertThat(savedParams).isEqualTo(params);
+    assertThat(saved.step()).isEqualTo(10); // the saved state is a copy, untouched by later steps
+  }
+
+  @Test
   void batchesThatDoNotFitTheModelAreRefused() {
     GptModel model = new GptModel(new GptConfig(5, 4, 8, 1, 2), cpu);
     float[] params = model.initialParameters(1);
