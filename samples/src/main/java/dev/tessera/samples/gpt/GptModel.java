@@ -29,20 +29,27 @@ public final class GptModel {
   // Offsets into the flat parameter array.
   private final int wte;
   private final int wpe;
-  private final int[] ln1g;
-  private final int[] ln1b;
-  private final int[] wqkv;
-  private final int[] bqkv;
-  private final int[] wo;
-  private final int[] bo;
-  private final int[] ln2g;
-  private final int[] ln2b;
-  private final int[] w1;
-  private final int[] b1;
-  private final int[] w2;
-  private final int[] b2;
+  private final Block[] blocks;
   private final int lnfg;
   private final int lnfb;
+
+  /** Where one transformer block's parameters start in the flat array, in their order there. */
+  private record Block(int ln1g, int ln1b, int wqkv, int bqkv, int wo, int bo, int ln2g, int ln2b, int w1, int b1,
+      int w2, int b2, int end) {
+
+    /** The block whose parameters start at {@code from}, for width {@code c} and MLP width {@code h}. */
+    static Block at(int from, int c, int h) {
+      int[] sizes = {c, c, c * 3 * c, 3 * c, c * c, c, c, c, c * h, h, h * c, c};
+      int[] starts = new int[sizes.length];
+      int at = from;
+      for (int i = 0; i < sizes.length; i++) {
+        starts[i] = at;
+        at += sizes[i];
+      }
+      return new Block(starts[0], starts[1], starts[2], starts[3], starts[4], starts[5], starts[6], starts[7],
+          starts[8], starts[9], starts[10], starts[11], at);
+    }
+  }
 
   public GptModel(GptConfig cfg, Kernels kernels) {
     this.cfg = Objects.requireNonNull(cfg, "cfg");
@@ -54,44 +61,10 @@ public final class GptModel {
     at += cfg.vocab() * c;
     wpe = at;
     at += cfg.context() * c;
-    int layers = cfg.layers();
-    ln1g = new int[layers];
-    ln1b = new int[layers];
-    wqkv = new int[layers];
-    bqkv = new int[layers];
-    wo = new int[layers];
-    bo = new int[layers];
-    ln2g = new int[layers];
-    ln2b = new int[layers];
-    w1 = new int[layers];
-    b1 = new int[layers];
-    w2 = new int[layers];
-    b2 = new int[layers];
-    for (int l = 0; l < layers; l++) {
-      ln1g[l] = at;
-      at += c;
-      ln1b[l] = at;
-      at += c;
-      wqkv[l] = at;
-      at += c * 3 * c;
-      bqkv[l] = at;
-      at += 3 * c;
-      wo[l] = at;
-      at += c * c;
-      bo[l] = at;
-      at += c;
-      ln2g[l] = at;
-      at += c;
-      ln2b[l] = at;
-      at += c;
-      w1[l] = at;
-      at += c * h;
-      b1[l] = at;
-      at += h;
-      w2[l] = at;
-      at += h * c;
-      b2[l] = at;
-      at += c;
+    blocks = new Block[cfg.layers()];
+    for (int l = 0; l < blocks.length; l++) {
+      blocks[l] = Block.at(at, c, h);
+      at = blocks[l].end();
     }
     lnfg = at;
     at += c;
@@ -122,12 +95,12 @@ public final class GptModel {
     fillNormal(p, wte, cfg.vocab() * cfg.width(), 0.02f, random);
     fillNormal(p, wpe, cfg.context() * cfg.width(), 0.02f, random);
     for (int l = 0; l < cfg.layers(); l++) {
-      Arrays.fill(p, ln1g[l], ln1g[l] + cfg.width(), 1f);
-      Arrays.fill(p, ln2g[l], ln2g[l] + cfg.width(), 1f);
-      fillNormal(p, wqkv[l], cfg.width() * 3 * cfg.width(), 0.02f, random);
-      fillNormal(p, wo[l], cfg.width() * cfg.width(), 0.02f * residualScale, random);
-      fillNormal(p, w1[l], cfg.width() * cfg.hidden(), 0.02f, random);
-      fillNormal(p, w2[l], cfg.hidden() * cfg.width(), 0.02f * residualScale, random);
+      Arrays.fill(p, blocks[l].ln1g(), blocks[l].ln1g() + cfg.width(), 1f);
+      Arrays.fill(p, blocks[l].ln2g(), blocks[l].ln2g() + cfg.width(), 1f);
+      fillNormal(p, blocks[l].wqkv(), cfg.width() * 3 * cfg.width(), 0.02f, random);
+      fillNormal(p, blocks[l].wo(), cfg.width() * cfg.width(), 0.02f * residualScale, random);
+      fillNormal(p, blocks[l].w1(), cfg.width() * cfg.hidden(), 0.02f, random);
+      fillNormal(p, blocks[l].w2(), cfg.hidden() * cfg.width(), 0.02f * residualScale, random);
     }
     Arrays.fill(p, lnfg, lnfg + cfg.width(), 1f);
     return p;
@@ -287,22 +260,22 @@ public final class GptModel {
       for (int l = 0; l < cfg.layers(); l++) {
         xhat1[l] = new float[n * c];
         rstd1[l] = new float[n];
-        a1[l] = layerNorm(x[l], ln1g[l], ln1b[l], xhat1[l], rstd1[l]);
-        qkv[l] = linear(a1[l], n, c, wqkv[l], bqkv[l], 3 * c);
+        a1[l] = layerNorm(x[l], blocks[l].ln1g(), blocks[l].ln1b(), xhat1[l], rstd1[l]);
+        qkv[l] = linear(a1[l], n, c, blocks[l].wqkv(), blocks[l].bqkv(), 3 * c);
         att[l] = new float[b * cfg.heads() * t * t];
         y[l] = attention(qkv[l], att[l]);
-        float[] proj = linear(y[l], n, c, wo[l], bo[l], c);
+        float[] proj = linear(y[l], n, c, blocks[l].wo(), blocks[l].bo(), c);
         x1[l] = add(x[l], proj);
         xhat2[l] = new float[n * c];
         rstd2[l] = new float[n];
-        a2[l] = layerNorm(x1[l], ln2g[l], ln2b[l], xhat2[l], rstd2[l]);
-        hid[l] = linear(a2[l], n, c, w1[l], b1[l], cfg.hidden());
+        a2[l] = layerNorm(x1[l], blocks[l].ln2g(), blocks[l].ln2b(), xhat2[l], rstd2[l]);
+        hid[l] = linear(a2[l], n, c, blocks[l].w1(), blocks[l].b1(), cfg.hidden());
         gel[l] = new float[hid[l].length];
         for (int i = 0; i < hid[l].length; i++) {
           float h = hid[l][i];
           gel[l][i] = 0.5f * h * (1 + (float) Math.tanh(GELU_C * (h + 0.044715f * h * h * h)));
         }
-        float[] mlp = linear(gel[l], n, cfg.hidden(), w2[l], b2[l], c);
+        float[] mlp = linear(gel[l], n, cfg.hidden(), blocks[l].w2(), blocks[l].b2(), c);
         x[l + 1] = add(x1[l], mlp);
       }
       xhatf = new float[n * c];
@@ -356,7 +329,7 @@ public final class GptModel {
       float[] dx = layerNormBackward(dxf, xhatf, rstdf, lnfg, lnfb, g);
       for (int l = cfg.layers() - 1; l >= 0; l--) {
         // x[l+1] = x1 + gelu(a2 W1 + b1) W2 + b2
-        float[] dgel = linearBackward(dx, gel[l], n, cfg.hidden(), w2[l], b2[l], c, g);
+        float[] dgel = linearBackward(dx, gel[l], n, cfg.hidden(), blocks[l].w2(), blocks[l].b2(), c, g);
         float[] dhid = new float[dgel.length];
         for (int i = 0; i < dgel.length; i++) {
           float h = hid[l][i];
@@ -365,13 +338,13 @@ public final class GptModel {
           float dg = 0.5f * (1 + th) + 0.5f * h * (1 - th * th) * GELU_C * (1 + 3 * 0.044715f * h * h);
           dhid[i] = dgel[i] * dg;
         }
-        float[] da2 = linearBackward(dhid, a2[l], n, c, w1[l], b1[l], cfg.hidden(), g);
-        float[] dx1 = add(dx, layerNormBackward(da2, xhat2[l], rstd2[l], ln2g[l], ln2b[l], g));
+        float[] da2 = linearBackward(dhid, a2[l], n, c, blocks[l].w1(), blocks[l].b1(), cfg.hidden(), g);
+        float[] dx1 = add(dx, layerNormBackward(da2, xhat2[l], rstd2[l], blocks[l].ln2g(), blocks[l].ln2b(), g));
         // x1 = x + attention(a1) Wo + bo
-        float[] dy = linearBackward(dx1, y[l], n, c, wo[l], bo[l], c, g);
+        float[] dy = linearBackward(dx1, y[l], n, c, blocks[l].wo(), blocks[l].bo(), c, g);
         float[] dqkv = attentionBackward(dy, qkv[l], att[l]);
-        float[] da1 = linearBackward(dqkv, a1[l], n, c, wqkv[l], bqkv[l], 3 * c, g);
-        dx = add(dx1, layerNormBackward(da1, xhat1[l], rstd1[l], ln1g[l], ln1b[l], g));
+        float[] da1 = linearBackward(dqkv, a1[l], n, c, blocks[l].wqkv(), blocks[l].bqkv(), 3 * c, g);
+        dx = add(dx1, layerNormBackward(da1, xhat1[l], rstd1[l], blocks[l].ln1g(), blocks[l].ln1b(), g));
       }
       for (int s = 0; s < b; s++) {
         for (int i = 0; i < t; i++) {
