@@ -99,8 +99,8 @@ class BadInputTest {
 
   @Test
   void secondNodeOnTakenPorts() throws Exception {
-    LocalCluster.Spec spec = LocalCluster.Spec.of(1, FreePorts.block(1), FreePorts.block(1), dir.resolve("logs"));
-    try (LocalCluster first = LocalCluster.start(spec)) {
+    try (LocalCluster first = LocalCluster.startOnFreePorts(LocalCluster.Spec.onFreePorts(1, dir.resolve("logs")))) {
+      LocalCluster.Spec spec = first.spec();
       Await.until("the first node is Up", Duration.ofSeconds(90), () -> first.view(1).upCount() == 1);
       int otherHttp = FreePorts.block(1);
       int otherPort = FreePorts.block(1);

@@ -1,6 +1,5 @@
 package dev.tessera.chaos;
 
-import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,18 +50,18 @@ class DurableJobCrashTest {
     TestJournal journal = TestJournal.start(kind, dir.resolve("data"));
     Path config = dir.resolve("nodes.conf");
     Files.writeString(config, journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
-    LocalCluster.Spec spec = LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), dir.resolve("logs"))
+    LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(3, dir.resolve("logs"))
         .withRoles(List.of("worker", "coordinator"))
         .withExtraNodeArguments(List.of("--config", config.toString()));
     LocalCluster cluster;
     try {
-      cluster = LocalCluster.start(spec);
+      cluster = LocalCluster.startOnFreePorts(spec);
     } catch (IOException | RuntimeException e) {
       journal.close();
       throw e;
     }
     Map<String, Object> client = new HashMap<>(journal.clientConfig());
-    client.putAll(ComputeNode.clientSettings(Arrays.asList(spec.seeds().split(","))));
+    client.putAll(ComputeNode.clientSettings(Arrays.asList(cluster.spec().seeds().split(","))));
     client.put("tessera.persistence.jobs.role", "coordinator");
     return new Setup(journal, cluster, client);
   }

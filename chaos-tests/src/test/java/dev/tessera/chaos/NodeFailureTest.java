@@ -1,6 +1,5 @@
 package dev.tessera.chaos;
 
-import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,7 +35,7 @@ class NodeFailureTest {
    * the cluster-leave phase at once), so a signal sent then would test something else.
    */
   private LocalCluster startThreeNodes() throws Exception {
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), logs));
+    LocalCluster cluster = LocalCluster.startOnFreePorts(LocalCluster.Spec.onFreePorts(3, logs));
     try {
       Await.until("every node has started and sees 3 members Up in its own view", FORM,
           () -> startedAndUpInOwnView(cluster, 1) && startedAndUpInOwnView(cluster, 2) && startedAndUpInOwnView(cluster, 3));

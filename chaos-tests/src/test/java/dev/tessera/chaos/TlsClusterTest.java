@@ -37,12 +37,12 @@ class TlsClusterTest {
   void onlyNodesWithTheClusterCertificateCanJoin() throws Exception {
     Path cluster = certificates("cluster", "cluster-secret");
     Path other = certificates("intruder", "intruder-secret");
-    LocalCluster.Spec spec = LocalCluster.Spec.of(2, FreePorts.block(2), FreePorts.block(2), dir.resolve("logs"))
+    LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(2, dir.resolve("logs"))
         .withExtraNodeArguments(List.of("--tls-dir", cluster.toString(), "--config", cluster.resolve("tls.conf").toString()));
     int intruderPorts = FreePorts.block(4);
-    String seed = "127.0.0.1:" + spec.port(1);
     List<NodeProcess> intruders = new ArrayList<>();
-    try (LocalCluster tls = LocalCluster.start(spec)) {
+    try (LocalCluster tls = LocalCluster.startOnFreePorts(spec)) {
+      String seed = "127.0.0.1:" + tls.spec().port(1);
       Await.until("both TLS nodes are Up", Duration.ofSeconds(120), () -> tls.view(1).upCount() == 2);
 
       intruders.add(NodeProcess.start("wrong-certificate", List.of(

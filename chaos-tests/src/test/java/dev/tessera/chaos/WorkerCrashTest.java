@@ -1,6 +1,5 @@
 package dev.tessera.chaos;
 
-import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,8 +34,8 @@ class WorkerCrashTest {
 
   @Test
   void aJobSurvivesTheKillOfAWorkerNodeWithEveryResultOnce() throws Exception {
-    LocalCluster.Spec spec = LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), logs);
-    try (LocalCluster workers = LocalCluster.start(spec)) {
+    LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(3, logs);
+    try (LocalCluster workers = LocalCluster.startOnFreePorts(spec)) {
       Await.until("3 worker nodes Up", Duration.ofSeconds(120), () -> workers.view(1).upCount() == 3);
 
       // This JVM joins as a coordinator (no worker role): it submits and watches the job.
@@ -44,7 +43,7 @@ class WorkerCrashTest {
           "tessera.node.port", 0,
           "tessera.node.management.enabled", false,
           "tessera.node.roles", List.of("coordinator"),
-          "tessera.node.seeds", Arrays.asList(spec.seeds().split(",")))))) {
+          "tessera.node.seeds", Arrays.asList(workers.spec().seeds().split(",")))))) {
         submitter.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
         Await.until("4 members Up", Duration.ofSeconds(60), () -> workers.view(1).upCount() == 4);
 

@@ -1,7 +1,6 @@
 package dev.tessera.chaos.bench;
 
 import dev.tessera.chaos.Await;
-import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
@@ -42,12 +41,12 @@ public final class CoordinatorFailoverBench {
     try (JournalServer journal = JournalServer.start(dir.resolve("data"))) {
       Path config = dir.resolve("nodes.conf");
       Files.writeString(config, journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
-      LocalCluster.Spec spec = LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), dir.resolve("logs"))
+      LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(3, dir.resolve("logs"))
           .withRoles(List.of("worker", "coordinator"))
           .withExtraNodeArguments(List.of("--config", config.toString()));
-      try (LocalCluster cluster = LocalCluster.start(spec)) {
+      try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
         Await.until("3 nodes Up", LIMIT, () -> cluster.view(1).upCount() == 3);
-        Map<String, Object> client = new HashMap<>(ComputeNode.clientSettings(List.of(spec.seeds().split(","))));
+        Map<String, Object> client = new HashMap<>(ComputeNode.clientSettings(List.of(cluster.spec().seeds().split(","))));
         client.put("tessera.persistence.jobs.enabled", true);
         client.put("tessera.persistence.jobs.role", "coordinator");
         client.put("tessera.persistence.jdbc.url", journal.url());

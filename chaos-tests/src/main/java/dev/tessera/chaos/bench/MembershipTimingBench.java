@@ -1,7 +1,6 @@
 package dev.tessera.chaos.bench;
 
 import dev.tessera.chaos.Await;
-import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,9 +72,9 @@ public final class MembershipTimingBench {
     Map<String, Duration> t = new LinkedHashMap<>();
     Path logs = Files.createTempDirectory("tessera-bench-");
     LocalCluster.Spec spec =
-        LocalCluster.Spec.of(3, FreePorts.block(3), FreePorts.block(3), logs).withExtraNodeArguments(extraArguments);
+        LocalCluster.Spec.onFreePorts(3, logs).withExtraNodeArguments(extraArguments);
     long start = System.nanoTime();
-    try (LocalCluster cluster = LocalCluster.start(spec)) {
+    try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
       Await.until("3 Up", LIMIT, () -> cluster.view(1).upCount() == 3);
       if (full) {
         t.put("process start -> 3 nodes Up", Duration.ofNanos(System.nanoTime() - start));

@@ -1,7 +1,6 @@
 package dev.tessera.chaos.bench;
 
 import dev.tessera.chaos.Await;
-import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
@@ -60,15 +59,13 @@ public final class WorkPullingBench {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     Path logs = Files.createTempDirectory("tessera-bench-");
     // The node processes also have the role "remote", so a session can be pinned to them.
-    LocalCluster.Spec defaults = LocalCluster.Spec.of(2, FreePorts.block(2), FreePorts.block(2), logs);
-    LocalCluster.Spec spec = new LocalCluster.Spec(defaults.clusterName(), 2, defaults.basePort(), defaults.baseHttpPort(),
-        List.of("worker", REMOTE), defaults.heap(), defaults.joinTimeout(), logs, List.of());
-    try (LocalCluster cluster = LocalCluster.start(spec)) {
+    LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(2, logs).withRoles(List.of("worker", REMOTE));
+    try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
       ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
           "tessera.node.port", 0,
           "tessera.node.management.enabled", false,
           "tessera.node.roles", List.of("worker", "coordinator"),
-          "tessera.node.seeds", List.of(spec.seeds().split(",")))));
+          "tessera.node.seeds", List.of(cluster.spec().seeds().split(",")))));
       try {
         Await.until("3 task workers registered", LIMIT, () -> workers(node) == 3);
         System.out.printf("3 nodes (2 processes with %s heaps + this JVM), %d cores, worker threads per node: %d%n",

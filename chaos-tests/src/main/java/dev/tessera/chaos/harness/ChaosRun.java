@@ -1,6 +1,5 @@
 package dev.tessera.chaos.harness;
 
-import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
@@ -247,14 +246,13 @@ public final class ChaosRun {
         + "tessera.persistence.jobs.role = coordinator\n"
         + "tessera.work-pulling.worker.capacity = " + HashChainJob.CAPACITY + "\n"
         + settings.nodeConfig() + "\n");
-    LocalCluster.Spec spec = LocalCluster.Spec.of(settings.nodes(), FreePorts.block(settings.nodes()),
-            FreePorts.block(settings.nodes()), logs)
+    LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(settings.nodes(), logs)
         .withRoles(List.of("worker", "coordinator"))
         .withExtraNodeArguments(List.of("--config", nodeConfigFile.toString()));
     if (namespaces != null) {
       spec = spec.withHosts(namespaces.nodeHosts());
     }
-    cluster = LocalCluster.start(spec);
+    cluster = LocalCluster.startOnFreePorts(spec);
     awaitAllUp(NODES_UP);
   }
 

@@ -7,13 +7,12 @@ import dev.tessera.gpu.tasks.KernelTasks;
 import dev.tessera.gpu.tasks.KernelTasks.ProductSummary;
 import dev.tessera.gpu.tasks.KernelTasks.RandomProduct;
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.WorkPulling;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,14 +42,14 @@ public final class ClusterProductBench {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     Path logs = Files.createTempDirectory("tessera-cluster-product");
     LocalCluster.Spec spec = new LocalCluster.Spec(
-        "tessera", 1, freePort(), freePort(), List.of("worker", "gpu"), "1g", Duration.ofSeconds(120), logs, List.of());
+        "tessera", 1, FreePorts.block(1), FreePorts.block(1), List.of("worker", "gpu"), "1g", Duration.ofSeconds(120), logs, List.of());
     System.out.printf(Locale.ROOT, "cluster task: %d x %d product, %d rounds; node log in %s%n", N, N, rounds, logs);
-    try (LocalCluster cluster = LocalCluster.start(spec);
+    try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec);
         ComputeNode submitter = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
             "tessera.node.port", 0,
             "tessera.node.management.enabled", false,
             "tessera.node.roles", List.of("coordinator"),
-            "tessera.node.seeds", Arrays.asList(spec.seeds().split(",")))))) {
+            "tessera.node.seeds", Arrays.asList(cluster.spec().seeds().split(",")))))) {
       submitter.whenUp().toCompletableFuture().get(120, TimeUnit.SECONDS);
       Kernels local = GpuKernels.get(submitter.system()).kernels();
       JobOptions onGpuNodes = JobOptions.defaults().withRequiredRole("gpu").withTaskTimeout(Duration.ofMinutes(5));
@@ -73,12 +72,6 @@ public final class ClusterProductBench {
             round == 0 ? "warm-up " : "round " + round + " ", clusterSeconds, summary.multiplyNanos() / 1e9, summary.kernels(),
             localSeconds, local.describe(), localSeconds / clusterSeconds);
       }
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

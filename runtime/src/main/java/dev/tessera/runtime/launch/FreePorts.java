@@ -1,8 +1,12 @@
 package dev.tessera.runtime.launch;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -35,10 +39,13 @@ public final class FreePorts {
     throw new IllegalStateException("no block of " + count + " free ports found on 127.0.0.1");
   }
 
-  private static int ephemeralRangeStart() {
-    try {
-      String range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      int low = Integer.parseInt(range.split("\\s+")[0]);
+  /** The first port of the kernel's ephemeral range, or 32768 (Linux's default) if it cannot be read. */
+  static int ephemeralRangeStart() {
+    // Read as a stream: Files.readString trusts the size stat reports, which for a /proc file can be
+    // wrong (in CI's sandbox it read "3" of "32768\t60999"; every test port then came from the
+    // ephemeral range and one was taken before its node bound it).
+    try (InputStream in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      int low = Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0]);
       // A range that starts too low leaves no room below it: then use the space above 20000 anyway.
       return low > LOWEST + 2_000 ? low : 60_000;
     } catch (IOException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.tessera.runtime.launch;
 
+import dev.tessera.runtime.cli.ExitCodes;
 import dev.tessera.runtime.cluster.MembersClient;
 import dev.tessera.runtime.cluster.MembersView;
 import java.io.IOException;
@@ -11,6 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * N compute nodes on 127.0.0.1, each a JVM process of its own: what {@code cluster local} runs, and
@@ -98,6 +101,17 @@ public final class LocalCluster implements AutoCloseable {
       return new Spec("tessera", nodes, basePort, baseHttpPort, List.of("worker"), "192m", Duration.ofSeconds(120), logDir, List.of());
     }
 
+    /** Defaults for tests and benchmarks as {@link #of}, on ports {@link FreePorts} found free (see {@link #startOnFreePorts}). */
+    public static Spec onFreePorts(int nodes, Path logDir) {
+      return of(nodes, FreePorts.block(nodes), FreePorts.block(nodes), logDir);
+    }
+
+    /** The same spec, with node {@code i} on cluster port {@code basePort + i - 1} and management port {@code baseHttpPort + i - 1}. */
+    public Spec withPorts(int clusterBasePort, int managementBasePort) {
+      return new Spec(clusterName, nodes, clusterBasePort, managementBasePort, roles, heap, joinTimeout, logDir, extraNodeArguments,
+          hosts, extraRoles);
+    }
+
     /** The same spec, with more flags for every node's {@code cluster node} command. */
     public Spec withExtraNodeArguments(List<String> arguments) {
       return new Spec(clusterName, nodes, basePort, baseHttpPort, roles, heap, joinTimeout, logDir, arguments, hosts, extraRoles);
@@ -183,6 +197,7 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
   private static final Duration POLL = Duration.ofMillis(50);
 
   private final Spec spec;
@@ -217,12 +232,86 @@ public final class LocalCluster implements AutoCloseable {
     return cluster;
   }
 
+  /** How many times {@link #startOnFreePorts} starts the cluster again on fresh ports. */
+  private static final int PORT_RETRIES = 3;
+
+  /**
+   * Starts the cluster as {@link #start} does, on ports {@link FreePorts} found free, and waits until
+   * every node is {@code Up}. A port found free can still be taken before the node binds it (on a
+   * machine whose ephemeral port range covers every port, by any outgoing connection; this happened
+   * in CI: "management port 55570 on 127.0.0.1 is already in use"). If a node exits for that reason
+   * before it is {@code Up}, every node is stopped and the cluster starts again on fresh ports, at most
+   * {@value #PORT_RETRIES} more times; {@link #spec()} tells the ports it ended on. Any other failure
+   * is thrown at once.
+   *
+   * <p>For tests, benchmarks and samples, which do not care which ports they get; a cluster a person
+   * asked for on given ports is started with {@link #start}, which never moves it.
+   *
+   * @throws IOException if a node exits, or not every node is Up within the join timeout (a log is named)
+   */
+  public static LocalCluster startOnFreePorts(Spec spec) throws IOException, InterruptedException {
+    Spec attempt = spec;
+    for (int retry = 0; ; retry++) {
+      LocalCluster cluster = start(attempt);
+      try {
+        cluster.awaitAllUp();
+        return cluster;
+      } catch (PortTakenException taken) {
+        cluster.stopAll(Duration.ofSeconds(5));
+        if (retry == PORT_RETRIES) {
+          throw new IOException(taken.getMessage() + "; gave up after " + (PORT_RETRIES + 1) + " sets of ports", taken);
+        }
+        attempt = attempt.withPorts(FreePorts.block(spec.nodes()), FreePorts.block(spec.nodes()));
+        log.warn("{}; starting the cluster again on cluster ports from {} and management ports from {}",
+            taken.getMessage(), attempt.basePort(), attempt.baseHttpPort());
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        cluster.stopAll(Duration.ofSeconds(5));
+        throw e;
+      }
+    }
+  }
+
+  /** A node found one of its ports taken by another process before it was Up. */
+  private static final class PortTakenException extends IOException {
+    PortTakenException(String message) {
+      super(message);
+    }
+  }
+
+  private void awaitAllUp() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + spec.joinTimeout().toNanos();
+    while (System.nanoTime() < deadline) {
+      for (NodeProcess node : processes) {
+        if (!node.isAlive()) {
+          throw exitedBeforeUp(node);
+        }
+      }
+      try {
+        if (view(1).upCount() >= spec.nodes()) {
+          return;
+        }
+      } catch (IOException e) {
+        // not answering for a moment
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+    throw new IOException("not all " + spec.nodes() + " nodes were Up within " + spec.joinTimeout().toSeconds()
+        + " s; their logs are in " + spec.logDir());
+  }
+
+  private static IOException exitedBeforeUp(NodeProcess node) {
+    String reason = lastLine(node);
+    String message = node + " exited with code " + node.exitValue() + " before it was Up, saying: " + reason
+        + " (its log: " + node.logFile() + ")";
+    boolean portTaken = node.exitValue() == ExitCodes.ADDRESS_UNAVAILABLE && reason.contains("is already in use");
+    return portTaken ? new PortTakenException(message) : new IOException(message);
+  }
+
   private void awaitFirstNodeUp(NodeProcess first) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + spec.joinTimeout().toNanos();
     while (System.nanoTime() < deadline) {
       if (!first.isAlive()) {
-        throw new IOException(first + " exited with code " + first.exitValue() + " before it was Up, saying: "
-            + lastLine(first) + " (its log: " + first.logFile() + ")");
+        throw exitedBeforeUp(first);
       }
       try {
         if (view(1).upCount() >= 1) {

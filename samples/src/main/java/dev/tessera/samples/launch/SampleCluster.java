@@ -101,9 +101,9 @@ public final class SampleCluster implements AutoCloseable {
           .withExtraRoles(IntStream.rangeClosed(1, nodeCount).mapToObj(extraRoles::apply).toList());
       out.printf("starting %d nodes on this machine (logs in %s) ...%n", nodeCount, spec.logDir());
       long started = System.nanoTime();
-      nodes = LocalCluster.start(spec);
+      nodes = LocalCluster.startOnFreePorts(spec);
       awaitAllUp(nodes, nodeCount);
-      Map<String, Object> config = clientConfig(List.of(spec.seeds().split(",")), "127.0.0.1");
+      Map<String, Object> config = clientConfig(List.of(nodes.spec().seeds().split(",")), "127.0.0.1");
       client = startClient(ConfigFactory.parseMap(config).withFallback(ConfigFactory.parseString(nodeConfig)));
       out.printf("cluster of %d nodes up after %.1f s%n", nodeCount, (System.nanoTime() - started) / 1e9);
       return new SampleCluster(client, nodes, journal);
