@@ -1,5 +1,6 @@
 package dev.tessera.samples;
 
+import dev.tessera.samples.gpt.GptCommand;
 import dev.tessera.samples.heat.HeatSimulation;
 import dev.tessera.samples.matmul.MatrixMultiply;
 import dev.tessera.samples.montecarlo.MonteCarloPi;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
     description = "Run a Tessera sample on local nodes, or on your cluster with --seeds.",
-    subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class, KmerPipeline.class})
+    subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class, KmerPipeline.class,
+        GptCommand.class})
 public final class SampleCommand implements Runnable {
 
   /** The samples' logging: their own output, and warnings; node processes log to their own files. */

@@ -1,5 +1,8 @@
 package dev.tessera.samples.gpt;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -51,10 +54,63 @@ public final class ArithmeticCorpus {
         b = random.nextInt(100);
       } while (heldOut(a, b));
       int[] tokens = tokenizer.encode(example(a, b));
-      inputs[i] = java.util.Arrays.copyOf(tokens, LENGTH - 1);
-      targets[i] = java.util.Arrays.copyOfRange(tokens, 1, LENGTH);
+      inputs[i] = Arrays.copyOf(tokens, LENGTH - 1);
+      targets[i] = Arrays.copyOfRange(tokens, 1, LENGTH);
     }
     return new Batch(inputs, targets);
+  }
+
+  /**
+   * Every held-out sum, the answer's digits and newline as the only targets: the loss on it says
+   * how well the model adds sums it never saw.
+   */
+  public Batch heldOutAnswers() {
+    List<int[]> inputs = new ArrayList<>();
+    List<int[]> targets = new ArrayList<>();
+    for (int a = 0; a < 100; a++) {
+      for (int b = 0; b < 100; b++) {
+        if (heldOut(a, b)) {
+          int[] tokens = tokenizer.encode(example(a, b));
+          inputs.add(Arrays.copyOf(tokens, LENGTH - 1));
+          int[] answer = Arrays.copyOfRange(tokens, 1, LENGTH);
+          Arrays.fill(answer, 0, ANSWER_AT - 1, -1);
+          targets.add(answer);
+        }
+      }
+    }
+    return new Batch(inputs.toArray(int[][]::new), targets.toArray(int[][]::new));
+  }
+
+  /**
+   * The share of held-out sums whose three answer digits are each the model's likeliest next token
+   * (given the digits before): exactly the sums greedy generation answers right.
+   */
+  public double heldOutAccuracy(GptModel model, float[] params) {
+    int right = 0;
+    int all = 0;
+    int vocab = tokenizer.vocab();
+    for (int a = 0; a < 100; a++) {
+      for (int b = 0; b < 100; b++) {
+        if (!heldOut(a, b)) {
+          continue;
+        }
+        int[] tokens = tokenizer.encode(example(a, b));
+        float[] logits = model.logits(params, Arrays.copyOf(tokens, LENGTH - 1));
+        boolean ok = true;
+        for (int position = ANSWER_AT - 1; position < ANSWER_AT + 2; position++) {
+          int best = 0;
+          for (int k = 1; k < vocab; k++) {
+            if (logits[position * vocab + k] > logits[position * vocab + best]) {
+              best = k;
+            }
+          }
+          ok &= best == tokens[position + 1];
+        }
+        right += ok ? 1 : 0;
+        all++;
+      }
+    }
+    return (double) right / all;
   }
 
   /** A batch of sequences of equal length and their next tokens. */

@@ -2,7 +2,9 @@ package dev.tessera.samples.gpt;
 
 import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -170,6 +172,83 @@ public final class GptModel {
     return pass.logits;
   }
 
+  // ---- inference in pieces: what the stages of a pipeline compute, each on its own node
+
+  /** The residual stream entering layer 0 for {@code tokens}: {@code tokens.length x width}. */
+  public float[] embed(float[] params, int[] tokens) {
+    Pass pass = inference(params, tokens);
+    pass.embed();
+    return pass.x[0];
+  }
+
+  /**
+   * Layers {@code [from, to)} over the residual stream {@code x} of {@code tokens} (as {@link
+   * #embed} or an earlier stage left it); returns the stream after layer {@code to - 1}.
+   */
+  public float[] layers(float[] params, int[] tokens, float[] x, int from, int to) {
+    if (from < 0 || to > cfg.layers() || from > to) {
+      throw new IllegalArgumentException("layers [" + from + ", " + to + ") of a model of " + cfg.layers());
+    }
+    Pass pass = inference(params, tokens);
+    if (x.length != pass.n * pass.c) {
+      throw new IllegalArgumentException("a residual stream of " + x.length + " floats for " + tokens.length
+          + " tokens of width " + pass.c);
+    }
+    pass.x[from] = x;
+    for (int l = from; l < to; l++) {
+      pass.layer(l);
+    }
+    return pass.x[to];
+  }
+
+  /** The logits of the token after the last of {@code tokens}, from the stream {@code x} after the last layer. */
+  public float[] nextLogits(float[] params, int[] tokens, float[] x) {
+    Pass pass = inference(params, tokens);
+    int c = cfg.width();
+    if (x.length != pass.n * c) {
+      throw new IllegalArgumentException("a residual stream of " + x.length + " floats for " + tokens.length
+          + " tokens of width " + c);
+    }
+    float[] normed = pass.layerNorm(x, lnfg, lnfb, new float[x.length], new float[pass.n]);
+    int last = tokens.length - 1;
+    float[] row = Arrays.copyOfRange(normed, last * c, (last + 1) * c);
+    return matmul(row, 1, c, transpose(params, wte, cfg.vocab(), c), cfg.vocab());
+  }
+
+  /** The logits of the token after {@code tokens}: {@link #embed}, every layer, {@link #nextLogits}. */
+  public float[] nextLogits(float[] params, int[] tokens) {
+    return nextLogits(params, tokens, layers(params, tokens, embed(params, tokens), 0, cfg.layers()));
+  }
+
+  /**
+   * The parameters a pipeline stage running layers {@code [from, to)} needs, as {@code [start, end)}
+   * ranges of the flat array: the embeddings for the first stage, its blocks, and the final norm
+   * and (tied) token embedding for the last.
+   */
+  public static List<int[]> stageRanges(GptConfig cfg, int from, int to) {
+    if (from < 0 || to > cfg.layers() || from >= to) {
+      throw new IllegalArgumentException("layers [" + from + ", " + to + ") of a model of " + cfg.layers());
+    }
+    int c = cfg.width();
+    int blocksStart = (cfg.vocab() + cfg.context()) * c; // after wte and wpe, which lie together
+    int finalNorm = blocksStart + cfg.layers() * cfg.perLayer();
+    List<int[]> ranges = new ArrayList<>();
+    if (from == 0 || to == cfg.layers()) {
+      ranges.add(new int[] {0, blocksStart});
+    }
+    ranges.add(new int[] {blocksStart + from * cfg.perLayer(), blocksStart + to * cfg.perLayer()});
+    if (to == cfg.layers()) {
+      ranges.add(new int[] {finalNorm, finalNorm + 2 * c});
+    }
+    return ranges;
+  }
+
+  private Pass inference(float[] params, int[] tokens) {
+    int[] none = new int[tokens.length];
+    Arrays.fill(none, -1);
+    return new Pass(params, new int[][] {tokens}, new int[][] {none});
+  }
+
   /** One forward pass over a batch, keeping what the backward pass needs. */
   private final class Pass {
     final float[] p;
@@ -245,6 +324,15 @@ public final class GptModel {
     }
 
     double forward() {
+      embed();
+      for (int l = 0; l < cfg.layers(); l++) {
+        layer(l);
+      }
+      return head();
+    }
+
+    /** x[0]: the token and position embeddings of the inputs. */
+    void embed() {
       float[] x0 = new float[n * c];
       for (int s = 0; s < b; s++) {
         for (int i = 0; i < t; i++) {
@@ -257,27 +345,33 @@ public final class GptModel {
         }
       }
       x[0] = x0;
-      for (int l = 0; l < cfg.layers(); l++) {
-        xhat1[l] = new float[n * c];
-        rstd1[l] = new float[n];
-        a1[l] = layerNorm(x[l], blocks[l].ln1g(), blocks[l].ln1b(), xhat1[l], rstd1[l]);
-        qkv[l] = linear(a1[l], n, c, blocks[l].wqkv(), blocks[l].bqkv(), 3 * c);
-        att[l] = new float[b * cfg.heads() * t * t];
-        y[l] = attention(qkv[l], att[l]);
-        float[] proj = linear(y[l], n, c, blocks[l].wo(), blocks[l].bo(), c);
-        x1[l] = add(x[l], proj);
-        xhat2[l] = new float[n * c];
-        rstd2[l] = new float[n];
-        a2[l] = layerNorm(x1[l], blocks[l].ln2g(), blocks[l].ln2b(), xhat2[l], rstd2[l]);
-        hid[l] = linear(a2[l], n, c, blocks[l].w1(), blocks[l].b1(), cfg.hidden());
-        gel[l] = new float[hid[l].length];
-        for (int i = 0; i < hid[l].length; i++) {
-          float h = hid[l][i];
-          gel[l][i] = 0.5f * h * (1 + (float) Math.tanh(GELU_C * (h + 0.044715f * h * h * h)));
-        }
-        float[] mlp = linear(gel[l], n, cfg.hidden(), blocks[l].w2(), blocks[l].b2(), c);
-        x[l + 1] = add(x1[l], mlp);
+    }
+
+    /** x[l + 1] from x[l]: block l's attention and MLP, each added to the residual stream. */
+    void layer(int l) {
+      xhat1[l] = new float[n * c];
+      rstd1[l] = new float[n];
+      a1[l] = layerNorm(x[l], blocks[l].ln1g(), blocks[l].ln1b(), xhat1[l], rstd1[l]);
+      qkv[l] = linear(a1[l], n, c, blocks[l].wqkv(), blocks[l].bqkv(), 3 * c);
+      att[l] = new float[b * cfg.heads() * t * t];
+      y[l] = attention(qkv[l], att[l]);
+      float[] proj = linear(y[l], n, c, blocks[l].wo(), blocks[l].bo(), c);
+      x1[l] = add(x[l], proj);
+      xhat2[l] = new float[n * c];
+      rstd2[l] = new float[n];
+      a2[l] = layerNorm(x1[l], blocks[l].ln2g(), blocks[l].ln2b(), xhat2[l], rstd2[l]);
+      hid[l] = linear(a2[l], n, c, blocks[l].w1(), blocks[l].b1(), cfg.hidden());
+      gel[l] = new float[hid[l].length];
+      for (int i = 0; i < hid[l].length; i++) {
+        float h = hid[l][i];
+        gel[l][i] = 0.5f * h * (1 + (float) Math.tanh(GELU_C * (h + 0.044715f * h * h * h)));
       }
+      float[] mlp = linear(gel[l], n, cfg.hidden(), blocks[l].w2(), blocks[l].b2(), c);
+      x[l + 1] = add(x1[l], mlp);
+    }
+
+    /** The final norm, the logits, their softmax and the loss of the scored targets. */
+    double head() {
       xhatf = new float[n * c];
       rstdf = new float[n];
       xf = layerNorm(x[cfg.layers()], lnfg, lnfb, xhatf, rstdf);

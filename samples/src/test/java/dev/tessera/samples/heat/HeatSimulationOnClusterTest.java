@@ -182,7 +182,7 @@ class HeatSimulationOnClusterTest {
   private static Process startSample(List<String> arguments, Path log) throws IOException {
     LocalCluster nodes = cluster.localNodes().orElseThrow();
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=heat-sample-logback.xml",
+        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
         "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
     command.addAll(arguments);
     command.addAll(List.of("--seeds", nodes.spec().seeds(), "--node-config",

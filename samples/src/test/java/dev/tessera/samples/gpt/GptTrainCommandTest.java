@@ -1,0 +1,125 @@
+package dev.tessera.samples.gpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.gpu.kernels.CpuBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/sample gpt train} as a process of its own, with its own two local nodes: killed with
+ * {@code kill -9} mid-training (the sample and, with it, its whole cluster: the nodes follow their
+ * parent), then started again, it resumes from its last checkpoint and ends with exactly the loss
+ * curve of training that was never interrupted; then {@code gpt generate} answers from that run
+ * through a pipeline of two stages, the same text as one node.
+ */
+class GptTrainCommandTest {
+
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+  private static final int STEPS = 300;
+
+  @TempDir Path workDir;
+
+  @Test
+  void killedWithTheWholeClusterTheTrainingResumesToTheUninterruptedLossCurve() throws Exception {
+    List<String> train = List.of("gpt", "train", "--nodes", "2", "--run", "crash", "--width", "32", "--layers", "2",
+        "--batch", "24", "--shards", "3", "--steps", Integer.toString(STEPS), "--checkpoint-every", "10");
+    Path log1 = workDir.resolve("train-1.log");
+    Process first = startSample(train, log1);
+    try {
+      await(log1, Pattern.compile("checkpoint at step ([2-9]\\d|\\d{3}) saved"), first);
+      assertThat(first.isAlive()).as("still training when killed").isTrue();
+    } finally {
+      first.destroyForcibly(); // SIGKILL: the sample, its trainer and its journal server
+      first.waitFor(30, TimeUnit.SECONDS);
+      awaitNodesGone();
+    }
+    assertThat(Files.readString(log1)).doesNotContain("checkpoint at step " + STEPS + " saved");
+
+    Path log2 = workDir.resolve("train-2.log");
+    Process second = startSample(train, log2);
+    try {
+      assertThat(second.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the resumed run ended").isTrue();
+      String output = Files.readString(log2);
+      assertThat(second.exitValue()).as(output).isZero();
+      Matcher resumed = Pattern.compile("resuming run 'crash' from its checkpoint at step (\\d+)").matcher(output);
+      assertThat(resumed.find()).as(output).isTrue();
+      assertThat(Long.parseLong(resumed.group(1))).isBetween(20L, (long) STEPS - 1);
+      assertThat(output).contains("loss curve in").contains("answered right");
+    } finally {
+      second.destroyForcibly();
+      second.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertThat(workDir.resolve("loss-crash.png")).isRegularFile();
+    double[] curve = Files.readAllLines(workDir.resolve("loss-crash.csv")).stream().skip(1)
+        .mapToDouble(line -> Double.parseDouble(line.split(",")[1])).toArray();
+    TrainingSetup setup = new TrainingSetup(TrainingSetup.model(32, 2), 1, 24, 3, 3e-3f, 0f);
+    try (CpuBackend cpu = CpuBackend.create()) {
+      assertThat(curve).containsExactly(SingleThreadTraining.train(setup, STEPS, cpu).losses());
+    }
+
+    Path log3 = workDir.resolve("generate.log");
+    Process generate = startSample(List.of("gpt", "generate", "--nodes", "2", "--run", "crash", "--prompt", "12+34=",
+        "--prompt", "40+2=", "--temperature", "0.5", "--check"), log3);
+    try {
+      assertThat(generate.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("generation ended").isTrue();
+      String output = Files.readString(log3);
+      assertThat(generate.exitValue()).as(output).isZero();
+      assertThat(output).contains("2 layers in 2 stages").contains("the same text on this node alone: yes");
+      assertThat(output).containsPattern("(?m)^12\\+34=\\d+$");
+    } finally {
+      generate.destroyForcibly();
+      generate.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process startSample(List<String> arguments, Path log) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
+        "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
+    command.addAll(arguments);
+    command.addAll(List.of("--work-dir", workDir.toString()));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** The killed sample's nodes exit by themselves (they watch their parent); kills any that does not. */
+  private void awaitNodesGone() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline && !nodesOfThisTest().isEmpty()) {
+      Thread.sleep(50);
+    }
+    List<ProcessHandle> left = nodesOfThisTest();
+    left.forEach(ProcessHandle::destroyForcibly);
+    assertThat(left).as("nodes still running 30 s after their sample was killed").isEmpty();
+  }
+
+  private List<ProcessHandle> nodesOfThisTest() {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(line -> line.contains(workDir.toString())).orElse(false))
+        .toList();
+  }
+
+  private static void await(Path log, Pattern pattern, Process process) throws Exception {
+    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      String text = Files.exists(log) ? Files.readString(log) : "";
+      if (pattern.matcher(text).find()) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("the sample exited (" + process.exitValue() + ") before " + pattern + ":\n" + text);
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no " + pattern + " within " + RUN_TIMEOUT + ":\n" + Files.readString(log));
+  }
+}
