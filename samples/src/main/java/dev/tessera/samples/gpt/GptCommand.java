@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
  * worker node ({@link DataParallelTrainer}), checkpointed and resumable; {@code generate} runs the
  * trained model split into pipeline stages on different nodes ({@link PipelineGeneration}).
  *
- * <pre>bin/sample gpt train                        # 3 local nodes, 600 steps; loss curve in tessera-samples/gpt
- * bin/sample gpt train --steps 1200            # the same run goes on from its checkpoint
+ * <pre>bin/sample gpt train                        # 3 local nodes, 1000 steps; loss curve in tessera-samples/gpt
+ * bin/sample gpt train --steps 1500            # the same run goes on from its checkpoint
  * bin/sample gpt generate --prompt 12+34= --prompt 50+50=</pre>
  */
 @Command(name = "gpt", mixinStandardHelpOptions = true,
@@ -55,7 +55,7 @@ public final class GptCommand {
         description = "the run's name: run again with the same name to continue it (default: ${DEFAULT-VALUE})")
     String run;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "600",
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "1000",
         description = "the step to reach (default: ${DEFAULT-VALUE}); a resumed run goes on to it")
     long steps;
 

@@ -55,7 +55,20 @@ public record TrainingSetup(GptConfig config, long seed, int batch, int shards, 
     if (step < 1) {
       throw new IllegalArgumentException("steps count from 1, got " + step);
     }
-    return new ArithmeticCorpus().trainingBatch(new SplittableRandom(seed ^ (step * 0x9E3779B97F4A7C15L)), batch);
+    return new ArithmeticCorpus().trainingBatch(new SplittableRandom(mix(seed, step)), batch);
+  }
+
+  /**
+   * A well-mixed 64-bit seed for step {@code step}. Not {@code seed ^ step * GOLDEN_GAMMA}:
+   * SplittableRandom's state advances by that very constant, so consecutive steps would draw the
+   * same stream shifted by one, and the batches would repeat.
+   */
+  static long mix(long seed, long step) {
+    long z = seed * 0xBF58476D1CE4E5B9L + step;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    z = z ^ (z >>> 31);
+    return (z ^ (z >>> 29)) * 0xD6E8FEB86659FD93L ^ seed;
   }
 
   /** Shard {@code shard} of the batch of step {@code step}. */

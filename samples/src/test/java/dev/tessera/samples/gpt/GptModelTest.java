@@ -58,6 +58,29 @@ class GptModelTest {
   }
 
   @Test
+  void aPositionSeesNoTokenAfterIt() {
+    GptConfig config = new GptConfig(7, 6, 16, 2, 2);
+    GptModel model = new GptModel(config, cpu);
+    float[] params = model.initialParameters(4);
+    SplittableRandom random = new SplittableRandom(6);
+    for (int i = 0; i < params.length; i++) {
+      params[i] += (float) (random.nextDouble() - 0.5) * 0.6f;
+    }
+    float[] before = model.logits(params, new int[] {1, 2, 3, 4, 5, 6});
+    float[] after = model.logits(params, new int[] {1, 2, 3, 0, 0, 0});
+    int v = config.vocab();
+    // Positions 0 to 2 have the same tokens up to them: their logits must not move.
+    assertThat(java.util.Arrays.copyOf(after, 3 * v)).containsExactly(java.util.Arrays.copyOf(before, 3 * v));
+    assertThat(after[3 * v]).isNotEqualTo(before[3 * v]);
+    // And the logits of the last token alone, as generation computes them, are the full pass's.
+    float[] next = model.nextLogits(params, new int[] {1, 2, 3});
+    float[] full = model.logits(params, new int[] {1, 2, 3});
+    for (int k = 0; k < v; k++) {
+      assertThat(next[k]).isCloseTo(full[2 * v + k], org.assertj.core.data.Offset.offset(1e-4f));
+    }
+  }
+
+  @Test
   void itLearnsToAddSumsItNeverSaw() {
     ArithmeticCorpus corpus = new ArithmeticCorpus();
     GptConfig config = new GptConfig(corpus.tokenizer().vocab(), ArithmeticCorpus.LENGTH - 1, 32, 2, 4);
