@@ -118,13 +118,13 @@ public final class LossCurveImage {
     return mean;
   }
 
-  /** 1, 2 or 5 times a power of ten, at least {@code value} (and above 0). */
+  /** 1, 2, 2.5, 3, 4 or 5 times a power of ten, at least {@code value} (and above 0). */
   static double niceCeiling(double value) {
     if (!(value > 0)) {
       return 1;
     }
     double power = Math.pow(10, Math.floor(Math.log10(value)));
-    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double m : new double[] {1, 2, 2.5, 3, 4, 5, 10}) {
       if (m * power >= value) {
         return m * power;
       }
