@@ -5,16 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
@@ -48,16 +43,7 @@ class DataParallelTrainerTest {
 
   @BeforeEach
   void startNode() throws Exception {
-    node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", List.of("client"),
-        "tessera.node.seeds", List.of(),
-        "tessera.gpu.mode", "off",
-        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString(),
-        // No replica of the node's own: each test spawns the ones it needs.
-        "tessera.samples.gpt.replica-role", "no-node-has-this")));
-    node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    node = OneNode.start(dataDir);
   }
 
   @AfterEach
@@ -222,18 +208,9 @@ class DataParallelTrainerTest {
   }
 
   private void awaitReplicas(int count) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      var listing = org.apache.pekko.actor.typed.javadsl.AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-          node.system().receptionist(), reply -> Receptionist.find(GptReplica.SERVICE_KEY, reply), Duration.ofSeconds(5),
-          node.system().scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-      if (listing.getServiceInstances(GptReplica.SERVICE_KEY).size() >= count) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError(count + " replicas were not registered within 20 s");
+    OneNode.awaitRegistered(node, GptReplica.SERVICE_KEY, count);
   }
+
 
   private static PrintStream quiet() {
     return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);

@@ -3,6 +3,7 @@ package dev.tessera.samples.gpt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.gpu.kernels.CpuBackend;
+import dev.tessera.samples.launch.SampleProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ class GptTrainCommandTest {
     Path log1 = workDir.resolve("train-1.log");
     Process first = startSample(train, log1);
     try {
-      await(log1, Pattern.compile("checkpoint at step ([2-9]\\d|\\d{3}) saved"), first);
+      SampleProcess.await(log1, Pattern.compile("checkpoint at step ([2-9]\\d|\\d{3}) saved"), first, RUN_TIMEOUT);
       assertThat(first.isAlive()).as("still training when killed").isTrue();
     } finally {
       first.destroyForcibly(); // SIGKILL: the sample, its trainer and its journal server
@@ -83,12 +84,9 @@ class GptTrainCommandTest {
   }
 
   private Process startSample(List<String> arguments, Path log) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
-        "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
-    command.addAll(arguments);
-    command.addAll(List.of("--work-dir", workDir.toString()));
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    List<String> all = new ArrayList<>(arguments);
+    all.addAll(List.of("--work-dir", workDir.toString()));
+    return SampleProcess.start(all, log);
   }
 
   /** The killed sample's nodes exit by themselves (they watch their parent); kills any that does not. */
@@ -106,20 +104,5 @@ class GptTrainCommandTest {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().map(line -> line.contains(workDir.toString())).orElse(false))
         .toList();
-  }
-
-  private static void await(Path log, Pattern pattern, Process process) throws Exception {
-    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      String text = Files.exists(log) ? Files.readString(log) : "";
-      if (pattern.matcher(text).find()) {
-        return;
-      }
-      if (!process.isAlive()) {
-        throw new AssertionError("the sample exited (" + process.exitValue() + ") before " + pattern + ":\n" + text);
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no " + pattern + " within " + RUN_TIMEOUT + ":\n" + Files.readString(log));
   }
 }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The GPT sample on a local cluster of three node processes, every message crossing the network:
  * a replica on each node trains exactly as one thread does; the layers split over three nodes
- * generate what one node generates; and a node killed with {@code kill -9} mid-training costs a
+ * generate what one node generates; a node frozen with {@code SIGSTOP} misses the step deadline
+ * and its shard is computed elsewhere; and a node killed with {@code kill -9} mid-training costs a
  * replica and no number of the result (last: it leaves the cluster one node short).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -104,21 +105,47 @@ class GptTrainingOnClusterTest {
 
   @Test
   @Order(3)
+  void aFrozenNodeMissesTheStepDeadlineAndItsShardIsComputedElsewhere() throws Exception {
+    long steps = 300;
+    GptTraining.Training training =
+        GptTraining.start(cluster.system(), plan("node-freeze", steps, 3, Duration.ofSeconds(3)), out);
+    LocalCluster nodes = cluster.localNodes().orElseThrow();
+    awaitStep(training, 20);
+    nodes.node(2).freeze(); // SIGSTOP: its replica holds a shard and will not answer
+    try {
+      GptTraining.Result result = training.result(RUN_TIMEOUT);
+
+      assertThat(result.outcome().replaced()).isGreaterThanOrEqualTo(1);
+      assertThat(result.outcome().last().lossCurve())
+          .containsExactly(SingleThreadTraining.train(SETUP, (int) steps, cpu).losses());
+    } finally {
+      nodes.node(2).resume();
+    }
+  }
+
+  @Test
+  @Order(4)
   void aNodeKilledMidTrainingCostsAReplicaAndNoNumberOfTheResult() throws Exception {
     long steps = 400;
+    // Every replica there is: node 2 may have been removed after its freeze.
     GptTraining.Training training =
-        GptTraining.start(cluster.system(), plan("node-kill", steps, 3, Duration.ofSeconds(5)), out);
+        GptTraining.start(cluster.system(), plan("node-kill", steps, 0, Duration.ofSeconds(5)), out);
     LocalCluster nodes = cluster.localNodes().orElseThrow();
-    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
-    while (training.status().get().step() < 20 && !training.outcome().isDone() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(training.outcome()).as("still training when the node is killed").isNotDone();
+    awaitStep(training, 20);
     nodes.node(3).kill(); // SIGKILL: its replica, and the shard it was computing, are gone
 
     GptTraining.Result result = training.result(RUN_TIMEOUT);
 
     assertThat(result.outcome().replaced()).isGreaterThanOrEqualTo(1);
     assertThat(result.outcome().last().lossCurve()).containsExactly(SingleThreadTraining.train(SETUP, (int) steps, cpu).losses());
+  }
+
+  /** Waits until the run has made {@code step} steps; it must still be running then. */
+  private static void awaitStep(GptTraining.Training training, long step) throws InterruptedException {
+    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+    while (training.status().get().step() < step && !training.outcome().isDone() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(training.outcome()).as("still training at step %d", step).isNotDone();
   }
 }

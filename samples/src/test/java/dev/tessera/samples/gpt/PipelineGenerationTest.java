@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,16 +45,7 @@ class PipelineGenerationTest {
 
   @BeforeEach
   void startNode() throws Exception {
-    node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", List.of("client"),
-        "tessera.node.seeds", List.of(),
-        "tessera.gpu.mode", "off",
-        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString(),
-        "tessera.samples.gpt.replica-role", "no-node-has-this",
-        "tessera.samples.gpt.stage-role", "no-node-has-this")));
-    node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    node = OneNode.start(dataDir);
     // Untrained weights made larger, so that the logits differ and sampling matters.
     params = new GptModel(CONFIG, cpu).initialParameters(11);
     SplittableRandom random = new SplittableRandom(4);
@@ -174,16 +162,6 @@ class PipelineGenerationTest {
           DispatcherSelector.blocking());
       node.system().receptionist().tell(Receptionist.register(GptStage.SERVICE_KEY, stage));
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      var listing = org.apache.pekko.actor.typed.javadsl.AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-          node.system().receptionist(), reply -> Receptionist.find(GptStage.SERVICE_KEY, reply), Duration.ofSeconds(5),
-          node.system().scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-      if (listing.getServiceInstances(GptStage.SERVICE_KEY).size() >= spawned) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError(spawned + " stages were not registered within 20 s");
+    OneNode.awaitRegistered(node, GptStage.SERVICE_KEY, spawned);
   }
 }

@@ -6,6 +6,7 @@ import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.gpu.kernels.Matrix;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.samples.launch.SampleCluster;
+import dev.tessera.samples.launch.SampleProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -181,28 +182,13 @@ class HeatSimulationOnClusterTest {
   /** The sample as its own process (as bin/sample runs it), joined to the test's cluster. */
   private static Process startSample(List<String> arguments, Path log) throws IOException {
     LocalCluster nodes = cluster.localNodes().orElseThrow();
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
-        "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
-    command.addAll(arguments);
-    command.addAll(List.of("--seeds", nodes.spec().seeds(), "--node-config",
+    List<String> all = new ArrayList<>(arguments);
+    all.addAll(List.of("--seeds", nodes.spec().seeds(), "--node-config",
         workDir.resolve("cluster/nodes.conf").toString(), "--work-dir", workDir.resolve("crash").toString()));
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return SampleProcess.start(all, log);
   }
 
   private static Matcher await(Path log, Pattern pattern, Process process) throws Exception {
-    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      String text = Files.exists(log) ? Files.readString(log) : "";
-      Matcher m = pattern.matcher(text);
-      if (m.find()) {
-        return m;
-      }
-      if (!process.isAlive()) {
-        throw new AssertionError("the sample exited (" + process.exitValue() + ") before " + pattern + ":\n" + text);
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no " + pattern + " within " + RUN_TIMEOUT + ":\n" + Files.readString(log));
+    return SampleProcess.await(log, pattern, process, RUN_TIMEOUT);
   }
 }

@@ -1,0 +1,51 @@
+package dev.tessera.samples.gpt;
+
+import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.runtime.node.NodeConfigLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * A compute node of its own in the test's JVM, with no GPT replica or stage of its own (each test
+ * spawns the ones it needs), its journal in a folder of the test's.
+ */
+final class OneNode {
+
+  private OneNode() {}
+
+  static ComputeNode start(Path dataDir) throws Exception {
+    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
+        "tessera.node.port", 0,
+        "tessera.node.management.enabled", false,
+        "tessera.node.roles", List.of("client"),
+        "tessera.node.seeds", List.of(),
+        "tessera.gpu.mode", "off",
+        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString(),
+        "tessera.samples.gpt.replica-role", "no-node-has-this",
+        "tessera.samples.gpt.stage-role", "no-node-has-this")));
+    node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return node;
+  }
+
+  /** Waits until the Receptionist lists {@code count} actors under {@code key}. */
+  static void awaitRegistered(ComputeNode node, ServiceKey<?> key, int count) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+          node.system().receptionist(), reply -> Receptionist.find(key, reply), Duration.ofSeconds(5),
+          node.system().scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (listing.getAllServiceInstances(key).size() >= count) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(count + " actors were not registered as " + key.id() + " within 20 s");
+  }
+}

@@ -1,0 +1,50 @@
+package dev.tessera.samples.launch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A sample run as a process of its own, as {@code bin/sample} runs it (the test's classpath, a
+ * small heap, SerialGC, and a logging config that shows the drivers' checkpoint lines), its output
+ * in a log file the test reads.
+ */
+public final class SampleProcess {
+
+  private SampleProcess() {}
+
+  /** Starts {@code SampleCommand} with {@code arguments}; stdout and stderr go to {@code log}. */
+  public static Process start(List<String> arguments, Path log) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
+        "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
+    command.addAll(arguments);
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /**
+   * Waits until {@code log} holds a match of {@code pattern}.
+   *
+   * @throws AssertionError if the process exits first, or none comes within {@code timeout}
+   */
+  public static Matcher await(Path log, Pattern pattern, Process process, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String text = Files.exists(log) ? Files.readString(log) : "";
+      Matcher m = pattern.matcher(text);
+      if (m.find()) {
+        return m;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("the sample exited (" + process.exitValue() + ") before " + pattern + ":\n" + text);
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no " + pattern + " within " + timeout + ":\n" + Files.readString(log));
+  }
+}
