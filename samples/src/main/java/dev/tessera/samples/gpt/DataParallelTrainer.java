@@ -541,6 +541,12 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
       return this;
     }
     long now = System.nanoTime();
+    if (!started && now - lastHeard > plan.stallTimeout().toNanos()) {
+      return fail(new IllegalStateException(String.format("run %s: only %d of the %d replicas wanted were found within"
+          + " %.0f s (a replica runs on each node with role tessera.samples.gpt.replica-role); the checkpoint at step"
+          + " %d is kept", plan.run(), known.size(), plan.replicas(), plan.stallTimeout().toMillis() / 1000.0,
+          checkpointed)));
+    }
     if (now - lastHeard > plan.stallTimeout().toNanos()) {
       return fail(new IllegalStateException(String.format("run %s: no replica has answered for %.0f s at step %d (%d"
           + " replicas known, %d in use); the checkpoint at step %d is kept", plan.run(),

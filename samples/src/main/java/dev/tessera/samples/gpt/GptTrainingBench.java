@@ -21,7 +21,7 @@ import java.util.Locale;
  * gradients, adding them, sending the mean back, the trainer's own AdamW step, and waiting).
  * Where this JVM has a GPU the single-thread baseline is also run through it.
  *
- * <pre>bin/bench-gpt [steps] [rounds]     (default 100 steps, 3 rounds; prints each round and the medians)</pre>
+ * <pre>bin/bench-gpt [steps] [rounds] [width] [layers]   (default 100 steps, 3 rounds, width 64, 2 layers)</pre>
  */
 public final class GptTrainingBench {
 
@@ -30,7 +30,9 @@ public final class GptTrainingBench {
   public static void main(String[] args) throws Exception {
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 100;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    TrainingSetup setup = new TrainingSetup(TrainingSetup.model(64, 2), 1, 96, 6, 3e-3f, 0f);
+    int width = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+    int layers = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    TrainingSetup setup = new TrainingSetup(TrainingSetup.model(width, layers), 1, 96, 6, 3e-3f, 0f);
     System.out.printf(Locale.ROOT, "gpt training: %d parameters, batch %d (%d tokens) in %d shards, %d steps a"
             + " measurement, %d rounds, %d cores%n", setup.config().parameterCount(), setup.batch(),
         setup.tokensPerStep(), setup.shards(), steps, rounds, Runtime.getRuntime().availableProcessors());

@@ -116,7 +116,8 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
   private final Set<ActorRef<GptStage.Command>> loaded = new HashSet<>();
   private long epoch;
   private int layouts;
-  private long layoutStarted;
+  /** When the current layout (or, before the first, the generation) started: its load timeout runs from here. */
+  private long layoutStarted = System.nanoTime();
   private boolean finished;
 
   // Per prompt.

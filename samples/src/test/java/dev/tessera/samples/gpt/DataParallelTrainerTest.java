@@ -164,6 +164,16 @@ class DataParallelTrainerTest {
         .hasMessageContaining("run 'setup-a' has a checkpoint at step 5 of another setup");
   }
 
+  @Test
+  void tooFewReplicasIsAClearErrorAfterTheStallTimeout() throws Exception {
+    replicas(1);
+    DataParallelTrainer.Plan plan = new DataParallelTrainer.Plan("too-few", SETUP, 10, 5, 2, Duration.ofMillis(500),
+        Duration.ofSeconds(2));
+    assertThatThrownBy(() -> GptTraining.run(node.system(), plan, quiet()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("run too-few: only 1 of the 2 replicas wanted were found within 2 s");
+  }
+
   private GptTraining.Result train(String run, long steps, int replicas, Duration deadline) throws Exception {
     DataParallelTrainer.Plan plan = new DataParallelTrainer.Plan(run, SETUP, steps, 5, replicas, deadline,
         Duration.ofSeconds(60));

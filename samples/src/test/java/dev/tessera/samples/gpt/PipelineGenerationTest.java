@@ -85,6 +85,19 @@ class PipelineGenerationTest {
   }
 
   @Test
+  void stagesThatRegisterAfterTheGenerationStartedAreWaitedFor() throws Exception {
+    PipelineGeneration.Plan plan = new PipelineGeneration.Plan(CONFIG, params, prompts(), 8, newline(), 0.8, 5, 2,
+        Duration.ofSeconds(20));
+    CompletableFuture<PipelineGeneration.Outcome> done = new CompletableFuture<>();
+    node.system().systemActorOf(PipelineGeneration.create(plan, (p, t) -> {}, done), "early", Props.empty());
+    Thread.sleep(1000); // several of the generator's ticks with no stage at all
+    assertThat(done).isNotDone();
+    stages(2, Integer.MAX_VALUE);
+    PipelineGeneration.Outcome outcome = done.get(30, TimeUnit.SECONDS);
+    assertThat(outcome.completions()).hasSize(PROMPTS.size());
+  }
+
+  @Test
   void tooFewStagesIsAClearError() throws Exception {
     stages(1, Integer.MAX_VALUE);
     PipelineGeneration.Plan plan = new PipelineGeneration.Plan(CONFIG, params, prompts(), 8, newline(), 0.8, 5, 2,
