@@ -484,9 +484,13 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
     results.clear();
     owners.clear();
     int chunks = FloatChunks.count(parameterCount);
+    byte[][] encoded = new byte[chunks][];
+    for (int c = 0; c < chunks; c++) {
+      encoded[c] = FloatChunks.chunk(mean, c); // once: every replica gets the same bytes, and only reads them
+    }
     for (ActorRef<GptReplica.Command> replica : active) {
       for (int c = 0; c < chunks; c++) {
-        replica.tell(new GptReplica.Apply(epoch, step, c, chunks, FloatChunks.chunk(mean, c), replies));
+        replica.tell(new GptReplica.Apply(epoch, step, c, chunks, encoded[c], replies));
       }
     }
     long now = System.nanoTime();

@@ -115,10 +115,8 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
   }
 
   private Behavior<Command> onLoad(Load load) {
-    GptModel stageModel;
     List<int[]> ranges;
     try {
-      stageModel = new GptModel(load.config(), kernels);
       ranges = GptModel.stageRanges(load.config(), load.fromLayer(), load.toLayer());
     } catch (IllegalArgumentException e) {
       load.generator().tell(new NotReady(load.epoch(), self(), e.getMessage()));
@@ -147,7 +145,7 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
       System.arraycopy(values, at, all, r[0], r[1] - r[0]);
       at += r[1] - r[0];
     }
-    model = stageModel;
+    model = new GptModel(load.config(), kernels);
     params = all;
     fromLayer = load.fromLayer();
     toLayer = load.toLayer();

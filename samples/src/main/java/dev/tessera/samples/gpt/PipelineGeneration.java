@@ -114,6 +114,8 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
   private final Set<ActorRef<GptStage.Command>> failed = new HashSet<>();
   private List<ActorRef<GptStage.Command>> chosen = List.of();
   private final Set<ActorRef<GptStage.Command>> loaded = new HashSet<>();
+  /** The fingerprint of what each chosen stage was sent, in stage order. */
+  private long[] fingerprints = new long[0];
   private long epoch;
   private int layouts;
   /** When the current layout (or, before the first, the generation) started: its load timeout runs from here. */
@@ -222,9 +224,11 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
     } while (epoch == 0 || epoch == previous);
     chosen = List.copyOf(candidates.subList(0, plan.stages()));
     loaded.clear();
+    fingerprints = new long[chosen.size()];
     for (int s = 0; s < chosen.size(); s++) {
       int[] layers = plan.layersOf(s);
       float[] values = GptStage.slice(plan.config(), plan.params(), layers[0], layers[1]);
+      fingerprints[s] = FloatChunks.fingerprint(values);
       int chunks = FloatChunks.count(values.length);
       for (int c = 0; c < chunks; c++) {
         chosen.get(s).tell(new GptStage.Load(epoch, plan.config(), layers[0], layers[1], c, chunks,
@@ -240,8 +244,7 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
       if (s < 0) {
         return this;
       }
-      int[] layers = plan.layersOf(s);
-      if (l.fingerprint() != FloatChunks.fingerprint(GptStage.slice(plan.config(), plan.params(), layers[0], layers[1]))) {
+      if (l.fingerprint() != fingerprints[s]) {
         return fail(new IllegalStateException("stage " + l.stage().path() + " loaded other parameters than were sent"));
       }
       loaded.add(l.stage());
