@@ -1,5 +1,6 @@
 package dev.tessera.samples;
 
+import dev.tessera.runtime.cli.TesseraVersion;
 import dev.tessera.samples.gpt.GptCommand;
 import dev.tessera.samples.heat.HeatSimulation;
 import dev.tessera.samples.matmul.MatrixMultiply;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
  * one line and exits with code 2; a sample that fails while running exits with code 1.
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
+    versionProvider = TesseraVersion.class,
     description = "Run a Tessera sample on local nodes, or on your cluster with --seeds.",
     subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class, KmerPipeline.class,
         GptCommand.class})

@@ -1,6 +1,7 @@
 package dev.tessera.chaos.harness;
 
 import dev.tessera.runtime.cli.ExitCodes;
+import dev.tessera.runtime.cli.TesseraVersion;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "chaos",
     mixinStandardHelpOptions = true,
+    versionProvider = TesseraVersion.class,
     description = "Kill, freeze and restart real Tessera nodes while a job runs, and check that nothing is lost or done twice.")
 public final class ChaosCommand implements Callable<Integer> {
 

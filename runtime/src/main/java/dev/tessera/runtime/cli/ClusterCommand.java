@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "cluster",
     mixinStandardHelpOptions = true,
-    versionProvider = ClusterCommand.Version.class,
+    versionProvider = TesseraVersion.class,
     description = "Start, inspect and secure Tessera compute nodes.",
     subcommands = {NodeCommand.class, LocalCommand.class, StatusCommand.class, CertsCommand.class})
 public final class ClusterCommand implements Runnable {
@@ -80,14 +80,5 @@ public final class ClusterCommand implements Runnable {
     err.println("error: " + e.getMessage());
     err.flush();
     return code;
-  }
-
-  /** Reports the version from the jar manifest, or "development" when run from classes. */
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = ClusterCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"tessera " + (v == null ? "development build" : v)};
-    }
   }
 }
