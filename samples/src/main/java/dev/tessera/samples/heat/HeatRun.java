@@ -75,9 +75,10 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
       return next;
     }
 
+    /** {@code <run>-<step>.png}: runs of other names may share the folder without overwriting each other. */
     Path frameFile(long step) {
       int digits = Math.max(6, Long.toString(steps).length());
-      return frames.resolve(String.format("frame-%0" + digits + "d.png", step));
+      return frames.resolve(String.format("%s-%0" + digits + "d.png", run, step));
     }
   }
 

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import me.tongfei.progressbar.ProgressBarConsumer;
 
 /**
  * A terminal progress bar that follows a job (tasks ended of total, rate, elapsed time and ETA,
@@ -47,7 +47,7 @@ public final class JobProgressBar {
     long started = System.nanoTime();
     long deadline = started + timeout.toNanos();
     JobProgress last = null;
-    try (ProgressBar bar = bar(name, " tasks", -1, out)) {
+    try (ProgressBar bar = bar(name, " tasks", -1, 0, out)) {
       while (!done.isDone()) {
         if (System.nanoTime() > deadline) {
           throw new TimeoutException(name + " did not end within " + timeout);
@@ -96,7 +96,7 @@ public final class JobProgressBar {
       throws ExecutionException, TimeoutException, InterruptedException {
     CompletableFuture<T> done = result.toCompletableFuture();
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (ProgressBar bar = bar(name, unit, total, out)) {
+    try (ProgressBar bar = bar(name, unit, total, current.getAsLong(), out)) {
       while (!done.isDone()) {
         if (System.nanoTime() > deadline) {
           throw new TimeoutException(name + " did not end within " + timeout);
@@ -115,15 +115,79 @@ public final class JobProgressBar {
     return done.get();
   }
 
-  private static ProgressBar bar(String name, String unit, long total, PrintStream out) {
+  /**
+   * A bar on {@code out}: redrawn in place, fitted to the terminal's width, where {@code out} is
+   * this process's terminal; otherwise (a log file, a pipe, a test) a whole line every {@link
+   * #LOG_EVERY}, so that a run of days under {@code nohup} leaves a readable log.
+   *
+   * @param from the count the bar starts at (a resumed run's step): rate and ETA count from it
+   */
+  private static ProgressBar bar(String name, String unit, long total, long from, PrintStream out) {
+    boolean terminal = out == System.out && System.console() != null;
     return new ProgressBarBuilder()
         .setTaskName(name)
         .setInitialMax(total)
-        .setUnit(unit, 1)
-        .showSpeed()
-        .setStyle(ProgressBarStyle.ASCII)
+        .startsFrom(Math.max(0, from), Duration.ZERO)
+        .setRenderer(new ProgressLine(unit))
         .setUpdateIntervalMillis((int) REFRESH.toMillis())
-        .setConsumer(new ConsoleProgressBarConsumer(out))
+        .setConsumer(terminal ? new ConsoleProgressBarConsumer(out) : new LogLines(out, LOG_EVERY))
         .build();
+  }
+
+  /** How often a bar that is not on a terminal prints a line. */
+  static final Duration LOG_EVERY = Duration.ofSeconds(10);
+
+  /**
+   * Progress where nobody watches a cursor: the first line at once, then one every {@code every},
+   * and the last one when the bar closes unless the line before it already showed the same count;
+   * each a whole line, never cut, never a carriage return.
+   */
+  static final class LogLines implements ProgressBarConsumer {
+    private final PrintStream out;
+    private final long everyNanos;
+    private long printedAt;
+    private boolean printedAny;
+    private String unprinted;
+    private String lastPrinted = "";
+
+    LogLines(PrintStream out, Duration every) {
+      this.out = out;
+      this.everyNanos = every.toNanos();
+    }
+
+    @Override
+    public int getMaxRenderedLength() {
+      return 0; // no limit, and no bar (ProgressLine)
+    }
+
+    @Override
+    public synchronized void accept(String line) {
+      long now = System.nanoTime();
+      if (!printedAny || now - printedAt >= everyNanos) {
+        out.println(line);
+        out.flush();
+        printedAny = true;
+        printedAt = now;
+        lastPrinted = line;
+        unprinted = null;
+      } else {
+        unprinted = line;
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (unprinted != null && !count(unprinted).equals(count(lastPrinted))) {
+        out.println(unprinted);
+        unprinted = null;
+      }
+      out.flush();
+    }
+
+    /** The name, percentage and count: what a line says before its first comma (ProgressLine). */
+    private static String count(String line) {
+      int comma = line.indexOf(',');
+      return comma < 0 ? line : line.substring(0, comma);
+    }
   }
 }

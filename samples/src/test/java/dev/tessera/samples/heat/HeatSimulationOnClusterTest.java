@@ -76,7 +76,7 @@ class HeatSimulationOnClusterTest {
     assertThat(first.outcome().last().step()).isEqualTo(300);
     assertThat(first.outcome().last().grid()).isEqualTo(cpu.jacobi(sixTiles.initialGrid(), 300));
     assertThat(first.outcome().framesWritten()).isEqualTo(3);
-    assertThat(workDir.resolve("whole-frames/frame-000300.png")).isRegularFile();
+    assertThat(workDir.resolve("whole-frames/whole-000300.png")).isRegularFile();
 
     // The same run, further, on another tiling and halo: it starts at its checkpoint.
     HeatProblem fourTiles = new HeatProblem(64, 40, 2, 2, HeatProblem.Boundary.HOT_TOP_EDGE);
