@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
 /**
  * A compute node running in a JVM process of its own, started from this JVM's classpath (or the
  * one named by {@value #CLASSPATH_PROPERTY}), with its standard output and error written to a log
- * file.
+ * file. Started from {@code bin/cluster}'s jar, it shares the class-data archive recorded beside
+ * it; from any other classpath, one {@link NodeClassData} records where {@value
+ * NodeClassData#DIRECTORY_PROPERTY} is set.
  *
  * <p>Used by {@code cluster local} and by the multi-process tests, which kill ({@code SIGKILL}),
  * terminate ({@code SIGTERM}), freeze ({@code SIGSTOP}) and resume ({@code SIGCONT}) it. Node JVMs
@@ -72,10 +74,10 @@ public final class NodeProcess {
     command.add("-Xss512k");
     command.add("-XX:+UseSerialGC");
     command.add("-XX:+ExitOnOutOfMemoryError");
-    String classpath = System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
-    classDataArchive(classpath).ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
+    NodeClassData.Prepared classes = nodeClasses(() -> {});
+    classes.archive().ifPresent(file -> command.add("-XX:SharedArchiveFile=" + file));
     command.add("-cp");
-    command.add(classpath);
+    command.add(classes.classpath());
     command.add(MAIN_CLASS);
     command.addAll(arguments);
     Files.createDirectories(logFile.toAbsolutePath().getParent());
@@ -86,6 +88,26 @@ public final class NodeProcess {
             .redirectInput(ProcessBuilder.Redirect.PIPE)
             .start();
     return new NodeProcess(name, process, logFile);
+  }
+
+  /**
+   * Prepares the classes node JVMs start from now rather than at the first start: where {@value
+   * NodeClassData#DIRECTORY_PROPERTY} is set and no archive exists yet for the classpath, records
+   * one (about one node's start-up), calling {@code beforeRecording} first.
+   */
+  public static void prepareClasses(Runnable beforeRecording) {
+    nodeClasses(beforeRecording);
+  }
+
+  /** The classpath node JVMs start from, and the class-data archive they share if there is one. */
+  private static NodeClassData.Prepared nodeClasses(Runnable beforeRecording) {
+    String classpath = System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
+    Optional<Path> besideTheJar = classDataArchive(classpath);
+    String directory = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
+    if (besideTheJar.isPresent() || directory == null || directory.isBlank()) {
+      return new NodeClassData.Prepared(classpath, besideTheJar);
+    }
+    return NodeClassData.prepare(classpath, Path.of(directory), beforeRecording);
   }
 
   /**

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.tessera.persistence.journal.LocalJournalService;
 import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
 import java.io.IOException;
@@ -99,6 +100,7 @@ public final class SampleCluster implements AutoCloseable {
           FreePorts.block(nodeCount), LOCAL_NODE_ROLES, "256m", FORM_TIMEOUT, workDir.resolve("logs"),
           List.of("--config", configFile.toString()))
           .withExtraRoles(IntStream.rangeClosed(1, nodeCount).mapToObj(extraRoles::apply).toList());
+      NodeProcess.prepareClasses(() -> out.println("recording the classes nodes load, so that they start faster (once per build) ..."));
       out.printf("starting %d nodes on this machine (logs in %s) ...%n", nodeCount, spec.logDir());
       long started = System.nanoTime();
       nodes = LocalCluster.startOnFreePorts(spec);

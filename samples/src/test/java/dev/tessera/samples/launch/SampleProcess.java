@@ -1,5 +1,6 @@
 package dev.tessera.samples.launch;
 
+import dev.tessera.runtime.launch.NodeClassData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,17 @@ public final class SampleProcess {
   /** Starts {@code SampleCommand} with {@code arguments}; stdout and stderr go to {@code log}. */
   public static Process start(List<String> arguments, Path log) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml",
-        "-cp", System.getProperty("java.class.path"), "dev.tessera.samples.SampleCommand"));
+        "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml"));
+    String classpath = System.getProperty("java.class.path");
+    String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
+    if (classData != null) {
+      // The sample and the nodes it starts share the archive the build records for the test's classpath.
+      NodeClassData.Prepared prepared = NodeClassData.prepare(classpath, Path.of(classData));
+      classpath = prepared.classpath();
+      prepared.archive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
+      command.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
+    }
+    command.addAll(List.of("-cp", classpath, "dev.tessera.samples.SampleCommand"));
     command.addAll(arguments);
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
