@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -250,11 +249,8 @@ public final class GptCommand {
 
   /** The run's last checkpoint; a clear error if it has none. */
   static TrainingCheckpoint lastCheckpoint(ActorSystem<?> system, String run) throws Exception {
-    try (Checkpoints checkpoints = Checkpoints.open(system, GptTraining.CHECKPOINT_PREFIX + run).toCompletableFuture()
-        .get(2, TimeUnit.MINUTES)) {
-      Optional<TrainingCheckpoint> saved =
-          checkpoints.latest(TrainingCheckpoint.class).toCompletableFuture().get(2, TimeUnit.MINUTES);
-      return saved.orElseThrow(() -> new IllegalArgumentException("run '" + run + "' has no checkpoint here: train it"
+    try (Checkpoints checkpoints = GptTraining.checkpointsOf(system, run)) {
+      return GptTraining.latest(checkpoints).orElseThrow(() -> new IllegalArgumentException("run '" + run + "' has no checkpoint here: train it"
           + " first (bin/sample gpt train --run " + run + "), with the same --work-dir or --node-config"));
     }
   }

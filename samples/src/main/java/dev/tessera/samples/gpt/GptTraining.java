@@ -93,6 +93,16 @@ public final class GptTraining {
     }
   }
 
+  /** The checkpoints of run {@code run}, in the journal {@code system}'s node config names. */
+  static Checkpoints checkpointsOf(ActorSystem<?> system, String run) throws Exception {
+    return Checkpoints.open(system, CHECKPOINT_PREFIX + run).toCompletableFuture().get(2, TimeUnit.MINUTES);
+  }
+
+  /** The last training checkpoint saved in {@code checkpoints}, if any. */
+  static Optional<TrainingCheckpoint> latest(Checkpoints checkpoints) throws Exception {
+    return checkpoints.latest(TrainingCheckpoint.class).toCompletableFuture().get(2, TimeUnit.MINUTES);
+  }
+
   /**
    * Starts {@code plan} on the cluster of {@code system} (whose node's config names the journal the
    * checkpoints go to): from the run's last checkpoint if it has one, else from step 0. Says which
@@ -102,11 +112,9 @@ public final class GptTraining {
    */
   public static Training start(ActorSystem<?> system, DataParallelTrainer.Plan plan, PrintStream out) throws Exception {
     checkRunName(plan.run());
-    Checkpoints checkpoints = Checkpoints.open(system, CHECKPOINT_PREFIX + plan.run()).toCompletableFuture()
-        .get(2, TimeUnit.MINUTES);
+    Checkpoints checkpoints = checkpointsOf(system, plan.run());
     try {
-      Optional<TrainingCheckpoint> saved =
-          checkpoints.latest(TrainingCheckpoint.class).toCompletableFuture().get(2, TimeUnit.MINUTES);
+      Optional<TrainingCheckpoint> saved = latest(checkpoints);
       TrainingCheckpoint start;
       if (saved.isPresent()) {
         start = saved.get();

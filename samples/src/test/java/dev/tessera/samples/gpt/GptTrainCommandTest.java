@@ -40,8 +40,7 @@ class GptTrainCommandTest {
       SampleProcess.await(log1, Pattern.compile("checkpoint at step ([2-9]\\d|\\d{3}) saved"), first, RUN_TIMEOUT);
       assertThat(first.isAlive()).as("still training when killed").isTrue();
     } finally {
-      first.destroyForcibly(); // SIGKILL: the sample, its trainer and its journal server
-      first.waitFor(30, TimeUnit.SECONDS);
+      SampleProcess.kill(first); // SIGKILL: the sample, its trainer and its journal server
       awaitNodesGone();
     }
     assertThat(Files.readString(log1)).doesNotContain("checkpoint at step " + STEPS + " saved");
@@ -57,8 +56,7 @@ class GptTrainCommandTest {
       assertThat(Long.parseLong(resumed.group(1))).isBetween(20L, (long) STEPS - 1);
       assertThat(output).contains("loss curve in").contains("answered right");
     } finally {
-      second.destroyForcibly();
-      second.waitFor(30, TimeUnit.SECONDS);
+      SampleProcess.kill(second);
     }
     assertThat(workDir.resolve("loss-crash.png")).isRegularFile();
     double[] curve = Files.readAllLines(workDir.resolve("loss-crash.csv")).stream().skip(1)
@@ -78,8 +76,7 @@ class GptTrainCommandTest {
       assertThat(output).contains("2 layers in 2 stages").contains("the same text on this node alone: yes");
       assertThat(output).containsPattern("(?m)^12\\+34=\\d+$");
     } finally {
-      generate.destroyForcibly();
-      generate.waitFor(30, TimeUnit.SECONDS);
+      SampleProcess.kill(generate);
     }
   }
 

@@ -126,8 +126,7 @@ class HeatSimulationOnClusterTest {
       assertThat(first.isAlive()).as("still running when killed").isTrue();
       assertThat(Long.parseLong(saved.group(1))).isLessThan(steps);
     } finally {
-      first.destroyForcibly(); // SIGKILL
-      first.waitFor(30, TimeUnit.SECONDS);
+      SampleProcess.kill(first); // SIGKILL
     }
     assertThat(Files.readString(log1)).doesNotContain("checkpoint at step " + steps + " saved");
 
@@ -143,8 +142,7 @@ class HeatSimulationOnClusterTest {
       String expected = new HeatState(problem, steps, cpu.jacobi(problem.initialGrid(), (int) steps)).sha256();
       assertThat(output).contains("final grid SHA-256 " + expected);
     } finally {
-      second.destroyForcibly();
-      second.waitFor(30, TimeUnit.SECONDS);
+      SampleProcess.kill(second);
     }
   }
 

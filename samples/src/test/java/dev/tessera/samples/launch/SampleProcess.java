@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,6 +36,15 @@ public final class SampleProcess {
     command.addAll(List.of("-cp", classpath, "dev.tessera.samples.SampleCommand"));
     command.addAll(arguments);
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /**
+   * Kills {@code process} with SIGKILL (a crash: the sample's shutdown hooks do not run) and waits
+   * up to 30 s for it to be gone; for a test's {@code finally}.
+   */
+  public static void kill(Process process) throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /**
