@@ -287,7 +287,7 @@ public final class LocalCluster implements AutoCloseable {
         }
       }
       try {
-        if (view(1).upCount() >= spec.nodes()) {
+        if (allUp(view(1))) {
           return;
         }
       } catch (IOException e) {
@@ -314,7 +314,7 @@ public final class LocalCluster implements AutoCloseable {
         throw exitedBeforeUp(first);
       }
       try {
-        if (view(1).upCount() >= 1) {
+        if (isUp(spec, view(1), 1)) {
           return;
         }
       } catch (IOException e) {
@@ -363,6 +363,23 @@ public final class LocalCluster implements AutoCloseable {
   /** {@code host:port} of node {@code i}, as it appears in member addresses. */
   public String address(int i) {
     return spec.host(i) + ":" + spec.port(i);
+  }
+
+  /**
+   * Whether every node of this cluster is {@code Up} in {@code view}, by address: members that are
+   * not its nodes (a client that joined early, say) neither count nor stand in for one.
+   */
+  public boolean allUp(MembersView view) {
+    return allUp(spec, view);
+  }
+
+  /** Whether every node of {@code spec} is {@code Up} in {@code view} (see {@link #allUp(MembersView)}). */
+  static boolean allUp(Spec spec, MembersView view) {
+    return IntStream.rangeClosed(1, spec.nodes()).allMatch(i -> isUp(spec, view, i));
+  }
+
+  private static boolean isUp(Spec spec, MembersView view, int i) {
+    return view.member(spec.host(i) + ":" + spec.port(i)).map(member -> member.status().equals("Up")).orElse(false);
   }
 
   /** Membership as node {@code i} sees it. */

@@ -76,6 +76,11 @@ public final class NodeProcess {
     command.add("-XX:+ExitOnOutOfMemoryError");
     NodeClassData.Prepared classes = nodeClasses(() -> {});
     classes.archive().ifPresent(file -> command.add("-XX:SharedArchiveFile=" + file));
+    String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
+    if (classData != null) {
+      // Passed on: a `cluster local` started this way starts its own nodes with the archive too.
+      command.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
+    }
     command.add("-cp");
     command.add(classes.classpath());
     command.add(MAIN_CLASS);

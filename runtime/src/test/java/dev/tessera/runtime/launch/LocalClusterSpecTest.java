@@ -3,6 +3,7 @@ package dev.tessera.runtime.launch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.runtime.cluster.MembersView;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -33,5 +34,23 @@ class LocalClusterSpecTest {
   void extraRolesMustNameEveryNode() {
     assertThatThrownBy(() -> spec.withExtraRoles(List.of(List.of("parse"))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every node (3), got 1");
+  }
+
+  @Test
+  void theClusterIsUpWhenEachOfItsNodesIsNotWhenAnyThreeMembersAre() {
+    MembersView.Member client = new MembersView.Member("pekko://tessera@127.0.0.1:40001", "Up", List.of("client"));
+    MembersView.Member node1 = new MembersView.Member("pekko://tessera@" + spec.host(1) + ":25520", "Up", List.of());
+    MembersView.Member node2 = new MembersView.Member("pekko://tessera@" + spec.host(2) + ":25521", "Up", List.of());
+    MembersView.Member node3Joining = new MembersView.Member("pekko://tessera@" + spec.host(3) + ":25522", "Joining", List.of());
+    MembersView.Member node3 = new MembersView.Member("pekko://tessera@" + spec.host(3) + ":25522", "Up", List.of());
+
+    // Three members Up, one of them a client that joined early: not yet.
+    assertThat(LocalCluster.allUp(spec, view(client, node1, node2, node3Joining))).isFalse();
+    assertThat(LocalCluster.allUp(spec, view(node1, node2))).isFalse();
+    assertThat(LocalCluster.allUp(spec, view(client, node1, node2, node3))).isTrue();
+  }
+
+  private static MembersView view(MembersView.Member... members) {
+    return new MembersView(members[0].node(), List.of(members), List.of(), members[0].node());
   }
 }

@@ -105,6 +105,9 @@ public final class SampleCluster implements AutoCloseable {
       long started = System.nanoTime();
       nodes = LocalCluster.startOnFreePorts(spec);
       awaitAllUp(nodes, nodeCount);
+      // The client joins only now, not while the nodes start: a node is Up a few seconds before its
+      // extensions (shard regions, task worker) run, and work sent at once then moves between
+      // nodes as their shard regions register (a heat run started so lost tiles in a hand-off).
       Map<String, Object> config = clientConfig(List.of(nodes.spec().seeds().split(",")), "127.0.0.1");
       client = startClient(ConfigFactory.parseMap(config).withFallback(ConfigFactory.parseString(nodeConfig)));
       out.printf("cluster of %d nodes up after %.1f s%n", nodeCount, (System.nanoTime() - started) / 1e9);
@@ -169,7 +172,7 @@ public final class SampleCluster implements AutoCloseable {
               + " its log: " + nodes.node(i).logFile());
         }
       }
-      if (nodes.anyView().map(view -> view.upCount() == count).orElse(false)) {
+      if (nodes.anyView().map(nodes::allUp).orElse(false)) {
         return;
       }
       Thread.sleep(200);
