@@ -162,6 +162,11 @@ public final class LocalCluster implements AutoCloseable {
       return basePort + node - 1;
     }
 
+    /** {@code host:port} of node {@code node}, as it appears in member addresses. */
+    public String address(int node) {
+      return host(node) + ":" + port(node);
+    }
+
     public int httpPort(int node) {
       return baseHttpPort + node - 1;
     }
@@ -362,7 +367,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** {@code host:port} of node {@code i}, as it appears in member addresses. */
   public String address(int i) {
-    return spec.host(i) + ":" + spec.port(i);
+    return spec.address(i);
   }
 
   /**
@@ -379,7 +384,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private static boolean isUp(Spec spec, MembersView view, int i) {
-    return view.member(spec.host(i) + ":" + spec.port(i)).map(member -> member.status().equals("Up")).orElse(false);
+    return view.member(spec.address(i)).map(member -> member.status().equals("Up")).orElse(false);
   }
 
   /** Membership as node {@code i} sees it. */

@@ -150,9 +150,17 @@ public final class JobProgressBar {
     private String unprinted;
     private String lastPrinted = "";
 
+    private final LongSupplier nanoTime;
+
     LogLines(PrintStream out, Duration every) {
+      this(out, every, System::nanoTime);
+    }
+
+    /** With the clock given (tests). */
+    LogLines(PrintStream out, Duration every, LongSupplier nanoTime) {
       this.out = out;
       this.everyNanos = every.toNanos();
+      this.nanoTime = nanoTime;
     }
 
     @Override
@@ -162,7 +170,7 @@ public final class JobProgressBar {
 
     @Override
     public synchronized void accept(String line) {
-      long now = System.nanoTime();
+      long now = nanoTime.getAsLong();
       if (!printedAny || now - printedAt >= everyNanos) {
         out.println(line);
         out.flush();

@@ -56,36 +56,40 @@ class JobProgressBarTest {
     assertThat(lines[1]).startsWith("heat 100% 1000/1000 steps").endsWith("checkpoint 1000");
   }
 
-  @Test
-  void logLinesPrintTheFirstAtOnceThenOnePerIntervalAndTheLastOnClose() throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    JobProgressBar.LogLines lines = new JobProgressBar.LogLines(new PrintStream(printed, true, StandardCharsets.UTF_8),
-        Duration.ofMillis(200));
+  private final ByteArrayOutputStream logged = new ByteArrayOutputStream();
+  private final AtomicLong clock = new AtomicLong();
 
-    lines.accept("heat 10/40 steps, 0:00:00 elapsed");
-    lines.accept("heat 20/40 steps, 0:00:00 elapsed");
-    Thread.sleep(250);
-    lines.accept("heat 30/40 steps, 0:00:01 elapsed");
-    lines.accept("heat 40/40 steps, 0:00:01 elapsed");
-    lines.close();
-
-    assertThat(printed.toString(StandardCharsets.UTF_8)).isEqualTo(
-        "heat 10/40 steps, 0:00:00 elapsed\nheat 30/40 steps, 0:00:01 elapsed\nheat 40/40 steps, 0:00:01 elapsed\n");
+  private JobProgressBar.LogLines logLines(Duration every) {
+    return new JobProgressBar.LogLines(new PrintStream(logged, true, StandardCharsets.UTF_8), every, clock::get);
   }
 
   @Test
-  void theLastLineIsNotRepeatedWhenTheOneBeforeItShowedTheSameCount() throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    JobProgressBar.LogLines lines = new JobProgressBar.LogLines(new PrintStream(printed, true, StandardCharsets.UTF_8),
-        Duration.ofMillis(100));
+  void logLinesPrintTheFirstAtOnceThenOnePerIntervalAndTheLastOnClose() {
+    JobProgressBar.LogLines lines = logLines(Duration.ofSeconds(10));
 
     lines.accept("heat 10/40 steps, 0:00:00 elapsed");
-    Thread.sleep(150);
-    lines.accept("heat 40/40 steps, 10.0/s, 0:00:04 elapsed");
-    lines.accept("heat 40/40 steps, 9.9/s, 0:00:04 elapsed");
+    clock.addAndGet(Duration.ofSeconds(9).toNanos());
+    lines.accept("heat 20/40 steps, 0:00:09 elapsed");
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    lines.accept("heat 30/40 steps, 0:00:10 elapsed");
+    lines.accept("heat 40/40 steps, 0:00:10 elapsed");
     lines.close();
 
-    assertThat(printed.toString(StandardCharsets.UTF_8)).isEqualTo(
-        "heat 10/40 steps, 0:00:00 elapsed\nheat 40/40 steps, 10.0/s, 0:00:04 elapsed\n");
+    assertThat(logged.toString(StandardCharsets.UTF_8)).isEqualTo(
+        "heat 10/40 steps, 0:00:00 elapsed\nheat 30/40 steps, 0:00:10 elapsed\nheat 40/40 steps, 0:00:10 elapsed\n");
+  }
+
+  @Test
+  void theLastLineIsNotRepeatedWhenTheOneBeforeItShowedTheSameCount() {
+    JobProgressBar.LogLines lines = logLines(Duration.ofSeconds(10));
+
+    lines.accept("heat 10/40 steps, 0:00:00 elapsed");
+    clock.addAndGet(Duration.ofSeconds(10).toNanos());
+    lines.accept("heat 40/40 steps, 10.0/s, 0:00:10 elapsed");
+    lines.accept("heat 40/40 steps, 9.9/s, 0:00:10 elapsed");
+    lines.close();
+
+    assertThat(logged.toString(StandardCharsets.UTF_8)).isEqualTo(
+        "heat 10/40 steps, 0:00:00 elapsed\nheat 40/40 steps, 10.0/s, 0:00:10 elapsed\n");
   }
 }
