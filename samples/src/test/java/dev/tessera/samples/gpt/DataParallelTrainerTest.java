@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.samples.launch.OneNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

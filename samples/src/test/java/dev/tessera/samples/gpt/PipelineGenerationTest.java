@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.samples.launch.OneNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

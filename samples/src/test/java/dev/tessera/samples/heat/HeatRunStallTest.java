@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
+import dev.tessera.samples.launch.OneNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,15 +25,7 @@ class HeatRunStallTest {
 
   @Test
   void tilesThatNeverAnswerEndTheRunAfterAFewRollbacksWithAClearError() throws Exception {
-    try (ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", List.of("client"),
-        "tessera.node.seeds", List.of(),
-        "tessera.gpu.mode", "off",
-        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString(),
-        "tessera.samples.heat.tile-role", "no-node-has-this")))) {
-      node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    try (ComputeNode node = OneNode.start(dataDir)) { // no node has the tile role
       HeatProblem problem = new HeatProblem(20, 10, 2, 1, HeatProblem.Boundary.HOT_TOP_EDGE);
       HeatRun.Plan plan = new HeatRun.Plan("stalled", problem, 2, 100, 50, 0, dataDir.resolve("frames"),
           Duration.ofMillis(100), Duration.ofMillis(300));

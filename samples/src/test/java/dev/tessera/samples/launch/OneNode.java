@@ -1,9 +1,10 @@
-package dev.tessera.samples.gpt;
+package dev.tessera.samples.launch;
 
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,29 +14,37 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * A compute node of its own in the test's JVM, with no GPT replica or stage of its own (each test
- * spawns the ones it needs), its journal in a folder of the test's.
+ * A compute node of its own in the test's JVM, a cluster of one with role {@code client}, its
+ * journal in a folder of the test's. The samples' node extensions see roles no node has, so the
+ * node hosts no tile, replica or stage of its own: each test spawns what it needs, or none.
  */
-final class OneNode {
+public final class OneNode {
+
+  /** The samples' role settings, each naming a role no node has. */
+  private static final Map<String, Object> NO_SAMPLE_ROLES = Map.of(
+      "tessera.samples.heat.tile-role", "no-node-has-this",
+      "tessera.samples.gpt.replica-role", "no-node-has-this",
+      "tessera.samples.gpt.stage-role", "no-node-has-this");
 
   private OneNode() {}
 
-  static ComputeNode start(Path dataDir) throws Exception {
-    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
+  /** Starts the node and waits until it is Up. */
+  public static ComputeNode start(Path dataDir) throws Exception {
+    Map<String, Object> settings = new HashMap<>(NO_SAMPLE_ROLES);
+    settings.putAll(Map.of(
         "tessera.node.port", 0,
         "tessera.node.management.enabled", false,
         "tessera.node.roles", List.of("client"),
         "tessera.node.seeds", List.of(),
         "tessera.gpu.mode", "off",
-        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString(),
-        "tessera.samples.gpt.replica-role", "no-node-has-this",
-        "tessera.samples.gpt.stage-role", "no-node-has-this")));
+        "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString()));
+    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), settings));
     node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return node;
   }
 
   /** Waits until the Receptionist lists {@code count} actors under {@code key}. */
-  static void awaitRegistered(ComputeNode node, ServiceKey<?> key, int count) throws Exception {
+  public static void awaitRegistered(ComputeNode node, ServiceKey<?> key, int count) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
       Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
