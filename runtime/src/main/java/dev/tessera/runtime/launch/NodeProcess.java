@@ -74,15 +74,7 @@ public final class NodeProcess {
     command.add("-Xss512k");
     command.add("-XX:+UseSerialGC");
     command.add("-XX:+ExitOnOutOfMemoryError");
-    NodeClassData.Prepared classes = nodeClasses(() -> {});
-    classes.archive().ifPresent(file -> command.add("-XX:SharedArchiveFile=" + file));
-    String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
-    if (classData != null) {
-      // Passed on: a `cluster local` started this way starts its own nodes with the archive too.
-      command.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
-    }
-    command.add("-cp");
-    command.add(classes.classpath());
+    command.addAll(classArguments());
     command.add(MAIN_CLASS);
     command.addAll(arguments);
     Files.createDirectories(logFile.toAbsolutePath().getParent());
@@ -93,6 +85,24 @@ public final class NodeProcess {
             .redirectInput(ProcessBuilder.Redirect.PIPE)
             .start();
     return new NodeProcess(name, process, logFile);
+  }
+
+  /**
+   * The JVM options that start a JVM on the node classpath: the class-data archive to share if
+   * there is one, {@value NodeClassData#DIRECTORY_PROPERTY} passed on (so that a JVM which starts
+   * nodes of its own, {@code cluster local} or a sample, shares it too), and {@code -cp}.
+   */
+  public static List<String> classArguments() {
+    NodeClassData.Prepared classes = nodeClasses(() -> {});
+    List<String> options = new ArrayList<>();
+    classes.archive().ifPresent(file -> options.add("-XX:SharedArchiveFile=" + file));
+    String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
+    if (classData != null) {
+      options.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
+    }
+    options.add("-cp");
+    options.add(classes.classpath());
+    return options;
   }
 
   /**

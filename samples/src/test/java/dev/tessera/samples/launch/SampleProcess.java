@@ -1,6 +1,6 @@
 package dev.tessera.samples.launch;
 
-import dev.tessera.runtime.launch.NodeClassData;
+import dev.tessera.runtime.launch.NodeProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,16 +24,9 @@ public final class SampleProcess {
   public static Process start(List<String> arguments, Path log) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=sample-process-logback.xml"));
-    String classpath = System.getProperty("java.class.path");
-    String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
-    if (classData != null) {
-      // The sample and the nodes it starts share the archive the build records for the test's classpath.
-      NodeClassData.Prepared prepared = NodeClassData.prepare(classpath, Path.of(classData));
-      classpath = prepared.classpath();
-      prepared.archive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
-      command.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
-    }
-    command.addAll(List.of("-cp", classpath, "dev.tessera.samples.SampleCommand"));
+    // The sample and the nodes it starts share the class-data archive the build records for the test's classpath.
+    command.addAll(NodeProcess.classArguments());
+    command.add("dev.tessera.samples.SampleCommand");
     command.addAll(arguments);
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
