@@ -58,6 +58,32 @@ public final class JobAnnouncement {
     return false;
   }
 
+  /**
+   * Whether a coordinator may lease tasks to {@code worker}: its node is Up or WeaklyUp in this
+   * node's view of the cluster (not Joining, Leaving, Exiting, Down or Removed). Always true on an
+   * actor system that is not a cluster node.
+   */
+  public static boolean nodeIsUp(ActorSystem<?> system, ActorRef<WorkerMessage> worker) {
+    if (!CLUSTER_PROVIDER.equals(system.settings().classicSettings().ProviderClass())) {
+      return true;
+    }
+    Cluster cluster = Cluster.get(system);
+    Address address = worker.path().address();
+    if (!address.hasGlobalScope()) {
+      return isUp(cluster.selfMember().status());
+    }
+    for (Member member : cluster.state().getMembers()) {
+      if (member.address().equals(address)) {
+        return isUp(member.status());
+      }
+    }
+    return false;
+  }
+
+  private static boolean isUp(MemberStatus status) {
+    return status == MemberStatus.up() || status == MemberStatus.weaklyUp();
+  }
+
   private boolean hasRequiredRole(ActorRef<WorkerMessage> worker, Cluster cluster) {
     String role = workOn.options().requiredRole();
     Address address = worker.path().address();

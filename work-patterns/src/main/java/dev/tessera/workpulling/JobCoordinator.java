@@ -83,19 +83,54 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** A worker has asked for {@code requestedUpTo} tasks of this job in total, so far. */
   public record RequestWork(ActorRef<WorkerMessage> worker, long requestedUpTo) implements Command {}
 
-  /** Outcomes of finished attempts, with the worker's total request (its next request rides along). */
-  public record Outcomes(ActorRef<WorkerMessage> worker, List<TaskOutcome> outcomes, long requestedUpTo)
+  /**
+   * Outcomes of finished attempts, with the worker's total request (its next request rides along)
+   * and the tasks of this job it runs now.
+   */
+  public record Outcomes(
+      ActorRef<WorkerMessage> worker, List<TaskOutcome> outcomes, long requestedUpTo, List<Integer> running)
       implements Command {
     public Outcomes {
       outcomes = List.copyOf(outcomes);
+      running = running == null ? List.of() : List.copyOf(running);
+    }
+
+    /** Outcomes from a worker that runs nothing of this job now. */
+    public Outcomes(ActorRef<WorkerMessage> worker, List<TaskOutcome> outcomes, long requestedUpTo) {
+      this(worker, outcomes, requestedUpTo, List.of());
     }
   }
 
   /**
-   * A worker that holds tasks or unused credits of this job is alive. Workers send one at least
-   * three times per {@link JobOptions#workerSilenceTimeout()}.
+   * A worker that holds tasks or unused credits of this job is alive, and runs these of its tasks
+   * now (so that if it dies, the coordinator knows which tasks it died running). Workers send one at
+   * least three times per {@link JobOptions#workerSilenceTimeout()}.
    */
-  public record Heartbeat(ActorRef<WorkerMessage> worker, long requestedUpTo) implements Command {}
+  public record Heartbeat(ActorRef<WorkerMessage> worker, long requestedUpTo, List<Integer> running)
+      implements Command {
+    public Heartbeat {
+      running = running == null ? List.of() : List.copyOf(running);
+    }
+
+    /** A heartbeat from a worker that runs nothing of this job now. */
+    public Heartbeat(ActorRef<WorkerMessage> worker, long requestedUpTo) {
+      this(worker, requestedUpTo, List.of());
+    }
+  }
+
+  /**
+   * The worker's node is leaving (SIGTERM, {@code cluster leave}): it asks for nothing more, hands
+   * back the tasks it had not started ({@code returned}: they go back to the queue at once, charged
+   * nothing), and finishes those it runs. Sent again, with the tasks it could not finish, if its
+   * drain timeout runs out.
+   */
+  public record WorkerLeaving(ActorRef<WorkerMessage> worker, List<Integer> returned, String why) implements Command {
+    public WorkerLeaving {
+      Objects.requireNonNull(worker, "worker");
+      returned = List.copyOf(returned);
+      Objects.requireNonNull(why, "why");
+    }
+  }
 
   /** A worker is gone for sure (its actor stopped, or its node left): take its tasks back now. */
   public record WorkerGone(ActorRef<WorkerMessage> worker) implements Command {}
@@ -237,12 +272,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
 
       @Override
-      public void attemptLost(int task, int attempts, String cause, boolean forGood) {
-        if (forGood) {
-          fail(task, attempts, cause);
+      public void attemptLost(int task, TaskLoss loss) {
+        if (loss.forGood()) {
+          fail(task, loss.attempts(), loss.cause());
         }
       }
-    }, worker -> context.watchWith(worker, new WorkerGone(worker)));
+    }, worker -> context.watchWith(worker, new WorkerGone(worker)),
+        worker -> JobAnnouncement.nodeIsUp(context.getSystem(), worker));
     add(inputs);
     this.sealed = sealed;
     timers.startTimerWithFixedDelay(CheckLeases.INSTANCE, checkInterval(options));
@@ -264,6 +300,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(Outcomes.class, this::onOutcomes)
         .onMessage(Heartbeat.class, this::onHeartbeat)
         .onMessage(WorkerGone.class, this::onWorkerGone)
+        .onMessage(WorkerLeaving.class, this::onWorkerLeaving)
         .onMessage(Decline.class, this::onDecline)
         .onMessageEquals(CheckLeases.INSTANCE, this::onCheckLeases)
         .onMessage(GetProgress.class, this::onGetProgress)
@@ -292,7 +329,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     for (byte[] input : inputs) {
       Objects.requireNonNull(input, "input");
       unfinished.put(total, input);
-      dispatcher.add(total, 0);
+      dispatcher.add(total);
       if (results != null) {
         results.add(null);
       }
@@ -307,7 +344,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> onOutcomes(Outcomes message) {
-    dispatcher.heard(message.worker(), message.requestedUpTo());
+    // A worker seen gone is not revived by a late message, but a valid result it sent is a result.
+    if (dispatcher.heard(message.worker(), message.requestedUpTo())) {
+      dispatcher.running(message.worker(), message.running());
+    }
     for (TaskOutcome outcome : message.outcomes()) {
       int task = outcome.taskId();
       if (task < 0 || task >= total) {
@@ -324,7 +364,15 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> onHeartbeat(Heartbeat heartbeat) {
-    dispatcher.heard(heartbeat.worker(), heartbeat.requestedUpTo());
+    if (dispatcher.heard(heartbeat.worker(), heartbeat.requestedUpTo())) {
+      dispatcher.running(heartbeat.worker(), heartbeat.running());
+      dispatcher.dispatch();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWorkerLeaving(WorkerLeaving leaving) {
+    dispatcher.workerLeaving(leaving.worker(), leaving.returned(), leaving.why());
     dispatcher.dispatch();
     return this;
   }
@@ -346,8 +394,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     // Only while tasks are open: an idle session or pipeline stage has nothing to report.
     if (!unfinished.isEmpty() && now - lastProgressLogNanos >= options.progressLogInterval().toNanos()) {
       lastProgressLogNanos = now;
-      getContext().getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId, done, total,
-          dispatcher.running(), failures.size(), dispatcher.retried(), dispatcher.activeWorkers());
+      getContext().getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} leases lost, {} worker deaths,"
+          + " {} workers", jobId, done, total, dispatcher.running(), failures.size(), dispatcher.retried(),
+          dispatcher.lostLeases(), dispatcher.workerDeaths(), dispatcher.activeWorkers());
     }
     String cause = null;
     if (dispatcher.nobodyCanRun(now)) {
@@ -423,8 +472,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private JobProgress progress() {
-    return new JobProgress(
-        total, done, dispatcher.running(), failures.size(), dispatcher.retried(), dispatcher.duplicatesDropped());
+    return new JobProgress(total, done, dispatcher.running(), failures.size(), dispatcher.retried(),
+        dispatcher.duplicatesDropped(), dispatcher.lostLeases(), dispatcher.workerDeaths());
   }
 
   private Behavior<Command> finish(boolean cancelled) {

@@ -4,7 +4,9 @@ import dev.tessera.runtime.job.JobOptions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -13,25 +15,40 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 
 /**
  * The volatile half of a job coordinator: which workers asked for how many tasks (cumulative
- * credits), which task is leased to whom until when, which tasks wait to be handed out, and how
- * many attempts each task has used. A coordinator, in memory ({@link JobCoordinator}) or durable
- * ({@code DurableJobCoordinator}), owns the job's facts (inputs, results, failures) and asks this
- * class what to send and when to give up on a worker; after a coordinator restarts, this state is
- * rebuilt from nothing by announcing the job again.
+ * credits), which task is leased to whom until when, which tasks wait to be handed out, and what
+ * each task's lost attempts count against. A coordinator, in memory ({@link JobCoordinator}) or
+ * durable ({@code DurableJobCoordinator}), owns the job's facts (inputs, results, failures) and asks
+ * this class what to send and when to give up on a worker; after a coordinator restarts, this state
+ * is rebuilt from the job's facts and by announcing the job again.
+ *
+ * <p><b>Three ways to lose an attempt</b> ({@link TaskLoss.Kind}), counted apart:
+ *
+ * <ul>
+ *   <li>a <em>task failure</em> (the handler threw or timed out; the lease ran out) counts against
+ *       {@link JobOptions#maxAttempts()};
+ *   <li>a <em>lost lease</em> (the task never started: a leaving worker handed it back, or its
+ *       worker left before it started) counts nothing;
+ *   <li>a <em>worker death</em> (the worker went silent, or stopped without saying it was leaving)
+ *       makes every task it held a suspect, counted against {@link JobOptions#maxWorkerDeaths()}:
+ *       the kind is {@code WORKER_DIED} when the worker's last report said the task ran, {@code
+ *       LEASE_LOST} otherwise. A suspect is handed out alone, to a worker that holds nothing else of
+ *       this job, and while suspects wait nothing else is handed out; so when a worker dies holding
+ *       a suspect, the suspect is the culprit. A task present at {@code maxWorkerDeaths} deaths
+ *       fails as poison, naming the nodes, and is never tried again. The first death may hold the
+ *       culprit among innocent tasks, so with the default of 2 a poison task kills at most two
+ *       nodes.
+ * </ul>
+ *
+ * <p>It never leases to a worker it has seen gone, to one that said it is leaving, or to one whose
+ * node {@code mayLeaseTo} refuses (the coordinator passes "its node is Up").
  *
  * <p>Threading: not thread-safe; used by the one actor that coordinates the job.
- *
- * <pre>{@code
- * TaskDispatcher dispatcher = new TaskDispatcher(jobId, options, log, tasks, worker -> context.watchWith(worker, new WorkerGone(worker)));
- * dispatcher.add(0, 0);
- * dispatcher.heard(worker, 10);
- * dispatcher.dispatch();
- * }</pre>
  */
 public final class TaskDispatcher {
 
@@ -40,13 +57,8 @@ public final class TaskDispatcher {
     /** The input of a task still to be run; null once it has ended or its result is being committed. */
     byte[] openInput(int task);
 
-    /**
-     * An attempt ended without a result: the worker failed, timed out, went silent or away.
-     *
-     * @param attempts attempts the task has used, this one included
-     * @param forGood true when the task gets no more attempts (budget used up, or not retryable)
-     */
-    void attemptLost(int task, int attempts, String cause, boolean forGood);
+    /** An attempt ended without a result; when {@link TaskLoss#forGood()} the task has failed. */
+    void attemptLost(int task, TaskLoss loss);
   }
 
   /** What {@link #accept} found an outcome to be. */
@@ -59,8 +71,21 @@ public final class TaskDispatcher {
     HANDLED
   }
 
-  /** A task handed to a worker, and until when that worker may keep it. */
-  private record Lease(ActorRef<WorkerMessage> worker, int attempt, long expiresNanos) {}
+  /** A task handed to a worker, until when that worker may keep it, and whether it said it started. */
+  private static final class Lease {
+    final ActorRef<WorkerMessage> worker;
+    final int attempt;
+    final long expiresNanos;
+    final boolean alone;
+    boolean started;
+
+    Lease(ActorRef<WorkerMessage> worker, int attempt, long expiresNanos, boolean alone) {
+      this.worker = worker;
+      this.attempt = attempt;
+      this.expiresNanos = expiresNanos;
+      this.alone = alone;
+    }
+  }
 
   /** What the coordinator knows of one worker. */
   private static final class WorkerState {
@@ -69,10 +94,22 @@ public final class TaskDispatcher {
     long lastHeardNanos;
     /** Silent for too long: its tasks were taken back and it gets none until it is heard again. */
     boolean suspected;
+    /** Said its node is leaving: it gets nothing more, and losing it is not a death. */
+    boolean leaving;
+    /** Tasks of this job leased to it now. */
+    int leased;
 
     long available() {
-      return suspected ? 0 : Math.max(0, requested - sent);
+      return suspected || leaving ? 0 : Math.max(0, requested - sent);
     }
+  }
+
+  /** What a task's lost attempts count against. */
+  private static final class History {
+    int failures;
+    int deaths;
+    final List<String> killedNodes = new ArrayList<>();
+    int tries;
   }
 
   /** A batch stops growing once its inputs reach this size. */
@@ -83,48 +120,86 @@ public final class TaskDispatcher {
   private final Logger log;
   private final JobTasks tasks;
   private final Consumer<ActorRef<WorkerMessage>> watch;
+  private final Predicate<ActorRef<WorkerMessage>> mayLeaseTo;
   private final ArrayDeque<Integer> pending = new ArrayDeque<>();
-  private final Map<Integer, Integer> attempts = new HashMap<>();
+  /** Tasks that were on a worker that died: each is handed out alone. */
+  private final ArrayDeque<Integer> suspects = new ArrayDeque<>();
+  private final Map<Integer, History> histories = new HashMap<>();
   private final Map<Integer, Lease> leases = new HashMap<>();
   /** Every worker that asked for work, in the order they first asked. */
   private final Map<ActorRef<WorkerMessage>, WorkerState> workers = new LinkedHashMap<>();
-  private String declineReason;
-  private long firstDeclineNanos;
-  /** Since when no capable node has been seen (see {@link #noCapableNode}); meaningful while waiting. */
-  private long noCapableNodeSinceNanos;
-  private boolean waitingForCapableNode;
+  /** Workers whose actor stopped: never heard or leased to again. */
+  private final Set<ActorRef<WorkerMessage>> gone = new HashSet<>();
+  private final WorkerSilence silence;
   private int retried;
   private int duplicatesDropped;
+  private int lostLeases;
+  private int workerDeaths;
+
+  /** A dispatcher that may lease to any worker it hears from (no cluster to ask). */
+  public TaskDispatcher(
+      String jobId, JobOptions options, Logger log, JobTasks tasks, Consumer<ActorRef<WorkerMessage>> watch) {
+    this(jobId, options, log, tasks, watch, worker -> true);
+  }
 
   /**
    * @param watch called once per new worker, so the coordinator hears when its actor stops
    *     ({@link #workerGone})
+   * @param mayLeaseTo false for a worker whose node is not Up (leaving, exiting, down, removed)
    */
   public TaskDispatcher(
-      String jobId, JobOptions options, Logger log, JobTasks tasks, Consumer<ActorRef<WorkerMessage>> watch) {
+      String jobId,
+      JobOptions options,
+      Logger log,
+      JobTasks tasks,
+      Consumer<ActorRef<WorkerMessage>> watch,
+      Predicate<ActorRef<WorkerMessage>> mayLeaseTo) {
     this.jobId = Objects.requireNonNull(jobId, "jobId");
     this.options = Objects.requireNonNull(options, "options");
     this.log = Objects.requireNonNull(log, "log");
     this.tasks = Objects.requireNonNull(tasks, "tasks");
     this.watch = Objects.requireNonNull(watch, "watch");
+    this.mayLeaseTo = Objects.requireNonNull(mayLeaseTo, "mayLeaseTo");
+    this.silence = new WorkerSilence(jobId, options, log);
   }
 
-  /** A task to hand out, which has used {@code attemptsSoFar} attempts already (0 for a new one). */
-  public void add(int task, int attemptsSoFar) {
-    if (attemptsSoFar > 0) {
-      attempts.put(task, attemptsSoFar);
+  /** A new task, to hand out. */
+  public void add(int task) {
+    add(task, 0, 0, List.of());
+  }
+
+  /**
+   * A task to hand out that has lost attempts before (a coordinator recovering the job): {@code
+   * failures} task failures, and present at {@code deaths} worker deaths on {@code killedNodes}. A
+   * task with a death is a suspect, handed out alone.
+   */
+  public void add(int task, int failures, int deaths, List<String> killedNodes) {
+    if (failures > 0 || deaths > 0) {
+      History h = history(task);
+      h.failures = failures;
+      h.deaths = deaths;
+      h.killedNodes.addAll(killedNodes);
+      h.tries = failures + deaths;
     }
-    pending.add(task);
+    (deaths > 0 ? suspects : pending).add(task);
   }
 
-  /** The task has ended (committed or failed for good): forget its attempts. */
+  /** The task has ended (committed or failed for good): forget it. */
   public void ended(int task) {
-    attempts.remove(task);
-    leases.remove(task);
+    histories.remove(task);
+    removeLease(task);
   }
 
-  /** Any message from a worker: it is alive, and its total request is at least this. */
-  public void heard(ActorRef<WorkerMessage> worker, long requestedUpTo) {
+  /**
+   * Any message from a worker: it is alive, and its total request is at least this. A worker seen
+   * gone is ignored.
+   *
+   * @return false when the worker is gone and was ignored
+   */
+  public boolean heard(ActorRef<WorkerMessage> worker, long requestedUpTo) {
+    if (gone.contains(worker)) {
+      return false;
+    }
     WorkerState state = workers.computeIfAbsent(worker, w -> {
       watch.accept(w);
       return new WorkerState();
@@ -132,6 +207,17 @@ public final class TaskDispatcher {
     state.requested = Math.max(state.requested, requestedUpTo);
     state.lastHeardNanos = System.nanoTime();
     state.suspected = false;
+    return true;
+  }
+
+  /** The worker's report of the tasks of this job it runs now: their leases are marked started. */
+  public void running(ActorRef<WorkerMessage> worker, Collection<Integer> running) {
+    for (Integer task : running) {
+      Lease lease = leases.get(task);
+      if (lease != null && lease.worker.equals(worker)) {
+        lease.started = true;
+      }
+    }
   }
 
   /**
@@ -145,39 +231,67 @@ public final class TaskDispatcher {
       return Verdict.DUPLICATE;
     }
     Lease lease = leases.get(task);
-    boolean current = lease != null && lease.worker().equals(worker) && lease.attempt() == outcome.attempt();
+    boolean current = lease != null && lease.worker.equals(worker) && lease.attempt == outcome.attempt();
     if (outcome instanceof TaskOutcome.Succeeded) {
       // A valid result is a result, even from an attempt whose lease was taken back. If the task
-      // also waits in pending (taken back), dispatch skips it once it is no longer open.
-      leases.remove(task);
+      // also waits to be handed out again, dispatch skips it once it is no longer open.
+      removeLease(task);
       return Verdict.RESULT;
     }
     if (current) {
       TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome;
-      leases.remove(task);
-      if (failed.retryable()) {
-        retryOrFail(task, failed.cause());
-      } else {
-        tasks.attemptLost(task, attemptsOf(task), failed.cause(), true);
-      }
+      removeLease(task);
+      failed(task, failed.cause(), !failed.retryable());
     }
     // A failure of an attempt that was already taken back changes nothing: a newer attempt runs.
     return Verdict.HANDLED;
   }
 
-  /** A worker is gone for sure: take its tasks back now. */
+  /**
+   * The worker's node is leaving: it gets no more tasks, and the tasks it hands back had not
+   * started, so they go back to the queue at once, charged nothing.
+   */
+  public void workerLeaving(ActorRef<WorkerMessage> worker, Collection<Integer> returned, String why) {
+    if (gone.contains(worker)) {
+      return;
+    }
+    heard(worker, 0);
+    workers.get(worker).leaving = true;
+    List<Integer> taken = new ArrayList<>();
+    for (Integer task : returned) {
+      Lease lease = leases.get(task);
+      if (lease != null && lease.worker.equals(worker)) {
+        removeLease(task);
+        taken.add(task);
+      }
+    }
+    log.info("job {}: {} is leaving ({}); {} tasks it had not started go back to the queue", jobId, worker.path(), why,
+        taken.size());
+    requeueFront(taken, lost -> leaseLost(lost, "handed back unstarted by " + worker.path() + ": " + why));
+  }
+
+  /**
+   * A worker is gone for sure (its actor stopped): never lease to it again, and take its tasks back
+   * now. Losing a worker that said it was leaving costs its tasks nothing; losing any other is a
+   * death.
+   */
   public void workerGone(ActorRef<WorkerMessage> worker) {
-    workers.remove(worker);
-    takeBackFrom(worker, "its worker is gone");
+    gone.add(worker);
+    WorkerState state = workers.remove(worker);
+    if (state != null && state.leaving) {
+      List<Integer> taken = takeLeases(worker);
+      if (!taken.isEmpty()) {
+        log.info("job {}: {} left with {} tasks unfinished; they go back to the queue", jobId, worker.path(), taken.size());
+      }
+      requeueFront(taken, task -> leaseLost(task, "its worker " + worker.path() + " left before it finished"));
+    } else {
+      died(worker, "its worker " + worker.path() + " stopped without leaving");
+    }
   }
 
   /** A worker cannot run this job's task type; remembered for {@link #nobodyCanRun}. */
   public void declined(ActorRef<WorkerMessage> worker, String reason) {
-    if (declineReason == null) {
-      declineReason = reason;
-      firstDeclineNanos = System.nanoTime();
-      log.info("job {}: {} declined: {}", jobId, worker.path(), reason);
-    }
+    silence.declined(worker, reason);
   }
 
   /**
@@ -185,113 +299,102 @@ public final class TaskDispatcher {
    * timeouts since.
    */
   public boolean nobodyCanRun(long now) {
-    return declineReason != null
-        && now - firstDeclineNanos > 2 * options.workerSilenceTimeout().toNanos()
-        && workers.values().stream().allMatch(w -> w.suspected);
+    return silence.nobodyCanRun(now, activeWorkers());
   }
 
-  /**
-   * True once, for longer than {@link JobOptions#noCapableNodeTimeout()} without a break, no worker
-   * has been active here (none asked for work, or all went silent) and no cluster member had the
-   * job's required role: nobody will ever ask for its tasks unless such a node joins. The wait
-   * restarts whenever a worker is active or {@code roleInCluster} is true. Logs a warning when the
-   * wait starts, once per wait.
-   *
-   * @param now {@link System#nanoTime()}
-   * @param roleInCluster some member in state Up or WeaklyUp has the job's required role (pass true
-   *     where roles do not apply, on an actor system that is not a cluster node)
-   */
+  /** See {@link WorkerSilence#noCapableNode}. */
   public boolean noCapableNode(long now, boolean roleInCluster) {
-    if (roleInCluster || activeWorkers() > 0) {
-      if (waitingForCapableNode) {
-        waitingForCapableNode = false;
-        log.info("job {}: {} with role '{}' is available; no longer waiting", jobId,
-            roleInCluster ? "a node" : "a worker", options.requiredRole());
-      }
-      return false;
-    }
-    if (!waitingForCapableNode) {
-      waitingForCapableNode = true;
-      noCapableNodeSinceNanos = now;
-      log.warn("job {}: no node in the cluster has role '{}'; its tasks fail in {} unless one joins",
-          jobId, options.requiredRole(), describe(options.noCapableNodeTimeout()));
-      return false;
-    }
-    return now - noCapableNodeSinceNanos > options.noCapableNodeTimeout().toNanos();
+    return silence.noCapableNode(now, roleInCluster, activeWorkers());
   }
 
   /** "30 s", or "1500 ms" where whole seconds would round. */
   static String describe(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    return WorkerSilence.describe(d);
   }
 
   /** Why nobody can run the job (see {@link #nobodyCanRun}). */
   public String declineReason() {
-    return declineReason;
+    return silence.declineReason();
   }
 
-  /** Forgets every lease and pending task: the job gives them up. */
+  /** Forgets every lease and waiting task: the job gives them up. */
   public void clear() {
     pending.clear();
+    suspects.clear();
     leases.clear();
+    workers.values().forEach(w -> w.leased = 0);
   }
 
   /**
-   * Takes tasks back from workers silent for longer than the silence timeout, and from leases that
-   * ran out.
+   * Takes tasks back from workers silent for longer than the silence timeout (a death, unless the
+   * worker said it was leaving), and from leases that ran out (a task failure).
    */
   public void check(long now) {
-    long silence = options.workerSilenceTimeout().toNanos();
+    long limit = options.workerSilenceTimeout().toNanos();
     for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> e : workers.entrySet()) {
       WorkerState state = e.getValue();
-      if (!state.suspected && now - state.lastHeardNanos > silence) {
+      if (!state.suspected && now - state.lastHeardNanos > limit) {
         state.suspected = true;
-        takeBackFrom(e.getKey(), "its worker has been silent for " + options.workerSilenceTimeout().toMillis() + " ms");
+        String why = "its worker " + e.getKey().path() + " has been silent for " + options.workerSilenceTimeout().toMillis()
+            + " ms";
+        if (state.leaving) {
+          requeueFront(takeLeases(e.getKey()), task -> leaseLost(task, why + " while its node was leaving"));
+        } else {
+          died(e.getKey(), why);
+        }
       }
     }
     List<Integer> expired = new ArrayList<>();
-    Iterator<Map.Entry<Integer, Lease>> it = leases.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Integer, Lease> e = it.next();
-      if (now - e.getValue().expiresNanos() > 0) {
-        it.remove();
+    for (Map.Entry<Integer, Lease> e : leases.entrySet()) {
+      if (now - e.getValue().expiresNanos > 0) {
         expired.add(e.getKey());
       }
     }
     for (Integer task : expired) {
-      retryOrFail(task, "no answer within the lease of " + options.leaseDuration().toMillis() + " ms");
+      removeLease(task);
+      failed(task, "no answer within the lease of " + options.leaseDuration().toMillis() + " ms", false);
     }
   }
 
-  /** Hands pending tasks to workers with credits, in batches of at most the job's batch size. */
+  /**
+   * Hands waiting tasks to workers with credits. Suspects go first, each alone to a worker that
+   * holds nothing else of this job; while any waits, nothing else is handed out, so that workers
+   * empty and take them. Other tasks go in batches of at most the job's batch size.
+   */
   public void dispatch() {
+    if (!suspects.isEmpty()) {
+      for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry : workers.entrySet()) {
+        WorkerState state = entry.getValue();
+        if (suspects.isEmpty()) {
+          break;
+        }
+        if (state.leased == 0 && state.available() > 0 && mayLeaseTo.test(entry.getKey())) {
+          List<WorkerMessage.TaskAssignment> one = takeBatch(suspects, entry.getKey(), state, 1, true);
+          if (!one.isEmpty()) {
+            log.info("job {}: task {} was on a worker that died; it runs alone on {}", jobId, one.get(0).taskId(),
+                entry.getKey().path());
+            send(entry.getKey(), state, one);
+          }
+        }
+      }
+      if (!suspects.isEmpty()) {
+        return;
+      }
+    }
     Iterator<Map.Entry<ActorRef<WorkerMessage>, WorkerState>> it = workers.entrySet().iterator();
     while (!pending.isEmpty() && it.hasNext()) {
       Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry = it.next();
-      ActorRef<WorkerMessage> worker = entry.getKey();
       WorkerState state = entry.getValue();
+      if (state.available() == 0 || hostsSuspect(entry.getKey()) || !mayLeaseTo.test(entry.getKey())) {
+        continue;
+      }
       while (state.available() > 0 && !pending.isEmpty()) {
         int size = (int) Math.min(state.available(), options.batchSize());
-        List<WorkerMessage.TaskAssignment> batch = new ArrayList<>(size);
-        long expires = System.nanoTime() + options.leaseDuration().toNanos();
-        long bytes = 0;
-        // Artery refuses messages above its frame size (256 KiB by default): keep batches well below.
-        while (batch.size() < size && !pending.isEmpty() && bytes < MAX_BATCH_BYTES) {
-          int task = pending.poll();
-          byte[] input = tasks.openInput(task);
-          if (input == null) {
-            continue; // ended by a late result while it waited to be handed out again
-          }
-          bytes += input.length;
-          int attempt = attempts.merge(task, 1, Integer::sum);
-          leases.put(task, new Lease(worker, attempt, expires));
-          batch.add(new WorkerMessage.TaskAssignment(task, attempt, input));
-        }
+        List<WorkerMessage.TaskAssignment> batch = takeBatch(pending, entry.getKey(), state, size, false);
         if (batch.isEmpty()) {
           break;
         }
-        state.sent += batch.size();
-        worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
+        send(entry.getKey(), state, batch);
       }
     }
   }
@@ -301,7 +404,7 @@ public final class TaskDispatcher {
     return leases.size();
   }
 
-  /** Attempts retried so far. */
+  /** Task failures given another try. */
   public int retried() {
     return retried;
   }
@@ -309,6 +412,16 @@ public final class TaskDispatcher {
   /** Results dropped because their task had ended already. */
   public int duplicatesDropped() {
     return duplicatesDropped;
+  }
+
+  /** Tasks handed back or lost without having started. */
+  public int lostLeases() {
+    return lostLeases;
+  }
+
+  /** Tasks whose worker died while its last report said they ran. */
+  public int workerDeaths() {
+    return workerDeaths;
   }
 
   /** Workers heard from recently. */
@@ -319,40 +432,140 @@ public final class TaskDispatcher {
   /** Every worker known to hold or to have asked for this job's tasks: tell them when it closes. */
   public Set<ActorRef<WorkerMessage>> knownWorkers() {
     Set<ActorRef<WorkerMessage>> known = new LinkedHashSet<>(workers.keySet());
-    leases.values().forEach(lease -> known.add(lease.worker()));
+    leases.values().forEach(lease -> known.add(lease.worker));
     return known;
   }
 
-  private int attemptsOf(int task) {
-    return attempts.getOrDefault(task, 0);
+  private List<WorkerMessage.TaskAssignment> takeBatch(
+      ArrayDeque<Integer> from, ActorRef<WorkerMessage> worker, WorkerState state, int size, boolean alone) {
+    List<WorkerMessage.TaskAssignment> batch = new ArrayList<>(size);
+    long expires = System.nanoTime() + options.leaseDuration().toNanos();
+    long bytes = 0;
+    // Artery refuses messages above its frame size (256 KiB by default): keep batches well below.
+    while (batch.size() < size && !from.isEmpty() && bytes < MAX_BATCH_BYTES) {
+      int task = from.poll();
+      byte[] input = tasks.openInput(task);
+      if (input == null || leases.containsKey(task)) {
+        continue; // ended by a late result while it waited, or queued twice
+      }
+      bytes += input.length;
+      History h = history(task);
+      int attempt = ++h.tries;
+      leases.put(task, new Lease(worker, attempt, expires, alone));
+      state.leased++;
+      batch.add(new WorkerMessage.TaskAssignment(task, attempt, input));
+    }
+    return batch;
   }
 
-  private void retryOrFail(int task, String cause) {
-    int used = attemptsOf(task);
-    if (used >= options.maxAttempts()) {
-      tasks.attemptLost(task, used, cause, true);
-    } else {
-      retried++;
-      pending.addFirst(task);
-      tasks.attemptLost(task, used, cause, false);
+  private void send(ActorRef<WorkerMessage> worker, WorkerState state, List<WorkerMessage.TaskAssignment> batch) {
+    state.sent += batch.size();
+    worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
+  }
+
+  private boolean hostsSuspect(ActorRef<WorkerMessage> worker) {
+    for (Lease lease : leases.values()) {
+      if (lease.alone && lease.worker.equals(worker)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private History history(int task) {
+    return histories.computeIfAbsent(task, t -> new History());
+  }
+
+  private void removeLease(int task) {
+    Lease lease = leases.remove(task);
+    if (lease != null) {
+      WorkerState state = workers.get(lease.worker);
+      if (state != null && state.leased > 0) {
+        state.leased--;
+      }
     }
   }
 
-  /** Takes back every task leased to {@code worker}, to be handed to others. */
-  private void takeBackFrom(ActorRef<WorkerMessage> worker, String why) {
+  /** Removes and returns every task leased to {@code worker}, in task order. */
+  private List<Integer> takeLeases(ActorRef<WorkerMessage> worker) {
     List<Integer> taken = new ArrayList<>();
-    leases.entrySet().removeIf(e -> {
-      if (e.getValue().worker().equals(worker)) {
+    for (Map.Entry<Integer, Lease> e : leases.entrySet()) {
+      if (e.getValue().worker.equals(worker)) {
         taken.add(e.getKey());
-        return true;
       }
-      return false;
-    });
-    if (!taken.isEmpty()) {
-      log.info("job {}: taking back {} tasks from {}: {}", jobId, taken.size(), worker.path(), why);
-      taken.sort(null);
-      for (int i = taken.size() - 1; i >= 0; i--) {
-        retryOrFail(taken.get(i), why);
+    }
+    taken.sort(null);
+    taken.forEach(this::removeLease);
+    return taken;
+  }
+
+  /** Puts tasks back at the front of the queue, in order, after telling {@code lost} of each. */
+  private void requeueFront(List<Integer> taken, Consumer<Integer> lost) {
+    for (int i = taken.size() - 1; i >= 0; i--) {
+      lost.accept(taken.get(i));
+    }
+  }
+
+  private void leaseLost(int task, String cause) {
+    lostLeases++;
+    History h = history(task);
+    (h.deaths > 0 ? suspects : pending).addFirst(task);
+    tasks.attemptLost(task, new TaskLoss(TaskLoss.Kind.LEASE_LOST, h.failures, h.deaths, h.killedNodes, cause, false));
+  }
+
+  /** A task failure: retried within {@code maxAttempts}, or failed for good. */
+  private void failed(int task, String cause, boolean notRetryable) {
+    History h = history(task);
+    h.failures++;
+    boolean forGood = notRetryable || h.failures >= options.maxAttempts();
+    if (!forGood) {
+      retried++;
+      (h.deaths > 0 ? suspects : pending).addFirst(task);
+    }
+    tasks.attemptLost(task, new TaskLoss(TaskLoss.Kind.TASK_FAILED, h.failures, h.deaths, h.killedNodes, cause, forGood));
+  }
+
+  /** The worker died: each task it held was present, and becomes a suspect or, at the limit, poison. */
+  private void died(ActorRef<WorkerMessage> worker, String why) {
+    Map<Integer, Lease> held = new LinkedHashMap<>();
+    for (Integer task : new ArrayList<>(leases.keySet()).stream().sorted().toList()) {
+      Lease lease = leases.get(task);
+      if (lease.worker.equals(worker)) {
+        held.put(task, lease);
+      }
+    }
+    if (held.isEmpty()) {
+      return;
+    }
+    String node = worker.path().address().toString();
+    log.info("job {}: taking back {} tasks from {}: {}", jobId, held.size(), worker.path(), why);
+    List<Integer> order = new ArrayList<>(held.keySet());
+    for (int i = order.size() - 1; i >= 0; i--) {
+      int task = order.get(i);
+      Lease lease = held.get(task);
+      removeLease(task);
+      History h = history(task);
+      h.deaths++;
+      h.killedNodes.add(node);
+      boolean ran = lease.started || lease.alone;
+      TaskLoss.Kind kind = ran ? TaskLoss.Kind.WORKER_DIED : TaskLoss.Kind.LEASE_LOST;
+      if (ran) {
+        workerDeaths++;
+      } else {
+        lostLeases++;
+      }
+      if (h.deaths >= options.maxWorkerDeaths()) {
+        String cause = "poison: " + h.deaths + " workers died while this task was on them (the last "
+            + (lease.alone ? "while it ran alone there" : ran ? "while it ran there" : "before it was known to run there")
+            + "), on nodes " + String.join(", ", h.killedNodes) + "; it is not tried again (maxWorkerDeaths "
+            + options.maxWorkerDeaths() + "). Last: " + why;
+        log.warn("job {}: task {} is poison: {} workers died while it was on them, on {}", jobId, task, h.deaths,
+            h.killedNodes);
+        tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes, cause, true));
+      } else {
+        suspects.addFirst(task);
+        tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes,
+            why + (ran ? " while it ran" : " (not known to have started)") + "; it runs alone next", false));
       }
     }
   }

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -70,12 +71,30 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     INSTANCE
   }
 
+  /** The drain timeout ran out: tasks still running are handed back, and the node may leave. */
+  private enum DrainDeadline implements InternalMessage {
+    INSTANCE
+  }
+
+  /**
+   * This node is leaving (CoordinatedShutdown, on SIGTERM or {@code cluster leave}): ask for nothing
+   * more, hand back every task not started, finish those running within {@code timeout}, deliver
+   * their outcomes, then reply. Sent by {@link TaskWorkerExtension}'s shutdown task; local only.
+   */
+  public record Drain(String why, Duration timeout, ActorRef<Done> replyTo) implements WorkerMessage {
+    public Drain {
+      Objects.requireNonNull(why, "why");
+      Objects.requireNonNull(timeout, "timeout");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
   /** The coordinator of a job stopped (or its node was removed); a newer coordinator may have taken over. */
   private record CoordinatorGone(String jobId, ActorRef<JobCoordinator.Command> coordinator) implements InternalMessage {}
 
   /** Messages only the worker sends itself. */
   sealed interface InternalMessage extends WorkerMessage
-      permits OutcomesReady, CheckTimeouts, SendHeartbeats, CoordinatorGone {}
+      permits OutcomesReady, CheckTimeouts, SendHeartbeats, CoordinatorGone, DrainDeadline {}
 
   /** What the worker knows of one job it works on. */
   private static final class JobState {
@@ -109,46 +128,6 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   private record Finished(JobState job, TaskOutcome outcome, long runNanos) {}
 
-  /**
-   * What one task thread runs now. Its thread and the watchdog both lock it, so an interrupt meant
-   * for a task that overran never reaches the next task the thread runs.
-   */
-  private static final class Slot {
-    private Thread thread;
-    private Queued current;
-    private long startedNanos;
-    private boolean abandoned;
-
-    synchronized void begin(Queued task) {
-      thread = Thread.currentThread();
-      Thread.interrupted(); // clear an interrupt that came too late for the previous task
-      current = task;
-      startedNanos = System.nanoTime();
-      abandoned = false;
-    }
-
-    /** @return false if the watchdog abandoned the task: its outcome was reported already */
-    synchronized boolean end() {
-      current = null;
-      Thread.interrupted();
-      return !abandoned;
-    }
-
-    /** The task this slot runs, if it has run longer than its job allows; it is then abandoned. */
-    synchronized Queued abandonIfOverdue(long now) {
-      if (current == null || abandoned) {
-        return null;
-      }
-      long limit = current.job().options.taskTimeout().toNanos();
-      if (now - startedNanos <= limit) {
-        return null;
-      }
-      abandoned = true;
-      thread.interrupt();
-      return current;
-    }
-  }
-
   /** Every task worker registers under this key, so jobs anywhere in the cluster can find it. */
   public static final ServiceKey<WorkerMessage> SERVICE_KEY = ServiceKey.create(WorkerMessage.class, "tessera-task-workers");
 
@@ -172,9 +151,12 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private final AtomicBoolean outcomesSignalled = new AtomicBoolean();
   /** Task threads taking from the queue now; never more than {@code capacity}. */
   private final AtomicInteger activeRunners = new AtomicInteger();
-  private final ConcurrentLinkedQueue<Slot> freeSlots = new ConcurrentLinkedQueue<>();
-  private final List<Slot> slots = new ArrayList<>();
+  private final ConcurrentLinkedQueue<TaskSlot<Queued>> freeSlots = new ConcurrentLinkedQueue<>();
+  private final List<TaskSlot<Queued>> slots = new ArrayList<>();
   private Duration heartbeatInterval = MAX_HEARTBEAT_INTERVAL;
+  /** Set once the node is leaving: the reason, told to coordinators; null while not draining. */
+  private String drainingWhy;
+  private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
 
   /** A worker with a pool of {@code capacity} daemon threads of its own. */
   public static Behavior<WorkerMessage> create(TaskRegistry registry, int capacity, int maxResultBytes) {
@@ -221,7 +203,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     this.self = context.getSelf();
     this.timers = timers;
     for (int i = 0; i < capacity; i++) {
-      Slot slot = new Slot();
+      TaskSlot<Queued> slot = new TaskSlot<>();
       slots.add(slot);
       freeSlots.add(slot);
     }
@@ -237,6 +219,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
         .onMessage(WorkerMessage.WorkBatch.class, this::onWorkBatch)
         .onMessage(WorkerMessage.JobClosed.class, this::onJobClosed)
         .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
+        .onMessage(Drain.class, this::onDrain)
+        .onMessageEquals(DrainDeadline.INSTANCE, this::onDrainDeadline)
         .onMessageEquals(OutcomesReady.INSTANCE, this::onOutcomesReady)
         .onMessageEquals(CheckTimeouts.INSTANCE, this::onCheckTimeouts)
         .onMessageEquals(SendHeartbeats.INSTANCE, this::onSendHeartbeats)
@@ -245,6 +229,10 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   }
 
   private Behavior<WorkerMessage> onWorkOn(WorkerMessage.WorkOn workOn) {
+    if (drainingWhy != null) {
+      workOn.coordinator().tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(), List.of(), drainingWhy));
+      return this;
+    }
     var registration = registry.lookup(workOn.taskType());
     if (registration.isEmpty()) {
       workOn.coordinator().tell(new JobCoordinator.Decline(getContext().getSelf(),
@@ -284,6 +272,12 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     if (job == null) {
       return this; // the job was closed meanwhile; the coordinator takes these back if it still runs
     }
+    if (drainingWhy != null) {
+      // Crossed the leaving notice on the way: hand them straight back.
+      job.coordinator.tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(),
+          batch.tasks().stream().map(WorkerMessage.TaskAssignment::taskId).toList(), drainingWhy));
+      return this;
+    }
     for (WorkerMessage.TaskAssignment task : batch.tasks()) {
       queue.add(new Queued(job, task));
     }
@@ -321,14 +315,15 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       record(next.job(), next.outcome(), next.runNanos());
     }
     flush();
+    replyIfDrained();
     return this;
   }
 
   private Behavior<WorkerMessage> onCheckTimeouts() {
     long now = System.nanoTime();
     boolean any = false;
-    for (Slot slot : slots) {
-      Queued overdue = slot.abandonIfOverdue(now);
+    for (TaskSlot<Queued> slot : slots) {
+      Queued overdue = slot.abandonIfOverdue(now, queued -> queued.job().options.taskTimeout());
       if (overdue != null) {
         long limit = overdue.job().options.taskTimeout().toMillis();
         getContext().getLog().warn("job {}: task {} (attempt {}) ran past its timeout of {} ms; interrupted and reported",
@@ -341,12 +336,13 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     if (any) {
       flush();
     }
+    replyIfDrained();
     return this;
   }
 
   private Behavior<WorkerMessage> onSendHeartbeats() {
     for (JobState job : jobs.values()) {
-      job.coordinator.tell(new JobCoordinator.Heartbeat(getContext().getSelf(), job.requestedUpTo));
+      job.coordinator.tell(new JobCoordinator.Heartbeat(getContext().getSelf(), job.requestedUpTo, running(job)));
     }
     return this;
   }
@@ -359,6 +355,101 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     return this;
   }
 
+  private Behavior<WorkerMessage> onDrain(Drain drain) {
+    drainWaiters.add(drain.replyTo());
+    if (drainingWhy != null) {
+      replyIfDrained();
+      return this;
+    }
+    drainingWhy = drain.why();
+    // Tasks not started go back now; a task thread that takes one meanwhile runs it (it has started).
+    Map<String, List<Integer>> returned = new HashMap<>();
+    for (Queued queued : List.copyOf(queue)) {
+      if (!queued.job().closed && queue.remove(queued)) {
+        returned.computeIfAbsent(queued.job().jobId, id -> new ArrayList<>()).add(queued.task().taskId());
+      }
+    }
+    reportExitingTasks();
+    int running = 0;
+    for (JobState job : jobs.values()) {
+      List<Integer> back = returned.getOrDefault(job.jobId, List.of());
+      running += running(job).size();
+      job.coordinator.tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(), back, drainingWhy));
+    }
+    getContext().getLog().info("draining ({}): {} tasks not started handed back, {} running get up to {} to finish",
+        drainingWhy, returned.values().stream().mapToInt(List::size).sum(), running, WorkerSilence.describe(drain.timeout()));
+    timers.startSingleTimer(DrainDeadline.INSTANCE, drain.timeout());
+    replyIfDrained();
+    return this;
+  }
+
+  /**
+   * A handler that called {@code System.exit} is taking this node down (that is why it drains): its
+   * task fails for good, naming the node and the call, so no other node runs it.
+   */
+  private void reportExitingTasks() {
+    boolean any = false;
+    for (TaskSlot<Queued> slot : slots) {
+      var exiting = slot.abandonIfExiting();
+      if (exiting.isPresent()) {
+        Queued task = exiting.get().task();
+        getContext().getLog().error("job {}: task {} (attempt {}) called System.exit, which takes node {} down;"
+            + " it fails as poison and is not tried again", task.job().jobId, task.task().taskId(), task.task().attempt(),
+            getContext().getSystem().address());
+        record(task.job(), new TaskOutcome.Failed(task.task().taskId(), task.task().attempt(),
+            "poison: the handler called System.exit, which took node " + getContext().getSystem().address()
+                + " down; it is not tried again\n" + exiting.get().stackTrace(), false), 0);
+        any = true;
+      }
+    }
+    if (any) {
+      flush();
+    }
+  }
+
+  private Behavior<WorkerMessage> onDrainDeadline() {
+    for (JobState job : jobs.values()) {
+      List<Integer> unfinished = running(job);
+      if (!unfinished.isEmpty()) {
+        getContext().getLog().warn("job {}: drain timeout ran out with {} tasks running; handed back", job.jobId,
+            unfinished.size());
+        job.coordinator.tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(), unfinished,
+            drainingWhy + "; the drain timeout ran out before they finished"));
+      }
+    }
+    drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
+    drainWaiters.clear();
+    return this;
+  }
+
+  /** While draining: once no task runs here (and outcomes are sent), the node may leave. */
+  private void replyIfDrained() {
+    if (drainingWhy == null || drainWaiters.isEmpty()) {
+      return;
+    }
+    for (TaskSlot<Queued> slot : slots) {
+      if (slot.running().filter(q -> !q.job().closed).isPresent()) {
+        return;
+      }
+    }
+    if (!finished.isEmpty()) {
+      return; // outcomes still on their way to the actor: OutcomesReady follows
+    }
+    getContext().getLog().info("drained: every running task finished and reported");
+    timers.cancel(DrainDeadline.INSTANCE);
+    drainWaiters.forEach(waiter -> waiter.tell(Done.getInstance()));
+    drainWaiters.clear();
+  }
+
+  /** The tasks of {@code job} running here now (reported, so a coordinator knows what a death cost). */
+  private List<Integer> running(JobState job) {
+    List<Integer> running = new ArrayList<>(0);
+    for (TaskSlot<Queued> slot : slots) {
+      slot.running().filter(q -> q.job() == job).ifPresent(q -> running.add(q.task().taskId()));
+    }
+    return running;
+  }
+
   /** Files an outcome for the job's next message, and widens the job's credits to its window. */
   private void record(JobState job, TaskOutcome outcome, long runNanos) {
     if (job.closed) {
@@ -367,7 +458,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     job.outbox.add(outcome);
     job.finished++;
     job.taskNanos = job.taskNanos == 0 ? runNanos : 0.8 * job.taskNanos + 0.2 * runNanos;
-    job.requestedUpTo = Math.max(job.requestedUpTo, job.finished + window(job));
+    if (drainingWhy == null) {
+      job.requestedUpTo = Math.max(job.requestedUpTo, job.finished + window(job));
+    }
   }
 
   /** Sends each job's filed outcomes, with its credits, in messages of at most 128 KiB. */
@@ -382,14 +475,14 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       for (TaskOutcome outcome : job.outbox) {
         long size = outcome instanceof TaskOutcome.Succeeded s ? s.output().length : 1024;
         if (!chunk.isEmpty() && bytes + size > TaskDispatcher.MAX_BATCH_BYTES) {
-          job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
+          job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo, running(job)));
           chunk = new ArrayList<>();
           bytes = 0;
         }
         chunk.add(outcome);
         bytes += size;
       }
-      job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo));
+      job.coordinator.tell(new JobCoordinator.Outcomes(getContext().getSelf(), chunk, job.requestedUpTo, running(job)));
       job.outbox.clear();
     }
   }
@@ -441,9 +534,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private void runQueued() {
     boolean again = true;
     while (again) {
-      Slot slot = freeSlots.poll();
+      TaskSlot<Queued> slot = freeSlots.poll();
       try {
-        drain(slot);
+        runAll(slot);
       } finally {
         freeSlots.add(slot);
         activeRunners.decrementAndGet();
@@ -453,7 +546,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     }
   }
 
-  private void drain(Slot slot) {
+  private void runAll(TaskSlot<Queued> slot) {
     Queued next;
     while ((next = queue.poll()) != null) {
       if (next.job().closed) {
@@ -486,12 +579,14 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       if (output == null) {
         return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the handler returned null", true);
       }
-      byte[] bytes = codec.encode(output);
-      if (bytes.length > maxResultBytes) {
-        return new TaskOutcome.Failed(task.taskId(), task.attempt(),
-            "result of " + bytes.length + " bytes exceeds the limit of " + maxResultBytes + " bytes", false);
+      try {
+        return new TaskOutcome.Succeeded(task.taskId(), task.attempt(), codec.encode(output, maxResultBytes));
+      } catch (PayloadCodec.TooLargeException e) {
+        // Checked while encoding, so an oversized result costs no copy of itself.
+        return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the result (a " + output.getClass().getName()
+            + ") exceeds the limit of " + maxResultBytes + " bytes (tessera.work-pulling.worker.max-result-bytes):"
+            + " return a reference to the data (a file, an object-store key) instead", false);
       }
-      return new TaskOutcome.Succeeded(task.taskId(), task.attempt(), bytes);
     } catch (Throwable e) {
       return new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(e), true);
     }

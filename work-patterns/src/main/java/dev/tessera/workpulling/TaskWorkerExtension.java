@@ -7,7 +7,13 @@ import dev.tessera.runtime.node.NodeExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import java.time.Duration;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +50,28 @@ public final class TaskWorkerExtension implements NodeExtension {
       library.register(builder, node.system());
       libraries.add(library.getClass().getName());
     }
-    node.system().systemActorOf(
+    ActorRef<WorkerMessage> worker = node.system().systemActorOf(
         TaskWorker.create(builder.build(), capacity, (int) Math.min(Integer.MAX_VALUE, maxResultBytes)),
         "task-worker",
         Props.empty());
+    drainOnShutdown(node.system(), worker, node.system().settings().config().getDuration("tessera.node.drain-timeout"));
     log.info("task worker started: {} threads, task libraries {}", capacity, libraries);
+  }
+
+  /**
+   * When the node leaves (SIGTERM, {@code cluster leave}, a handler calling {@code System.exit}), the
+   * worker drains before anything else stops: it hands back the tasks it has not started, finishes
+   * those it runs (for at most {@code timeout}) and delivers their outcomes. The phase runs before
+   * sharding hands off and before the node leaves the cluster; its timeout is set a little above
+   * {@code timeout} (PekkoNodeConfig).
+   */
+  static void drainOnShutdown(ActorSystem<?> system, ActorRef<WorkerMessage> worker, Duration timeout) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "tessera-drain-task-worker", () -> {
+      String why = "its node is shutting down (" + shutdown.getShutdownReason()
+          .map(reason -> reason.getClass().getSimpleName().replace("$", "")).orElse("unknown reason") + ")";
+      return AskPattern.<WorkerMessage, Done>ask(worker, reply -> new TaskWorker.Drain(why, timeout, reply),
+          timeout.plusSeconds(1), system.scheduler()).exceptionally(timedOut -> Done.getInstance());
+    });
   }
 }

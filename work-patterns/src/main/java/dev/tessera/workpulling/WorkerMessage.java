@@ -16,7 +16,8 @@ import org.apache.pekko.actor.typed.ActorRef;
  * }</pre>
  */
 public sealed interface WorkerMessage extends CborSerializable
-    permits WorkerMessage.WorkOn, WorkerMessage.WorkBatch, WorkerMessage.JobClosed, TaskWorker.InternalMessage {
+    permits WorkerMessage.WorkOn, WorkerMessage.WorkBatch, WorkerMessage.JobClosed, TaskWorker.Drain,
+        TaskWorker.InternalMessage {
 
   /**
    * Start asking {@code coordinator} for tasks of this job, if this worker has a handler for

@@ -44,9 +44,9 @@ class TaskDispatcherTest {
       }
 
       @Override
-      public void attemptLost(int task, int attempts, String cause, boolean forGood) {}
+      public void attemptLost(int task, TaskLoss loss) {}
     }, worker -> {});
-    dispatcher.add(0, 0);
+    dispatcher.add(0);
     return dispatcher;
   }
 

@@ -6,6 +6,7 @@ import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.workpulling.JobAnnouncement;
 import dev.tessera.workpulling.JobCoordinator;
 import dev.tessera.workpulling.TaskDispatcher;
+import dev.tessera.workpulling.TaskLoss;
 import dev.tessera.workpulling.TaskOutcome;
 import dev.tessera.workpulling.TaskWorker;
 import dev.tessera.workpulling.WorkerMessage;
@@ -115,6 +116,16 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     INSTANCE
   }
 
+  /** Sharding's stop message for this entity: see {@link #onHandOff}. */
+  private enum HandOff implements Internal {
+    INSTANCE
+  }
+
+  /** The message sharding sends this entity to stop it (hand-off or passivation). */
+  static JobCoordinator.Command handOffMessage() {
+    return HandOff.INSTANCE;
+  }
+
   private record WorkersChanged(Receptionist.Listing listing) implements Internal {}
 
   /** An ended (or never submitted) job's coordinator has been idle long enough to stop. */
@@ -147,7 +158,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private final Set<Integer> committing = new HashSet<>();
   private final List<JobEvent.Completed> toComplete = new ArrayList<>();
   private final List<JobEvent.Failed> toFail = new ArrayList<>();
-  private final Map<Integer, Integer> toCount = new LinkedHashMap<>();
+  private final Map<Integer, JobEvent.Attempts> toCount = new LinkedHashMap<>();
   private boolean flushScheduled;
   private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
   private long lastProgressLogNanos = System.nanoTime();
@@ -264,15 +275,17 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(AddInputs.class, this::onAddInputs)
         .onCommand(JobCoordinator.RequestWork.class, (state, request) -> workerMessage(state, request.worker(),
-            request.requestedUpTo(), List.of()))
+            request.requestedUpTo(), List.of(), List.of()))
         .onCommand(JobCoordinator.Heartbeat.class, (state, beat) -> workerMessage(state, beat.worker(),
-            beat.requestedUpTo(), List.of()))
+            beat.requestedUpTo(), List.of(), beat.running()))
         .onCommand(JobCoordinator.Outcomes.class, (state, outcomes) -> workerMessage(state, outcomes.worker(),
-            outcomes.requestedUpTo(), outcomes.outcomes()))
+            outcomes.requestedUpTo(), outcomes.outcomes(), outcomes.running()))
         .onCommand(JobCoordinator.WorkerGone.class, this::onWorkerGone)
+        .onCommand(JobCoordinator.WorkerLeaving.class, this::onWorkerLeaving)
         .onCommand(JobCoordinator.Decline.class, this::onDecline)
         .onCommand(Tick.class, (state, tick) -> onTick(state))
         .onCommand(Flush.class, (state, flush) -> onFlush(state))
+        .onCommand(HandOff.class, (state, handOff) -> onHandOff(state))
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
         .onCommand(JobCoordinator.GetProgress.class, (state, get) -> {
           get.replyTo().tell(progress(state));
@@ -363,18 +376,23 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       }
 
       @Override
-      public void attemptLost(int task, int attempts, String cause, boolean forGood) {
-        if (forGood) {
+      public void attemptLost(int task, TaskLoss loss) {
+        if (loss.forGood()) {
           committing.add(task);
-          toFail.add(new JobEvent.Failed(task, attempts, cause));
-          context.getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts,
-              JobCoordinator.firstLine(cause));
-        } else {
-          toCount.put(task, attempts);
+          toFail.add(new JobEvent.Failed(task, loss.attempts(), loss.cause()));
+          context.getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, loss.attempts(),
+              JobCoordinator.firstLine(loss.cause()));
+        } else if (loss.kind() != TaskLoss.Kind.LEASE_LOST || loss.workerDeaths() > 0) {
+          // A lease lost without a death changes no count: nothing to record.
+          toCount.put(task, new JobEvent.Attempts(task, loss.failures(), loss.killedNodes()));
         }
       }
-    }, worker -> context.watchWith(worker, new JobCoordinator.WorkerGone(worker)));
-    state.unfinished.keySet().forEach(task -> dispatcher.add(task, state.attempts.getOrDefault(task, 0)));
+    }, worker -> context.watchWith(worker, new JobCoordinator.WorkerGone(worker)),
+        worker -> JobAnnouncement.nodeIsUp(context.getSystem(), worker));
+    state.unfinished.keySet().forEach(task -> {
+      List<String> killed = state.killedNodes.getOrDefault(task, List.of());
+      dispatcher.add(task, state.attempts.getOrDefault(task, 0), killed.size(), killed);
+    });
     announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, state.taskType, context.getSelf(), state.options));
     ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
@@ -445,7 +463,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         return;
       }
       for (int task = add.firstTaskId(); task < end; task++) {
-        dispatcher.add(task, 0);
+        dispatcher.add(task);
       }
       dispatcher.dispatch();
     }).thenReply(add.replyTo(), s -> StatusReply.ack());
@@ -454,14 +472,21 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   // ---- work pulling ----
 
   private Effect<JobEvent, JobLedger> workerMessage(
-      JobLedger state, ActorRef<WorkerMessage> worker, long requestedUpTo, List<TaskOutcome> outcomes) {
+      JobLedger state,
+      ActorRef<WorkerMessage> worker,
+      long requestedUpTo,
+      List<TaskOutcome> outcomes,
+      List<Integer> runningThere) {
     if (!running(state)) {
       if (state.isEnded()) {
         worker.tell(new WorkerMessage.JobClosed(jobId));
       }
       return Effect().none();
     }
-    dispatcher.heard(worker, requestedUpTo);
+    // A worker seen gone is not revived by a late message, but a valid result it sent is a result.
+    if (dispatcher.heard(worker, requestedUpTo)) {
+      dispatcher.running(worker, runningThere);
+    }
     for (TaskOutcome outcome : outcomes) {
       int task = outcome.taskId();
       if (task < 0 || task >= state.total) {
@@ -486,6 +511,14 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     return Effect().none();
   }
 
+  private Effect<JobEvent, JobLedger> onWorkerLeaving(JobLedger state, JobCoordinator.WorkerLeaving leaving) {
+    if (running(state)) {
+      dispatcher.workerLeaving(leaving.worker(), leaving.returned(), leaving.why());
+      dispatcher.dispatch();
+    }
+    return Effect().none();
+  }
+
   private Effect<JobEvent, JobLedger> onDecline(JobLedger state, JobCoordinator.Decline decline) {
     if (running(state)) {
       dispatcher.declined(decline.worker(), decline.reason());
@@ -501,8 +534,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (now - lastProgressLogNanos >= state.options.progressLogInterval().toNanos()) {
       lastProgressLogNanos = now;
       JobProgress p = progress(state);
-      context.getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} workers", jobId,
-          p.done(), p.total(), p.running(), p.failed(), p.retried(), dispatcher.activeWorkers());
+      context.getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} leases lost, {} worker deaths,"
+          + " {} workers", jobId, p.done(), p.total(), p.running(), p.failed(), p.retried(), p.lostLeases(),
+          p.workerDeaths(), dispatcher.activeWorkers());
     }
     String cause = null;
     if (dispatcher.nobodyCanRun(now)) {
@@ -554,12 +588,27 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (!running(state)) {
       return Effect().none();
     }
-    List<JobEvent> events = new ArrayList<>(4);
     List<Integer> ending = new ArrayList<>(toComplete.size() + toFail.size());
+    List<JobEvent> events = takeBuffered(state, ending);
+    if (events.isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(events).thenRun(s -> {
+      for (Integer task : ending) {
+        committing.remove(task);
+        dispatcher.ended(task);
+      }
+      if (s.isEnded()) {
+        ended(s);
+      }
+    });
+  }
+
+  /** Everything buffered since the last write, as events (emptying the buffers); {@code ending} gets the tasks they end. */
+  private List<JobEvent> takeBuffered(JobLedger state, List<Integer> ending) {
+    List<JobEvent> events = new ArrayList<>(4);
     if (!toCount.isEmpty()) {
-      List<JobEvent.Attempts> counts = new ArrayList<>(toCount.size());
-      toCount.forEach((task, attempts) -> counts.add(new JobEvent.Attempts(task, attempts)));
-      events.add(new JobEvent.AttemptsUsed(counts));
+      events.add(new JobEvent.AttemptsUsed(new ArrayList<>(toCount.values())));
       toCount.clear();
     }
     if (!toComplete.isEmpty()) {
@@ -572,21 +621,26 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       toFail.forEach(f -> ending.add(f.taskId()));
       toFail.clear();
     }
-    if (events.isEmpty()) {
-      return Effect().none();
-    }
-    if (state.sealed && state.unfinished.size() == ending.size()) {
+    if (!events.isEmpty() && state.sealed && state.unfinished.size() == ending.size()) {
       events.add(new JobEvent.JobEnded(false, System.currentTimeMillis()));
     }
-    return Effect().persist(events).thenRun(s -> {
-      for (Integer task : ending) {
-        committing.remove(task);
-        dispatcher.ended(task);
-      }
-      if (s.isEnded()) {
-        ended(s);
-      }
-    });
+    return events;
+  }
+
+  /**
+   * Sharding moves this job elsewhere (its node is leaving, or it passivates): results and counts
+   * received but not yet written are written first, so the next coordinator finds every commit.
+   */
+  private Effect<JobEvent, JobLedger> onHandOff(JobLedger state) {
+    if (!running(state)) {
+      return Effect().stop();
+    }
+    List<JobEvent> events = takeBuffered(state, new ArrayList<>());
+    if (events.isEmpty()) {
+      return Effect().stop();
+    }
+    context.getLog().info("job {}: handing over to another node after writing {} buffered events", jobId, events.size());
+    return Effect().persist(events).thenStop();
   }
 
   // ---- queries and operations ----
@@ -659,7 +713,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       return new JobProgress(state.total, state.done, 0, failed, 0, 0);
     }
     return new JobProgress(state.total, state.done, dispatcher.running(), failed, dispatcher.retried(),
-        dispatcher.duplicatesDropped());
+        dispatcher.duplicatesDropped(), dispatcher.lostLeases(), dispatcher.workerDeaths());
   }
 
   private JobStatus status(JobLedger state) {

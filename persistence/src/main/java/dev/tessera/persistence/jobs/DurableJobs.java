@@ -124,7 +124,9 @@ public final class DurableJobs implements Extension {
             ctx -> DurableJobCoordinator.create(ctx.getEntityId(), registry, snapshotEvery, ctx.getShard()))
         // A running job's workers talk to its actor directly, not through sharding: idle-based
         // passivation would stop it mid-job. A coordinator stays until its node leaves.
-        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy());
+        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy())
+        // Written buffered commits before it stops, when its node leaves (DurableJobCoordinator.onHandOff).
+        .withStopMessage(DurableJobCoordinator.handOffMessage());
     if (!role.isEmpty()) {
       entity = entity.withRole(role);
     }

@@ -74,15 +74,29 @@ public sealed interface JobEvent extends CborSerializable {
     }
   }
 
-  /** Attempts that ended without a result (failed, timed out, worker lost); each task's count so far. */
+  /** Attempts that ended without a result (failed, timed out, worker died); each task's counts so far. */
   record AttemptsUsed(List<Attempts> tasks) implements JobEvent {
     public AttemptsUsed {
       tasks = List.copyOf(tasks);
     }
   }
 
-  /** How many attempts one task has used. */
-  record Attempts(int taskId, int attempts) implements CborSerializable {}
+  /**
+   * What one task's lost attempts count against, so far.
+   *
+   * @param attempts task failures (count against maxAttempts)
+   * @param killedNodes the nodes of the workers that died while the task was on them, oldest first
+   *     (count against maxWorkerDeaths); null in events written before worker deaths were counted
+   */
+  record Attempts(int taskId, int attempts, List<String> killedNodes) implements CborSerializable {
+    public Attempts {
+      killedNodes = killedNodes == null ? List.of() : List.copyOf(killedNodes);
+    }
+
+    public Attempts(int taskId, int attempts) {
+      this(taskId, attempts, List.of());
+    }
+  }
 
   /** A task that failed for good: its attempts and last cause. */
   record Failed(int taskId, int attempts, String cause) implements CborSerializable {

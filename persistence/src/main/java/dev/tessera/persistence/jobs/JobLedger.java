@@ -40,8 +40,10 @@ final class JobLedger {
   int done;
   /** Inputs of the tasks that have not ended, by task id. */
   final TreeMap<Integer, byte[]> unfinished = new TreeMap<>();
-  /** Attempts used by unfinished tasks (absent: none). */
+  /** Task failures of unfinished tasks (absent: none). */
   final Map<Integer, Integer> attempts = new HashMap<>();
+  /** Nodes of the workers that died while an unfinished task was on them (absent: none). */
+  final Map<Integer, List<String>> killedNodes = new HashMap<>();
   /** Results by task id; null where a task has not completed. */
   final List<byte[]> results = new ArrayList<>();
   final TreeMap<Integer, JobReport.TaskFailure> failures = new TreeMap<>();
@@ -75,6 +77,7 @@ final class JobLedger {
       for (JobEvent.Completed c : completed.tasks()) {
         if (unfinished.remove(c.taskId()) != null) {
           attempts.remove(c.taskId());
+          killedNodes.remove(c.taskId());
           results.set(c.taskId(), c.output());
           done++;
         }
@@ -83,12 +86,16 @@ final class JobLedger {
       for (JobEvent.Attempts a : used.tasks()) {
         if (unfinished.containsKey(a.taskId())) {
           attempts.merge(a.taskId(), a.attempts(), Math::max);
+          if (a.killedNodes().size() > killedNodes.getOrDefault(a.taskId(), List.of()).size()) {
+            killedNodes.put(a.taskId(), a.killedNodes());
+          }
         }
       }
     } else if (event instanceof JobEvent.TasksFailed failed) {
       for (JobEvent.Failed f : failed.tasks()) {
         if (unfinished.remove(f.taskId()) != null) {
           attempts.remove(f.taskId());
+          killedNodes.remove(f.taskId());
           failures.put(f.taskId(), new JobReport.TaskFailure(f.attempts(), f.cause()));
         }
       }
@@ -97,6 +104,7 @@ final class JobLedger {
       endedAtMillis = ended.endedAtMillis();
       unfinished.clear();
       attempts.clear();
+      killedNodes.clear();
     } else if (event instanceof JobEvent.JobPurged purged) {
       status = Status.PURGED;
       results.replaceAll(r -> null);
@@ -108,7 +116,8 @@ final class JobLedger {
   /** An immutable copy, for a snapshot. */
   Snapshot snapshot() {
     return new Snapshot(jobId, taskType, options, submittedAtMillis, submitter, endedAtMillis, status, total, sealed, done,
-        new TreeMap<>(unfinished), new HashMap<>(attempts), new ArrayList<>(results), new TreeMap<>(failures));
+        new TreeMap<>(unfinished), new HashMap<>(attempts), new ArrayList<>(results), new TreeMap<>(failures),
+        new HashMap<>(killedNodes));
   }
 
   static JobLedger of(Snapshot s) {
@@ -128,6 +137,9 @@ final class JobLedger {
     ledger.attempts.putAll(s.attempts());
     ledger.results.addAll(s.results());
     ledger.failures.putAll(s.failures());
+    if (s.killedNodes() != null) { // null in snapshots taken before worker deaths were counted
+      ledger.killedNodes.putAll(s.killedNodes());
+    }
     if (ledger.results.size() != ledger.total) {
       throw new IllegalStateException("snapshot of job " + s.jobId() + " is inconsistent: " + ledger.results.size()
           + " result slots for " + ledger.total + " tasks");
@@ -153,6 +165,7 @@ final class JobLedger {
       Map<Integer, byte[]> unfinished,
       Map<Integer, Integer> attempts,
       List<byte[]> results,
-      Map<Integer, JobReport.TaskFailure> failures)
+      Map<Integer, JobReport.TaskFailure> failures,
+      Map<Integer, List<String>> killedNodes)
       implements CborSerializable {}
 }

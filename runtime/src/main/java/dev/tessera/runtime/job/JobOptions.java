@@ -26,6 +26,10 @@ import java.util.Objects;
  *     unfinished tasks fail, naming the missing role, instead of waiting forever (default 30 s). A
  *     member with the role joining, or a worker asking for work, restarts the wait. Not checked on
  *     an actor system that is not a cluster node.
+ * @param maxWorkerDeaths a task that was on this many workers when they died (crashed, were killed,
+ *     went silent) fails as poison and is never tried again (default 2). Worker deaths never count
+ *     against {@code maxAttempts}: a task that was merely on a dying node is retried, alone on a
+ *     worker that runs nothing else of the job, so a second death names its culprit.
  */
 public record JobOptions(
     int maxAttempts,
@@ -34,8 +38,12 @@ public record JobOptions(
     int batchSize,
     Duration workerSilenceTimeout,
     Duration progressLogInterval,
-    Duration noCapableNodeTimeout)
+    Duration noCapableNodeTimeout,
+    int maxWorkerDeaths)
     implements CborSerializable {
+
+  /** The default of {@link #maxWorkerDeaths()}. */
+  public static final int DEFAULT_MAX_WORKER_DEATHS = 2;
 
   /** The default of {@link #noCapableNodeTimeout()}. */
   public static final Duration DEFAULT_NO_CAPABLE_NODE_TIMEOUT = Duration.ofSeconds(30);
@@ -44,6 +52,8 @@ public record JobOptions(
    * @param noCapableNodeTimeout null means {@link #DEFAULT_NO_CAPABLE_NODE_TIMEOUT}: options
    *     serialized before this field existed (inside journal events such as {@code JobAccepted},
    *     snapshots, or messages from a node not yet upgraded) lack it, and Jackson passes null
+   * @param maxWorkerDeaths 0 means {@link #DEFAULT_MAX_WORKER_DEATHS}, for the same reason (Jackson
+   *     passes 0 for a missing number); {@link #withMaxWorkerDeaths} refuses 0
    */
   public JobOptions {
     if (maxAttempts < 1) {
@@ -71,53 +81,80 @@ public record JobOptions(
     if (noCapableNodeTimeout.isZero() || noCapableNodeTimeout.isNegative()) {
       throw new IllegalArgumentException("noCapableNodeTimeout must be positive, got " + noCapableNodeTimeout);
     }
+    if (maxWorkerDeaths == 0) {
+      maxWorkerDeaths = DEFAULT_MAX_WORKER_DEATHS;
+    }
+    if (maxWorkerDeaths < 1) {
+      throw new IllegalArgumentException("maxWorkerDeaths must be at least 1, got " + maxWorkerDeaths);
+    }
+  }
+
+  /** Options with the default {@link #maxWorkerDeaths()}. */
+  public JobOptions(
+      int maxAttempts,
+      Duration taskTimeout,
+      String requiredRole,
+      int batchSize,
+      Duration workerSilenceTimeout,
+      Duration progressLogInterval,
+      Duration noCapableNodeTimeout) {
+    this(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, DEFAULT_MAX_WORKER_DEATHS);
   }
 
   /**
    * 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after
    * 1.5 s of silence, progress logged every 10 s, tasks failed after 30 s without a node with the
-   * role.
+   * role, a task failed as poison once 2 workers died while it was on them.
    */
   public static JobOptions defaults() {
     return new JobOptions(
         3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500), Duration.ofSeconds(10),
-        DEFAULT_NO_CAPABLE_NODE_TIMEOUT);
+        DEFAULT_NO_CAPABLE_NODE_TIMEOUT, DEFAULT_MAX_WORKER_DEATHS);
   }
 
   public JobOptions withMaxAttempts(int value) {
     return new JobOptions(
-        value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
+        value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withTaskTimeout(Duration value) {
     return new JobOptions(
-        maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
+        maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withRequiredRole(String value) {
     return new JobOptions(
-        maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
+        maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withBatchSize(int value) {
     return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout);
+        maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withWorkerSilenceTimeout(Duration value) {
     return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval, noCapableNodeTimeout);
+        maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withProgressLogInterval(Duration value) {
     return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value, noCapableNodeTimeout);
+        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value, noCapableNodeTimeout, maxWorkerDeaths);
   }
 
   public JobOptions withNoCapableNodeTimeout(Duration value) {
     Objects.requireNonNull(value, "noCapableNodeTimeout");
     return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, value);
+        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, value, maxWorkerDeaths);
+  }
+
+  public JobOptions withMaxWorkerDeaths(int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException("maxWorkerDeaths must be at least 1, got " + value);
+    }
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, value);
   }
 
   /** How long a handed-out task may go unanswered before the coordinator takes it back regardless. */

@@ -14,11 +14,22 @@ import dev.tessera.runtime.serialization.CborSerializable;
  * @param done tasks completed with a result
  * @param running tasks handed to a worker and not yet answered
  * @param failed tasks that used up their attempts and are recorded as failed
- * @param retried attempts that were given another try (after an exception, a timeout or a lost worker)
+ * @param retried task failures (the handler threw, timed out, or returned something unusable) that
+ *     were given another try; these count against {@code maxAttempts}
  * @param duplicatesDropped results that arrived for tasks already completed, and were dropped
+ * @param lostLeases tasks handed back without having started (returned by a worker whose node was
+ *     leaving, or on a worker lost before they started); queued again, counted against nothing
+ * @param workerDeaths tasks whose worker died (crashed, was killed or went silent) while its last
+ *     report said they ran; queued again alone, counted against {@code maxWorkerDeaths}
  */
-public record JobProgress(int total, int done, int running, int failed, int retried, int duplicatesDropped)
+public record JobProgress(
+    int total, int done, int running, int failed, int retried, int duplicatesDropped, int lostLeases, int workerDeaths)
     implements CborSerializable {
+
+  /** Progress with no lost leases or worker deaths. */
+  public JobProgress(int total, int done, int running, int failed, int retried, int duplicatesDropped) {
+    this(total, done, running, failed, retried, duplicatesDropped, 0, 0);
+  }
 
   /** True when every task has either a result or a recorded failure. */
   public boolean finished() {

@@ -35,6 +35,84 @@ public final class PayloadCodec {
   }
 
   /**
+   * Serializes a value into at most {@code maxBytes} bytes, stopping as soon as it writes more: an
+   * oversized result fails at once, without a second copy of it in memory (a 50 MB result on a
+   * 256 MiB node heap used to end in OutOfMemoryError while it was being encoded).
+   *
+   * @throws TooLargeException when the value needs more than {@code maxBytes}
+   * @throws IllegalArgumentException naming the value's class when it cannot be serialized
+   */
+  public byte[] encode(Object value, int maxBytes) {
+    Objects.requireNonNull(value, "value");
+    BoundedOutput out = new BoundedOutput(maxBytes);
+    try {
+      mapper.writeValue(out, value);
+      return out.toByteArray();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof BoundedOutput.Overflow) {
+          throw new TooLargeException(maxBytes);
+        }
+      }
+      throw new IllegalArgumentException(
+          "cannot serialize a " + value.getClass().getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A value that does not fit the bytes allowed to it. */
+  public static final class TooLargeException extends RuntimeException {
+    private final int limit;
+
+    TooLargeException(int limit) {
+      super("serialized, it is larger than the limit of " + limit + " bytes");
+      this.limit = limit;
+    }
+
+    public int limit() {
+      return limit;
+    }
+  }
+
+  /** Collects bytes up to a limit, and throws {@link Overflow} at the first byte beyond it. */
+  private static final class BoundedOutput extends java.io.ByteArrayOutputStream {
+    static final class Overflow extends IOException {
+      Overflow() {
+        super("over the limit");
+      }
+    }
+
+    private final int limit;
+
+    BoundedOutput(int limit) {
+      super(Math.min(limit, 8192));
+      this.limit = limit;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      if (count + 1 > limit) {
+        throw new OverflowUnchecked();
+      }
+      super.write(b);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      if (count + (long) len > limit) {
+        throw new OverflowUnchecked();
+      }
+      super.write(b, off, len);
+    }
+  }
+
+  /** ByteArrayOutputStream's writes may not throw IOException; this one carries the overflow out. */
+  private static final class OverflowUnchecked extends java.io.UncheckedIOException {
+    OverflowUnchecked() {
+      super(new BoundedOutput.Overflow());
+    }
+  }
+
+  /**
    * Serializes the inputs of a job of {@code type}, one per task.
    *
    * @throws IllegalArgumentException naming the input (by index) that is null or cannot be serialized

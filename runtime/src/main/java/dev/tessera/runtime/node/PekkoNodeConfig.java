@@ -53,6 +53,9 @@ final class PekkoNodeConfig {
     ours.put("pekko.cluster.leader-actions-interval", "250ms");
     ours.put("pekko.cluster.unreachable-nodes-reaper-interval", "250ms");
     ours.put("pekko.cluster.gossip-interval", "500ms");
+    // A leaving node's task worker drains in this phase (work-patterns' TaskWorkerExtension).
+    ours.put("pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
+        millis(config.getDuration("tessera.node.drain-timeout").plusSeconds(5)));
     Map<String, Object> applied = new LinkedHashMap<>();
     ours.forEach((key, value) -> {
       if (!config.hasPath(key) || comesFromAReferenceConf(config.getValue(key).origin())) {
