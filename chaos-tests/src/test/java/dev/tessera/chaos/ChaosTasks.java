@@ -19,10 +19,50 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Counted, Long> COUNTED_SQUARE = TaskType.of("chaos.counted-square", Counted.class, Long.class);
 
+  /**
+   * The square of {@code x}, except for {@code x == poison}, which takes its JVM down: {@code how}
+   * is "exit" ({@code System.exit(1)}) or "halt" ({@code Runtime.halt(1)}, no shutdown hooks).
+   */
+  public record Poisoned(int x, int poison, String how) {}
+
+  public static final TaskType<Poisoned, Long> POISONED_SQUARE = TaskType.of("chaos.poisoned-square", Poisoned.class, Long.class);
+
+  /**
+   * Sleeps {@code millis} (while the file {@code gate} exists, if one is named), after appending
+   * "pid x" to {@code started.log} in {@code logDir}; returns this process's pid.
+   */
+  public record Sleepy(int x, long millis, String logDir, String gate) {}
+
+  public static final TaskType<Sleepy, Long> SLEEPY_PID = TaskType.of("chaos.sleepy-pid", Sleepy.class, Long.class);
+
   @Override
   public void register(TaskRegistry.Builder registry) {
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
+    registry.register(POISONED_SQUARE, ChaosTasks::poisonedSquare);
+    registry.register(SLEEPY_PID, ChaosTasks::sleepyPid);
+  }
+
+  static long poisonedSquare(Poisoned input) {
+    if (input.x() == input.poison()) {
+      if (input.how().equals("halt")) {
+        Runtime.getRuntime().halt(1);
+      }
+      System.exit(1);
+    }
+    return slowSquare(input.x());
+  }
+
+  static long sleepyPid(Sleepy input) throws java.io.IOException, InterruptedException {
+    long pid = ProcessHandle.current().pid();
+    if (input.logDir() != null) {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(input.logDir(), "started.log"), pid + " " + input.x() + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    }
+    if (input.gate() == null || java.nio.file.Files.exists(java.nio.file.Path.of(input.gate()))) {
+      Thread.sleep(input.millis());
+    }
+    return pid;
   }
 
   static long countedSquare(Counted input) throws java.io.IOException {

@@ -58,6 +58,14 @@ public final class JobAnnouncement {
     return false;
   }
 
+  /** Whether this node has {@code role}; true on an actor system that is not a cluster node. */
+  public static boolean thisNodeHasRole(ActorSystem<?> system, String role) {
+    if (!CLUSTER_PROVIDER.equals(system.settings().classicSettings().ProviderClass())) {
+      return true;
+    }
+    return Cluster.get(system).selfMember().hasRole(role);
+  }
+
   /**
    * Whether a coordinator may lease tasks to {@code worker}: its node is Up or WeaklyUp in this
    * node's view of the cluster (not Joining, Leaving, Exiting, Down or Removed). Always true on an
@@ -84,6 +92,12 @@ public final class JobAnnouncement {
     return status == MemberStatus.up() || status == MemberStatus.weaklyUp();
   }
 
+  /**
+   * False only for a worker whose node this node knows to lack the job's role. A worker on a node
+   * not in this node's view yet (the receptionist can list a restarted node's worker before this
+   * node's membership shows it) is told too: skipping it would leave it out of the job until the
+   * listing changed again, and the worker checks the role itself ({@link TaskWorker}).
+   */
   private boolean hasRequiredRole(ActorRef<WorkerMessage> worker, Cluster cluster) {
     String role = workOn.options().requiredRole();
     Address address = worker.path().address();
@@ -95,6 +109,6 @@ public final class JobAnnouncement {
         return member.hasRole(role);
       }
     }
-    return false;
+    return true;
   }
 }

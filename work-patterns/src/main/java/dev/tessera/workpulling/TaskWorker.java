@@ -233,6 +233,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       workOn.coordinator().tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(), List.of(), drainingWhy));
       return this;
     }
+    if (!JobAnnouncement.thisNodeHasRole(getContext().getSystem(), workOn.options().requiredRole())) {
+      return this; // told by a coordinator that did not know this node yet: the job is not for us
+    }
     var registration = registry.lookup(workOn.taskType());
     if (registration.isEmpty()) {
       workOn.coordinator().tell(new JobCoordinator.Decline(getContext().getSelf(),

@@ -146,7 +146,7 @@ public final class WorkPullingBench {
     try {
       // Polled every 10 ms (Await's 100 ms would blur the number).
       long deadline = signal + LIMIT.toNanos();
-      while (progress(job).retried() == 0) {
+      while (moved(progress(job)) == 0) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("no task was moved within " + LIMIT);
         }
@@ -170,6 +170,11 @@ public final class WorkPullingBench {
     Await.until("3 members Up, none unreachable, 3 task workers", LIMIT, () -> cluster.view(1).upCount() == 3
         && !cluster.view(1).isUnreachable(cluster.address(2)) && workers(node) == 3);
     return millis;
+  }
+
+  /** Tasks taken back from a worker so far, however they were lost. */
+  private static int moved(JobProgress progress) {
+    return progress.retried() + progress.lostLeases() + progress.workerDeaths();
   }
 
   private static JobProgress progress(JobHandle<?> job) throws Exception {
