@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Each scenario of the chaos suite, run by the harness against real node processes, with every
@@ -42,5 +43,18 @@ class ChaosScenarioTest {
         .allSatisfy(f -> assertThat(f.recovery() != null || f.note().contains("committed its last result before this fault"))
             .as("%s: %s", f.fault(), f.note()).isTrue());
     assertThat(report.faults()).as("at least one recovery measured").anyMatch(f -> f.recovery() != null);
+  }
+
+  /**
+   * Rolling restarts (SIGTERM, one node at a time) are routine: five seeds in a row, every
+   * invariant on each, and the job's coordinator counts no task failure and no worker death.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3, 4, 5})
+  void rollingRestartsChargeNothingOnEverySeed(long seed) throws Exception {
+    ChaosReport report = ChaosRun.run(ChaosRun.Settings.of(Scenario.ROLLING_RESTART, seed, 3, DURATION, dir));
+    System.out.println(report.toMarkdown());
+
+    assertThat(report.verdicts()).as(report.toMarkdown()).allMatch(Invariants.Verdict::passed);
   }
 }
