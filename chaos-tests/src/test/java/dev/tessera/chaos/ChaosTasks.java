@@ -19,10 +19,28 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Counted, Long> COUNTED_SQUARE = TaskType.of("chaos.counted-square", Counted.class, Long.class);
 
+  /**
+   * The square of {@code x}, once the file {@code gate} no longer exists (waits at most 60 s), so a
+   * test decides when results arrive; {@code padding} makes the input as large as a test needs.
+   */
+  public record Gated(int x, String gate, String padding) {}
+
+  public static final TaskType<Gated, Long> GATED_SQUARE = TaskType.of("chaos.gated-square", Gated.class, Long.class);
+
   @Override
   public void register(TaskRegistry.Builder registry) {
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
+    registry.register(GATED_SQUARE, ChaosTasks::gatedSquare);
+  }
+
+  static long gatedSquare(Gated input) throws InterruptedException {
+    java.nio.file.Path gate = java.nio.file.Path.of(input.gate());
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (java.nio.file.Files.exists(gate) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return (long) input.x() * input.x();
   }
 
   static long countedSquare(Counted input) throws java.io.IOException {
