@@ -22,9 +22,7 @@ import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.PreRestart;
-import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -183,7 +181,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private final Duration submissionTimeout;
   /** Why the last recovery failed, when the journal's storage failed (the restart that follows says so). */
   private String recoveryOutage;
-  /** Its events or snapshot cannot be read: the actor stops (see {@link #stopsWhenUnreadable}). */
+  /** Its events or snapshot cannot be read: the actor stops ({@link StopWhenUnreadable}). */
   private boolean unreadable;
 
   /**
@@ -203,25 +201,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(registry, "registry");
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> stopsWhenUnreadable(
-        new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard))));
-  }
-
-  /**
-   * The coordinator, stopping once its journal turned out unreadable. A failed recovery restarts it
-   * with backoff (right for an outage, see the class comment); damage, which no restart repairs,
-   * must stop it instead, and Pekko offers no way out from the signal handler. The first message
-   * after the damage was found (the restart's own timer, at the latest) stops it here.
-   */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Behavior<JobCoordinator.Command> stopsWhenUnreadable(DurableJobCoordinator job) {
-    BehaviorInterceptor<Object, Object> stopper = new BehaviorInterceptor<>(Object.class) {
-      @Override
-      public Behavior<Object> aroundReceive(TypedActorContext<Object> ctx, Object message, ReceiveTarget<Object> target) {
-        return job.unreadable ? Behaviors.stopped() : target.apply(ctx, message);
-      }
-    };
-    return (Behavior) Behaviors.intercept(() -> stopper, (Behavior) job);
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      DurableJobCoordinator job = new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard);
+      return StopWhenUnreadable.wrap(job, () -> job.unreadable);
+    }));
   }
 
   /** The journal's id for a job. */
