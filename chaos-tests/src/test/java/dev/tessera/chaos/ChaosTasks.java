@@ -35,12 +35,21 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Sleepy, Long> SLEEPY_PID = TaskType.of("chaos.sleepy-pid", Sleepy.class, Long.class);
 
+  /**
+   * The square of {@code x}, once the file {@code gate} no longer exists (waits at most 60 s), so a
+   * test decides when results arrive; {@code padding} makes the input as large as a test needs.
+   */
+  public record Gated(int x, String gate, String padding) {}
+
+  public static final TaskType<Gated, Long> GATED_SQUARE = TaskType.of("chaos.gated-square", Gated.class, Long.class);
+
   @Override
   public void register(TaskRegistry.Builder registry) {
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
     registry.register(POISONED_SQUARE, ChaosTasks::poisonedSquare);
     registry.register(SLEEPY_PID, ChaosTasks::sleepyPid);
+    registry.register(GATED_SQUARE, ChaosTasks::gatedSquare);
   }
 
   static long poisonedSquare(Poisoned input) {
@@ -63,6 +72,15 @@ public final class ChaosTasks implements TaskLibrary {
       Thread.sleep(input.millis());
     }
     return pid;
+  }
+
+  static long gatedSquare(Gated input) throws InterruptedException {
+    java.nio.file.Path gate = java.nio.file.Path.of(input.gate());
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (java.nio.file.Files.exists(gate) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return (long) input.x() * input.x();
   }
 
   static long countedSquare(Counted input) throws java.io.IOException {

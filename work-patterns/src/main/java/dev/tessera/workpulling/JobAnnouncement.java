@@ -58,6 +58,11 @@ public final class JobAnnouncement {
     return false;
   }
 
+  /** Whether {@code system} is a cluster node ({@code pekko.actor.provider = cluster}). */
+  public static boolean isClusterNode(ActorSystem<?> system) {
+    return CLUSTER_PROVIDER.equals(system.settings().classicSettings().ProviderClass());
+  }
+
   /** Whether this node has {@code role}; true on an actor system that is not a cluster node. */
   public static boolean thisNodeHasRole(ActorSystem<?> system, String role) {
     if (!CLUSTER_PROVIDER.equals(system.settings().classicSettings().ProviderClass())) {

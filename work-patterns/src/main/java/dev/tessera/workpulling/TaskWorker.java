@@ -27,6 +27,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
@@ -89,12 +93,15 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     }
   }
 
+  /** A change of some member's status; the worker acts on its own node's. */
+  private record SelfMemberChanged(ClusterEvent.MemberEvent event) implements InternalMessage {}
+
   /** The coordinator of a job stopped (or its node was removed); a newer coordinator may have taken over. */
   private record CoordinatorGone(String jobId, ActorRef<JobCoordinator.Command> coordinator) implements InternalMessage {}
 
   /** Messages only the worker sends itself. */
   sealed interface InternalMessage extends WorkerMessage
-      permits OutcomesReady, CheckTimeouts, SendHeartbeats, CoordinatorGone, DrainDeadline {}
+      permits OutcomesReady, CheckTimeouts, SendHeartbeats, CoordinatorGone, DrainDeadline, SelfMemberChanged {}
 
   /** What the worker knows of one job it works on. */
   private static final class JobState {
@@ -210,6 +217,10 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     timers.startTimerWithFixedDelay(CheckTimeouts.INSTANCE, TIMEOUT_CHECK_INTERVAL);
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
+    if (JobAnnouncement.isClusterNode(context.getSystem())) {
+      Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(
+          context.messageAdapter(ClusterEvent.MemberEvent.class, SelfMemberChanged::new), ClusterEvent.MemberEvent.class));
+    }
   }
 
   @Override
@@ -221,6 +232,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
         .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(DrainDeadline.INSTANCE, this::onDrainDeadline)
+        .onMessage(SelfMemberChanged.class, this::onSelfMemberChanged)
         .onMessageEquals(OutcomesReady.INSTANCE, this::onOutcomesReady)
         .onMessageEquals(CheckTimeouts.INSTANCE, this::onCheckTimeouts)
         .onMessageEquals(SendHeartbeats.INSTANCE, this::onSendHeartbeats)
@@ -361,10 +373,27 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private Behavior<WorkerMessage> onDrain(Drain drain) {
     drainWaiters.add(drain.replyTo());
     if (drainingWhy != null) {
+      reportExitingTasks();
       replyIfDrained();
       return this;
     }
-    drainingWhy = drain.why();
+    beginDrain(drain.why(), drain.timeout());
+    return this;
+  }
+
+  /** Its own node is Leaving or Exiting: ask for nothing more, before shutdown even asks to drain. */
+  private Behavior<WorkerMessage> onSelfMemberChanged(SelfMemberChanged changed) {
+    MemberStatus status = changed.event().member().status();
+    boolean self = changed.event().member().uniqueAddress().equals(Cluster.get(getContext().getSystem()).selfMember().uniqueAddress());
+    if (self && drainingWhy == null && (status == MemberStatus.leaving() || status == MemberStatus.exiting())) {
+      beginDrain("its node is leaving the cluster", getContext().getSystem().settings().config()
+          .getDuration("tessera.node.drain-timeout"));
+    }
+    return this;
+  }
+
+  private void beginDrain(String why, Duration timeout) {
+    drainingWhy = why;
     // Tasks not started go back now; a task thread that takes one meanwhile runs it (it has started).
     Map<String, List<Integer>> returned = new HashMap<>();
     for (Queued queued : List.copyOf(queue)) {
@@ -380,10 +409,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
       job.coordinator.tell(new JobCoordinator.WorkerLeaving(getContext().getSelf(), back, drainingWhy));
     }
     getContext().getLog().info("draining ({}): {} tasks not started handed back, {} running get up to {} to finish",
-        drainingWhy, returned.values().stream().mapToInt(List::size).sum(), running, WorkerSilence.describe(drain.timeout()));
-    timers.startSingleTimer(DrainDeadline.INSTANCE, drain.timeout());
+        drainingWhy, returned.values().stream().mapToInt(List::size).sum(), running, WorkerSilence.describe(timeout));
+    timers.startSingleTimer(DrainDeadline.INSTANCE, timeout);
     replyIfDrained();
-    return this;
   }
 
   /**

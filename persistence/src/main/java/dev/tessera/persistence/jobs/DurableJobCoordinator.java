@@ -1,5 +1,7 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.JournalFailures;
+import dev.tessera.persistence.journal.JournalHealth;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
@@ -21,6 +23,7 @@ import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -52,6 +55,17 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <p><b>Snapshots</b> of the whole ledger (results included) are taken every {@code
  * snapshot-every} events, so recovery reads one snapshot and a bounded tail of events.
+ *
+ * <p><b>Submission.</b> Inputs arrive in chunks ({@link AddInputs}); no task runs until the last one
+ * is recorded, and a submission that stops half-way is abandoned after {@code submission-timeout}
+ * (nothing of it ran; submitting again under the same id starts it over). A chunk sent again must
+ * be the same chunk: one that differs under the same job id is refused.
+ *
+ * <p><b>A failing journal is an outage, not damage.</b> A write or read that fails because the
+ * storage fails (disk full, database down) restarts this actor with backoff ({@code
+ * journal-backoff}): the job pauses, the request whose write failed is answered with the journal's
+ * error ({@link PendingWrites}), and the job resumes by itself once the journal works again, from
+ * what the journal holds. Only events or snapshots that cannot be read stop the job for good.
  *
  * <p>Threading: an actor. The ledger is changed only by the event handler; the dispatcher and the
  * commit buffers are this actor's volatile state, rebuilt after a restart.
@@ -128,6 +142,11 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private record WorkersChanged(Receptionist.Listing listing) implements Internal {}
 
+  /** A job being submitted has heard nothing from its submitter for {@code submission-timeout}. */
+  private enum SubmissionDeadline implements Internal {
+    INSTANCE
+  }
+
   /** An ended (or never submitted) job's coordinator has been idle long enough to stop. */
   private enum Linger implements Internal {
     INSTANCE
@@ -166,7 +185,15 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   /** Until RecoveryCompleted: events are being replayed, counted for the recovery log line. */
   private boolean recovering = true;
   private long eventsReplayed;
-  private final long recoveryStartedNanos;
+  private long recoveryStartedNanos;
+  /** What recovery starts from; never changed (the event handler copies it), so a restart starts clean. */
+  private JobLedger pristine;
+  private final PendingWrites pendingWrites = new PendingWrites();
+  private final Duration submissionTimeout;
+  /** Why the last recovery failed, when the journal's storage failed (the restart that follows says so). */
+  private String recoveryOutage;
+  /** Its events or snapshot cannot be read: the actor stops ({@link StopWhenUnreadable}). */
+  private boolean unreadable;
 
   /**
    * @param registry told when the job ends
@@ -185,8 +212,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(registry, "registry");
-    return Behaviors.setup(context -> Behaviors.withTimers(
-        timers -> new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard)));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      DurableJobCoordinator job = new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard);
+      return StopWhenUnreadable.wrap(job, () -> job.unreadable);
+    }));
   }
 
   /** The journal's id for a job. */
@@ -201,7 +230,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       ActorRef<JobRegistry.Command> registry,
       int snapshotEvery,
       ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
-    super(persistenceId(jobId));
+    super(persistenceId(jobId), PendingWrites.backoff(context.getSystem()));
     this.shard = shard;
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("snapshot-every must be at least 1, got " + snapshotEvery);
@@ -213,11 +242,15 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     this.snapshotEvery = snapshotEvery;
     context.setLoggerName(DurableJobCoordinator.class);
     this.recoveryStartedNanos = System.nanoTime();
+    this.submissionTimeout = context.getSystem().settings().config()
+        .getDuration("tessera.persistence.jobs.submission-timeout");
   }
 
   @Override
   public JobLedger emptyState() {
-    return new JobLedger();
+    // Called once per actor, not per restart: the ledger is mutable, so events are applied to a copy.
+    pristine = new JobLedger();
+    return pristine;
   }
 
   @Override
@@ -255,6 +288,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .onSignal(RecoveryFailed.class, (state, failed) -> onRecoveryFailed(failed.getFailure()))
+        .onSignal(PreRestart.instance(), state -> onJournalFailed())
         .build();
   }
 
@@ -264,7 +298,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       if (recovering) {
         eventsReplayed++;
       }
-      return ledger.apply(event);
+      return (ledger == pristine ? new JobLedger() : ledger).apply(event);
     });
   }
 
@@ -300,6 +334,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         .onCommand(JobCoordinator.Cancel.class, this::onCancel)
         .onCommand(Wake.class, this::onWake)
         .onCommand(Linger.class, (state, linger) -> passivate())
+        .onCommand(SubmissionDeadline.class, (state, deadline) -> onSubmissionDeadline(state))
         .onCommand(Purge.class, this::onPurge)
         .onCommand(JobCoordinator.AddTasks.class, (state, add) -> unsupported(add))
         .onCommand(JobCoordinator.NoMoreTasks.class, (state, add) -> unsupported(add))
@@ -316,7 +351,11 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private void onRecovered(JobLedger state) {
     recovering = false;
-    if (state.status == JobLedger.Status.RUNNING) {
+    forgetVolatileState();
+    if (state.isSubmitting()) {
+      context.getLog().info("job {} is being submitted: {} inputs recorded, waiting for the rest", jobId, state.total);
+      awaitInputs(state);
+    } else if (state.status == JobLedger.Status.RUNNING) {
       // How long a job's failover spends reading the journal (the chaos suite reads this line).
       context.getLog().info("job {} recovered in {} ms ({} events replayed, up to event {}): {} of {} tasks ended"
               + " before, {} to run", jobId, (System.nanoTime() - recoveryStartedNanos) / 1_000_000, eventsReplayed,
@@ -327,6 +366,41 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
       this.ledger = state;
       timers.startSingleTimer(Linger.INSTANCE, LINGER);
     }
+  }
+
+  /**
+   * After a restart (a failed journal write): what this actor knew only in memory is dropped; the
+   * journal says which tasks ended, and workers pull the others again.
+   */
+  private void forgetVolatileState() {
+    if (dispatcher != null) {
+      dispatcher.clear();
+      dispatcher = null;
+    }
+    committing.clear();
+    toComplete.clear();
+    toFail.clear();
+    toCount.clear();
+    flushScheduled = false;
+  }
+
+  /**
+   * The journal failed a write (or a read, during recovery): Pekko restarts this actor with
+   * backoff. The requests whose writes failed get the error now; the job resumes by itself.
+   */
+  private void onJournalFailed() {
+    if (unreadable) {
+      return;
+    }
+    String cause = recoveryOutage != null ? recoveryOutage : PendingWrites.journalFailure(context.getSystem());
+    recoveryOutage = null;
+    int answered = pendingWrites.failAll("job " + jobId + ": " + cause + "; the job is paused and resumes by itself once"
+        + " the journal works again; nothing of this request was recorded, and asking again is safe");
+    context.getLog().warn("job {} paused: {}; it resumes by itself once the journal works again ({} waiting requests"
+        + " answered with this error)", jobId, cause, answered);
+    recovering = true;
+    eventsReplayed = 0;
+    recoveryStartedNanos = System.nanoTime();
   }
 
   /** Stops this coordinator through its shard, which keeps messages sent meanwhile for the next one. */
@@ -344,10 +418,16 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
    * waking it). Nothing is skipped, and no other job is touched.
    */
   private void onRecoveryFailed(Throwable failure) {
+    if (JournalFailures.isOutage(failure)) {
+      recoveryOutage = "journal read failed: " + JournalFailures.rootCause(failure) + " ("
+          + JournalHealth.get(context.getSystem()).journal() + ")";
+      return; // the restart that follows logs it, and tries again
+    }
     if (recoveryFailed) {
       return; // Pekko signals it twice: with the cause, then wrapped in a JournalFailureException
     }
     recoveryFailed = true;
+    unreadable = true;
     String where;
     try {
       long lastRead = lastSequenceNumber(context);
@@ -423,16 +503,23 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   // ---- submission ----
 
   private Effect<JobEvent, JobLedger> onSubmit(JobLedger state, Submit submit) {
-    if (state.status == JobLedger.Status.NEW) {
+    if (state.status == JobLedger.Status.NEW || state.status == JobLedger.Status.ABANDONED) {
+      pendingWrites.add(submit.replyTo());
       return Effect()
           .persist(new JobEvent.JobAccepted(
               jobId, submit.taskType(), submit.options(), System.currentTimeMillis(), submit.submitter()))
-          .thenRun(this::start)
+          .thenRun(s -> {
+            pendingWrites.written(submit.replyTo());
+            awaitInputs(s);
+          })
           .thenReply(submit.replyTo(), s -> StatusReply.ack());
     }
     if (!state.taskType.equals(submit.taskType())) {
       return Effect().reply(submit.replyTo(), StatusReply.error("job id " + jobId
           + " is taken by a job of task type '" + state.taskType + "'"));
+    }
+    if (state.isSubmitting()) {
+      awaitInputs(state); // its submitter is alive
     }
     return Effect().reply(submit.replyTo(), StatusReply.ack());
   }
@@ -441,8 +528,22 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (state.status == JobLedger.Status.NEW) {
       return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + " was not submitted"));
     }
+    if (state.status == JobLedger.Status.ABANDONED) {
+      return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + " was abandoned (" + state.abandonedBecause
+          + "); submitting it again under the same id starts it over"));
+    }
     int end = add.firstTaskId() + add.inputs().size();
-    if (end <= state.total && (!add.last() || state.sealed)) {
+    boolean recorded = add.firstTaskId() < state.total
+        || (state.sealed && add.firstTaskId() == state.total && add.inputs().isEmpty());
+    if (recorded) {
+      String contradiction = state.contradiction(add.firstTaskId(), add.inputs(), add.last());
+      if (contradiction != null) {
+        return Effect().reply(add.replyTo(), StatusReply.error("job " + jobId + ": " + contradiction
+            + "; a job's inputs cannot change: submit other inputs under a new job id"));
+      }
+      if (state.isSubmitting()) {
+        awaitInputs(state);
+      }
       return Effect().reply(add.replyTo(), StatusReply.ack()); // a repeated chunk
     }
     if (state.isEnded() || state.sealed) {
@@ -457,16 +558,38 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (add.last() && state.unfinished.isEmpty() && add.inputs().isEmpty()) {
       events.add(new JobEvent.JobEnded(false, System.currentTimeMillis()));
     }
+    pendingWrites.add(add.replyTo());
     return Effect().persist(events).thenRun(s -> {
+      pendingWrites.written(add.replyTo());
       if (s.isEnded()) {
         ended(s);
-        return;
+      } else if (s.sealed) {
+        // All inputs are recorded: only now does any task run.
+        timers.cancel(SubmissionDeadline.INSTANCE);
+        start(s);
+        dispatcher.dispatch();
+      } else {
+        awaitInputs(s);
       }
-      for (int task = add.firstTaskId(); task < end; task++) {
-        dispatcher.add(task);
-      }
-      dispatcher.dispatch();
     }).thenReply(add.replyTo(), s -> StatusReply.ack());
+  }
+
+  /** A job being submitted waits for its next inputs, until {@code submission-timeout} passes without any. */
+  private void awaitInputs(JobLedger state) {
+    this.ledger = state;
+    timers.cancel(Linger.INSTANCE);
+    timers.startSingleTimer(SubmissionDeadline.INSTANCE, submissionTimeout);
+  }
+
+  /** Nothing came from the submitter for too long: the job ends without running anything. */
+  private Effect<JobEvent, JobLedger> onSubmissionDeadline(JobLedger state) {
+    if (!state.isSubmitting()) {
+      return Effect().none();
+    }
+    String reason = "its submission stopped after " + state.total + " inputs: nothing more came within "
+        + submissionTimeout.toSeconds() + " s, and nothing of it ran";
+    context.getLog().warn("job {} abandoned: {}", jobId, reason);
+    return Effect().persist(new JobEvent.SubmissionAbandoned(reason, System.currentTimeMillis())).thenRun(this::ended);
   }
 
   // ---- work pulling ----
@@ -662,6 +785,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (state.status == JobLedger.Status.PURGED) {
       return Effect().reply(get.replyTo(), StatusReply.error("job " + jobId + " was purged"));
     }
+    if (state.status == JobLedger.Status.ABANDONED) {
+      return Effect().reply(get.replyTo(), StatusReply.error("job " + jobId + " was abandoned: " + state.abandonedBecause));
+    }
     List<ResultsPage.TaskResult> page = new ArrayList<>();
     int task = Math.max(0, get.fromTask());
     long bytes = 0;
@@ -719,13 +845,18 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private JobStatus status(JobLedger state) {
     String name = switch (state.status) {
       case NEW -> JobStatus.UNKNOWN;
-      case RUNNING -> JobStatus.RUNNING;
+      case RUNNING -> state.sealed ? JobStatus.RUNNING : JobStatus.SUBMITTING;
       case FINISHED -> JobStatus.FINISHED;
       case CANCELLED -> JobStatus.CANCELLED;
       case PURGED -> JobStatus.PURGED;
+      case ABANDONED -> JobStatus.ABANDONED;
     };
+    String problem = state.status == JobLedger.Status.ABANDONED ? state.abandonedBecause
+        : state.status == JobLedger.Status.RUNNING
+            ? JournalHealth.get(context.getSystem()).failure().map(f -> f.describe() + "; paused until it works again")
+                .orElse(null)
+            : null;
     return new JobStatus(jobId, state.taskType, name, progress(state), state.submittedAtMillis, state.endedAtMillis,
-        state.submitter,
-        context.getSystem().address().toString());
+        state.submitter, context.getSystem().address().toString(), problem);
   }
 }

@@ -33,6 +33,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import dev.tessera.persistence.journal.JournalHealth;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.persistence.journal.JournalWarmUp;
 import org.slf4j.Logger;
@@ -75,6 +76,7 @@ public final class DurableJobs implements Extension {
   private final ClusterSharding sharding;
   private final ActorRef<JobRegistry.Command> registry;
   private final Duration askTimeout;
+  private final Duration submissionTimeout;
 
   /**
    * The durable jobs of this node's cluster; the first call starts them here (journal schema, the
@@ -94,6 +96,7 @@ public final class DurableJobs implements Extension {
           + " every node, with a journal all of them share (an H2 server or PostgreSQL; see persistence/README.md)");
     }
     this.askTimeout = config.getDuration("ask-timeout");
+    this.submissionTimeout = config.getDuration("submission-timeout");
     createSchema(system);
     // Paid now, not by the first job that fails over to this node (JournalWarmUp, RecoveryWarmUp).
     system.systemActorOf(JournalWarmUp.create(), "tessera-journal-warm-up", Props.empty());
@@ -171,16 +174,34 @@ public final class DurableJobs implements Extension {
    * DurableJobHandle#submitted()} completes once the job and all its inputs are in the journal;
    * from then on it survives any crash.
    *
+   * <p>A submission is all or nothing: no task runs before every input is in the journal. If {@code
+   * submitted()} fails (the journal cannot be written, no coordinator answers), its error says why;
+   * the job then runs nothing, and is dropped ({@code abandoned}) after {@code submission-timeout}.
+   * Submitting the same inputs again under the same id ({@link #submit(ActorSystem, String, TaskType,
+   * List, JobOptions)}) is safe: it completes the submission, or starts it over.
+   *
    * @throws IllegalArgumentException naming the input when one cannot be serialized (nothing is submitted)
    */
   public static <I, O> DurableJobHandle<O> submit(
       ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options) {
     Objects.requireNonNull(type, "type");
+    return submit(system, type.name() + "-" + UUID.randomUUID(), type, inputs, options);
+  }
+
+  /**
+   * Submits a durable job under a job id of the caller's, like {@link #submit(ActorSystem, TaskType,
+   * List, JobOptions)}; submitting the same job again under the same id changes nothing, completes
+   * a submission that was cut off, or starts over one that was abandoned. Other inputs under an id
+   * already taken are refused.
+   */
+  public static <I, O> DurableJobHandle<O> submit(
+      ActorSystem<?> system, String jobId, TaskType<I, O> type, List<I> inputs, JobOptions options) {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
     Objects.requireNonNull(options, "options");
     List<byte[]> encoded = CODEC.encodeInputs(type, inputs);
     DurableJobs jobs = get(system);
-    String jobId = type.name() + "-" + UUID.randomUUID();
     CompletionStage<Done> submitted = jobs.submitEncoded(jobId, type.name(), encoded, options);
     return new DurableJobHandle<>(jobs, jobId, type, submitted);
   }
@@ -273,11 +294,18 @@ public final class DurableJobs implements Extension {
               askTimeout)));
       from = end;
     } while (from < inputs.size());
-    return chain.whenComplete((done, error) -> {
-      if (error != null) {
-        log.error("job {}: submitting failed: {}", jobId, error.toString());
+    return chain.handle((done, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedFuture(done);
       }
-    });
+      Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+      String message = "job " + jobId + " was not submitted: " + cause.getMessage() + ". None of its tasks runs"
+          + " before all its inputs are recorded; it is dropped (state abandoned) after "
+          + submissionTimeout.toSeconds() + " s without the rest. Submitting it again under the same id is safe"
+          + " (DurableJobs.submit(system, \"" + jobId + "\", ...)): it completes the submission or starts it over.";
+      log.error("{}", message);
+      return CompletableFuture.<Done>failedFuture(new IllegalStateException(message, cause));
+    }).thenCompose(stage -> stage);
   }
 
   /** Submit steps are tried this often before the submission fails. */
@@ -301,7 +329,8 @@ public final class DurableJobs implements Extension {
       }
       return CompletableFuture.<T>failedFuture(timedOut
           ? new IllegalStateException(what + ": no answer in " + attempt + " tries of " + askTimeout.toMillis()
-              + " ms (are nodes with durable jobs up, and is the journal reachable?)", cause)
+              + " ms (" + JournalHealth.get(system).failure().map(f -> "this node's " + f.describe())
+                  .orElse("are nodes with durable jobs up, and is the journal reachable?") + ")", cause)
           : cause);
     }).thenCompose(stage -> stage);
   }

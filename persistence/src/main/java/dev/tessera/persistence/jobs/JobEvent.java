@@ -29,7 +29,8 @@ import java.util.Objects;
   @JsonSubTypes.Type(value = JobEvent.AttemptsUsed.class, name = "attempts"),
   @JsonSubTypes.Type(value = JobEvent.TasksFailed.class, name = "failed"),
   @JsonSubTypes.Type(value = JobEvent.JobEnded.class, name = "ended"),
-  @JsonSubTypes.Type(value = JobEvent.JobPurged.class, name = "purged")
+  @JsonSubTypes.Type(value = JobEvent.JobPurged.class, name = "purged"),
+  @JsonSubTypes.Type(value = JobEvent.SubmissionAbandoned.class, name = "abandoned")
 })
 public sealed interface JobEvent extends CborSerializable {
 
@@ -117,4 +118,15 @@ public sealed interface JobEvent extends CborSerializable {
 
   /** The job's results were purged; only its summary is kept. */
   record JobPurged(long purgedAtMillis) implements JobEvent {}
+
+  /**
+   * The job's submission stopped before its last inputs arrived (its submitter died or gave up), and
+   * nothing came for the submission timeout: it ends without running anything, its inputs dropped.
+   * A new {@link JobAccepted} under the same id starts the submission over.
+   */
+  record SubmissionAbandoned(String reason, long abandonedAtMillis) implements JobEvent {
+    public SubmissionAbandoned {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
 }

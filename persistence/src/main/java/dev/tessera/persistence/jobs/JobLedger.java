@@ -3,8 +3,12 @@ package dev.tessera.persistence.jobs;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.workpulling.JobReport;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,6 +16,15 @@ import java.util.TreeMap;
 /**
  * The durable state of one job, rebuilt from its events (and snapshot) after any restart: its
  * inputs of unfinished tasks, results, failures and attempts used. Changed only by {@link #apply}.
+ *
+ * <p><b>Submission.</b> A job's inputs arrive in chunks; until the last one ({@link #sealed}) the job
+ * is being submitted ({@code submitting}), and none of its tasks runs. Each chunk's digest is kept,
+ * so a repeated chunk (a retry) is told apart from a different one under the same job id. A job
+ * whose submission stopped half-way is {@link Status#ABANDONED} (its inputs dropped), and a new
+ * {@link JobEvent.JobAccepted} starts it over.
+ *
+ * <p><b>No stuck job.</b> A sealed job whose every task has ended is finished by the very event that
+ * ended its last task: a job is never "running" with nothing left to run.
  *
  * <p>Threading: not thread-safe; owned by the job's coordinator actor. Snapshots are taken as an
  * immutable {@link Snapshot} copy, never of this object.
@@ -25,7 +38,9 @@ final class JobLedger {
     FINISHED,
     CANCELLED,
     /** Finished or cancelled, and its results were purged. */
-    PURGED
+    PURGED,
+    /** Its submission stopped before its last inputs; nothing of it ran, its inputs were dropped. */
+    ABANDONED
   }
 
   String jobId;
@@ -47,9 +62,59 @@ final class JobLedger {
   /** Results by task id; null where a task has not completed. */
   final List<byte[]> results = new ArrayList<>();
   final TreeMap<Integer, JobReport.TaskFailure> failures = new TreeMap<>();
+  /** Each input chunk's {@link #digest}, by its first task id; null when read from a snapshot older than them. */
+  Map<Integer, String> chunks = new HashMap<>();
+  /** Why the submission was abandoned (status ABANDONED). */
+  String abandonedBecause;
 
   boolean isEnded() {
-    return status == Status.FINISHED || status == Status.CANCELLED || status == Status.PURGED;
+    return status == Status.FINISHED || status == Status.CANCELLED || status == Status.PURGED
+        || status == Status.ABANDONED;
+  }
+
+  /** Accepted, and still waiting for its last inputs: none of its tasks runs yet. */
+  boolean isSubmitting() {
+    return status == Status.RUNNING && !sealed;
+  }
+
+  /**
+   * A chunk's identity: its size, whether it is the last, and a SHA-256 of its inputs. Equal
+   * digests mean the same chunk sent again.
+   */
+  static String digest(List<byte[]> inputs, boolean last) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      for (byte[] input : inputs) {
+        sha.update(ByteBuffer.allocate(4).putInt(input.length).array());
+        sha.update(input);
+      }
+      return inputs.size() + (last ? " inputs, the last" : " inputs, not the last") + ", sha-256 "
+          + HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  /**
+   * How a chunk of inputs from task {@code first} relates to what is recorded: null if it is
+   * recorded exactly so (a repeat); otherwise why it contradicts the recorded inputs. Only for a
+   * chunk that starts before {@link #total}.
+   */
+  String contradiction(int first, List<byte[]> inputs, boolean last) {
+    if (chunks == null) {
+      // Recorded before chunks had digests: only the range and the last flag can be compared.
+      return first + inputs.size() <= total && (!last || sealed) ? null
+          : "inputs from task " + first + " (" + inputs.size() + (last ? ", the last" : "")
+              + ") do not match the " + total + " recorded" + (sealed ? " (sealed)" : "");
+    }
+    String recorded = chunks.get(first);
+    String sent = digest(inputs, last);
+    if (recorded == null) {
+      return "inputs from task " + first + " (" + sent + ") overlap the recorded inputs (tasks 0 to "
+          + (total - 1) + ") but start where no recorded chunk starts";
+    }
+    return recorded.equals(sent) ? null
+        : "inputs from task " + first + " differ from those recorded: recorded " + recorded + "; sent " + sent;
   }
 
   /** Every task ended and no more will come. */
@@ -59,6 +124,9 @@ final class JobLedger {
 
   JobLedger apply(JobEvent event) {
     if (event instanceof JobEvent.JobAccepted accepted) {
+      if (status == Status.ABANDONED) {
+        startOver();
+      }
       jobId = accepted.jobId();
       taskType = accepted.taskType();
       options = accepted.options();
@@ -71,8 +139,12 @@ final class JobLedger {
         unfinished.put(task++, input);
         results.add(null);
       }
+      if (chunks != null) {
+        chunks.put(added.firstTaskId(), digest(added.inputs(), added.last()));
+      }
       total = task;
       sealed = added.last();
+      finishIfAllEnded();
     } else if (event instanceof JobEvent.TasksCompleted completed) {
       for (JobEvent.Completed c : completed.tasks()) {
         if (unfinished.remove(c.taskId()) != null) {
@@ -82,6 +154,7 @@ final class JobLedger {
           done++;
         }
       }
+      finishIfAllEnded();
     } else if (event instanceof JobEvent.AttemptsUsed used) {
       for (JobEvent.Attempts a : used.tasks()) {
         if (unfinished.containsKey(a.taskId())) {
@@ -99,6 +172,7 @@ final class JobLedger {
           failures.put(f.taskId(), new JobReport.TaskFailure(f.attempts(), f.cause()));
         }
       }
+      finishIfAllEnded();
     } else if (event instanceof JobEvent.JobEnded ended) {
       status = ended.cancelled() ? Status.CANCELLED : Status.FINISHED;
       endedAtMillis = ended.endedAtMillis();
@@ -109,15 +183,42 @@ final class JobLedger {
       status = Status.PURGED;
       results.replaceAll(r -> null);
       failures.clear();
+    } else if (event instanceof JobEvent.SubmissionAbandoned abandoned) {
+      status = Status.ABANDONED;
+      abandonedBecause = abandoned.reason();
+      endedAtMillis = abandoned.abandonedAtMillis();
+      unfinished.clear();
+      attempts.clear();
     }
     return this;
+  }
+
+  /** Sealed, with every task ended: finished (the coordinator writes JobEnded in the same write). */
+  private void finishIfAllEnded() {
+    if (status == Status.RUNNING && allTasksEnded()) {
+      status = Status.FINISHED;
+    }
+  }
+
+  /** An abandoned submission is being made again: nothing of the old one counts. */
+  private void startOver() {
+    total = 0;
+    sealed = false;
+    done = 0;
+    endedAtMillis = 0;
+    abandonedBecause = null;
+    unfinished.clear();
+    attempts.clear();
+    results.clear();
+    failures.clear();
+    chunks = new HashMap<>();
   }
 
   /** An immutable copy, for a snapshot. */
   Snapshot snapshot() {
     return new Snapshot(jobId, taskType, options, submittedAtMillis, submitter, endedAtMillis, status, total, sealed, done,
         new TreeMap<>(unfinished), new HashMap<>(attempts), new ArrayList<>(results), new TreeMap<>(failures),
-        new HashMap<>(killedNodes));
+        chunks == null ? null : new HashMap<>(chunks), abandonedBecause, new HashMap<>(killedNodes));
   }
 
   static JobLedger of(Snapshot s) {
@@ -140,6 +241,9 @@ final class JobLedger {
     if (s.killedNodes() != null) { // null in snapshots taken before worker deaths were counted
       ledger.killedNodes.putAll(s.killedNodes());
     }
+    // Snapshots taken before chunk digests have none: repeated chunks are then checked by range only.
+    ledger.chunks = s.chunks() == null ? null : new HashMap<>(s.chunks());
+    ledger.abandonedBecause = s.abandonedBecause();
     if (ledger.results.size() != ledger.total) {
       throw new IllegalStateException("snapshot of job " + s.jobId() + " is inconsistent: " + ledger.results.size()
           + " result slots for " + ledger.total + " tasks");
@@ -166,6 +270,8 @@ final class JobLedger {
       Map<Integer, Integer> attempts,
       List<byte[]> results,
       Map<Integer, JobReport.TaskFailure> failures,
+      Map<Integer, String> chunks,
+      String abandonedBecause,
       Map<Integer, List<String>> killedNodes)
       implements CborSerializable {}
 }

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -21,6 +22,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -33,6 +35,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * submitted, which ended and how. It wakes the coordinators of unfinished jobs when it starts
  * (after a whole-cluster restart), when a member is removed (a crashed node's jobs restart
  * elsewhere) and every {@code wake-interval}, and it answers the {@code jobs} command.
+ *
+ * <p>A journal that fails (disk full, database down) restarts it with backoff, never stops it: a
+ * request whose write failed is answered with the journal's error, and it resumes by itself once
+ * the journal works again (see {@link PendingWrites}).
  *
  * <p>Threading: an actor.
  *
@@ -90,7 +96,10 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
     State apply(Event event) {
       Map<String, Entry> next = new LinkedHashMap<>(jobs);
       if (event instanceof JobRegistered r) {
-        next.putIfAbsent(r.jobId(), new Entry(r.jobId(), r.taskType(), JobStatus.RUNNING, r.submittedAtMillis(), 0, 0, 0, 0));
+        Entry old = next.get(r.jobId());
+        if (old == null || old.state().equals(JobStatus.ABANDONED)) { // an abandoned job submitted again
+          next.put(r.jobId(), new Entry(r.jobId(), r.taskType(), JobStatus.RUNNING, r.submittedAtMillis(), 0, 0, 0, 0));
+        }
       } else if (event instanceof JobEndedRecorded e) {
         JobStatus s = e.status();
         Entry old = next.get(s.jobId());
@@ -110,6 +119,7 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
   private final Consumer<String> wake;
   private final TimerScheduler<Command> timers;
   private final Duration wakeInterval;
+  private final PendingWrites pendingWrites = new PendingWrites();
 
   /**
    * @param wake wakes the coordinator of a job (through sharding)
@@ -123,7 +133,7 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
 
   private JobRegistry(ActorContext<Command> context, TimerScheduler<Command> timers, Consumer<String> wake,
       Duration wakeInterval) {
-    super(PERSISTENCE_ID);
+    super(PERSISTENCE_ID, PendingWrites.backoff(context.getSystem()));
     this.context = context;
     this.timers = timers;
     this.wake = wake;
@@ -164,6 +174,15 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
               MemberRemoved::new);
           Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(removed, ClusterEvent.MemberRemoved.class));
         })
+        .onSignal(RecoveryFailed.class, (state, failed) -> context.getLog().warn(
+            "the job registry cannot read its journal ({}); trying again with backoff", failed.getFailure().toString()))
+        .onSignal(PreRestart.instance(), state -> {
+          String cause = PendingWrites.journalFailure(context.getSystem());
+          int answered = pendingWrites.failAll("the job registry: " + cause + "; nothing of this request was recorded,"
+              + " and asking again is safe");
+          context.getLog().warn("the job registry restarts after a journal failure: {} ({} waiting requests answered"
+              + " with this error)", cause, answered);
+        })
         .build();
   }
 
@@ -182,9 +201,7 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
           list.replyTo().tell(new JobList(new ArrayList<>(state.jobs().values())));
           return Effect().none();
         })
-        .onCommand(Forget.class, (state, forget) -> state.jobs().containsKey(forget.jobId())
-            ? Effect().persist(new JobForgotten(forget.jobId())).thenReply(forget.replyTo(), s -> StatusReply.ack())
-            : Effect().reply(forget.replyTo(), StatusReply.ack()))
+        .onCommand(Forget.class, this::onForget)
         .onCommand(WakeAll.class, (state, tick) -> {
           wakeUnfinished(state);
           return Effect().none();
@@ -197,12 +214,25 @@ public final class JobRegistry extends EventSourcedBehavior<JobRegistry.Command,
   }
 
   private Effect<Event, State> onRegister(State state, Register register) {
-    if (state.jobs().containsKey(register.jobId())) {
+    Entry entry = state.jobs().get(register.jobId());
+    if (entry != null && !entry.state().equals(JobStatus.ABANDONED)) {
       return Effect().reply(register.replyTo(), StatusReply.ack());
     }
+    pendingWrites.add(register.replyTo());
     return Effect()
         .persist(new JobRegistered(register.jobId(), register.taskType(), register.submittedAtMillis()))
+        .thenRun(s -> pendingWrites.written(register.replyTo()))
         .thenReply(register.replyTo(), s -> StatusReply.ack());
+  }
+
+  private Effect<Event, State> onForget(State state, Forget forget) {
+    if (!state.jobs().containsKey(forget.jobId())) {
+      return Effect().reply(forget.replyTo(), StatusReply.ack());
+    }
+    pendingWrites.add(forget.replyTo());
+    return Effect().persist(new JobForgotten(forget.jobId()))
+        .thenRun(s -> pendingWrites.written(forget.replyTo()))
+        .thenReply(forget.replyTo(), s -> StatusReply.ack());
   }
 
   private Effect<Event, State> onEnded(State state, Ended ended) {

@@ -72,9 +72,15 @@ final class RecoveryWarmUp {
     return serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, value)).get();
   }
 
-  /** Accepted, inputs, attempts, a failure, results in small commits, the end, the purge: every kind of event. */
+  /**
+   * A submission abandoned half-way and made again, then inputs, attempts, a failure, results in
+   * small commits, the end, the purge: every kind of event.
+   */
   static List<JobEvent> history() {
     List<JobEvent> events = new ArrayList<>();
+    events.add(new JobEvent.JobAccepted("warm-up", "warm-up", JobOptions.defaults(), 0, "warm-up"));
+    events.add(new JobEvent.TasksAdded(0, List.of(new byte[8]), false));
+    events.add(new JobEvent.SubmissionAbandoned("warm-up", 0));
     events.add(new JobEvent.JobAccepted("warm-up", "warm-up", JobOptions.defaults(), 0, "warm-up"));
     List<byte[]> inputs = new ArrayList<>();
     for (int task = 0; task < TASKS; task++) {

@@ -42,7 +42,9 @@ class DurableJobCoordinatorTest {
           .withFallback(PersistenceTestKitSnapshotPlugin.config())
           .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on\n"
               + "tessera.persistence.journal-plugin = \"" + PersistenceTestKitPlugin.PluginId() + "\"\n"
-              + "tessera.persistence.snapshot-plugin = \"" + PersistenceTestKitSnapshotPlugin.PluginId() + "\""))
+              + "tessera.persistence.snapshot-plugin = \"" + PersistenceTestKitSnapshotPlugin.PluginId() + "\"\n"
+              + "tessera.persistence.jobs.submission-timeout = 2s\n"
+              + "tessera.persistence.jobs.journal-backoff.min = 50ms\n"))
           .withFallback(ConfigFactory.load()));
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
   private static final SnapshotTestKit snapshots = SnapshotTestKit.create(testKit.system());
@@ -309,5 +311,108 @@ class DurableJobCoordinatorTest {
     assertThat(page.outcomes().get(0).output()).isEqualTo(output(0));
     assertThat(page.outcomes().get(1).output()).isNull();
     assertThat(completedIds(events())).containsExactly(0);
+  }
+
+  @Test
+  void aChunkThatDiffersFromTheRecordedOneUnderTheSameJobIdIsRefused() {
+    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+
+    // The same chunk again (a retry) is fine; a chunk with another count, last flag or content is not.
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().getError().getMessage())
+        .contains("inputs from task 0 differ from those recorded: recorded 2 inputs, not the last", "sent 1 inputs")
+        .contains("a job's inputs cannot change");
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), true, ack.getRef()));
+    assertThat(ack.receiveMessage().getError().getMessage()).contains("differ from those recorded", "sent 2 inputs, the last");
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(7)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().getError().getMessage()).contains("differ from those recorded");
+    job.tell(new DurableJobCoordinator.AddInputs(1, List.of(input(1)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().getError().getMessage()).contains("start where no recorded chunk starts");
+
+    assertThat(events()).filteredOn(e -> e instanceof JobEvent.TasksAdded).hasSize(1);
+    assertThat(status(job).progress().total()).isEqualTo(2);
+  }
+
+  @Test
+  void noTaskRunsBeforeTheLastInputsAndACutOffSubmissionIsAbandoned() {
+    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+    job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), false, ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+    TestProbe<WorkerMessage> worker = testKit.createTestProbe();
+    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    worker.expectNoMessage(Duration.ofMillis(300));
+    assertThat(status(job).state()).isEqualTo(JobStatus.SUBMITTING);
+
+    // Its submitter is gone: after submission-timeout (2 s here) the job ends, having run nothing.
+    JobStatus end = awaitEnd(job);
+    assertThat(end.state()).isEqualTo(JobStatus.ABANDONED);
+    assertThat(end.problem()).contains("its submission stopped after 2 inputs");
+    assertThat(end.progress().done()).isZero();
+    JobRegistry.Ended ended = (JobRegistry.Ended) registry.receiveMessage();
+    assertThat(ended.status().state()).isEqualTo(JobStatus.ABANDONED);
+    job.tell(new DurableJobCoordinator.AddInputs(2, List.of(input(2)), true, ack.getRef()));
+    assertThat(ack.receiveMessage().getError().getMessage()).contains("was abandoned", "starts it over");
+
+    // Submitted again under the same id, it starts over, and runs once its last inputs are in.
+    submit(job, 3, 2);
+    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 3));
+    List<WorkerMessage.TaskAssignment> tasks = worker.fishForMessage(Duration.ofSeconds(3),
+            m -> m instanceof WorkerMessage.WorkBatch ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore())
+        .stream().map(m -> (WorkerMessage.WorkBatch) m).flatMap(b -> b.tasks().stream()).toList();
+    List<WorkerMessage.TaskAssignment> all = new ArrayList<>(tasks);
+    if (all.size() < 3) {
+      all.addAll(take(worker, 3 - all.size()));
+    }
+    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(all), 3));
+    JobStatus finished = awaitEnd(job);
+    assertThat(finished.state()).isEqualTo(JobStatus.FINISHED);
+    assertThat(finished.progress().done()).isEqualTo(3);
+  }
+
+  @Test
+  void aFailedJournalWriteIsAnsweredWithAnErrorAndTheJobResumesFromTheJournal() {
+    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
+    job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
+    assertThat(ack.receiveMessage().isSuccess()).isTrue();
+
+    journal.failNextPersisted(DurableJobCoordinator.persistenceId(jobId).id());
+    List<byte[]> inputs = IntStream.range(0, 4).mapToObj(DurableJobCoordinatorTest::input).toList();
+    job.tell(new DurableJobCoordinator.AddInputs(0, inputs, true, ack.getRef()));
+    assertThat(ack.receiveMessage(Duration.ofSeconds(5)).getError().getMessage())
+        .startsWith("job " + jobId + ": journal write failed")
+        .contains("the job is paused and resumes by itself", "asking again is safe");
+    job.tell(new DurableJobCoordinator.AddInputs(0, inputs, true, ack.getRef()));
+    assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
+
+    // A result's write fails too: the coordinator restarts, hands the tasks out again, and each
+    // result is committed once.
+    TestProbe<WorkerMessage> worker = testKit.createTestProbe();
+    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    List<WorkerMessage.TaskAssignment> tasks = take(worker, 4);
+    journal.failNextPersisted(DurableJobCoordinator.persistenceId(jobId).id());
+    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 2)), 4));
+    TestProbe<WorkerMessage> next = testKit.createTestProbe();
+    next.awaitAssert(Duration.ofSeconds(5), () -> {
+      job.tell(new JobCoordinator.RequestWork(next.getRef(), 4));
+      assertThat(next.receiveMessage(Duration.ofMillis(200))).isInstanceOf(WorkerMessage.WorkBatch.class);
+      return null;
+    });
+    job.tell(new JobCoordinator.Outcomes(next.getRef(), succeed(tasks), 8));
+    JobStatus end = awaitEnd(job);
+    assertThat(end.state()).isEqualTo(JobStatus.FINISHED);
+    assertThat(end.progress().done()).isEqualTo(4);
+    assertThat(completedIds(events())).containsExactlyInAnyOrder(0, 1, 2, 3);
+    assertThat(events()).filteredOn(e -> e instanceof JobEvent.TasksAdded).hasSize(1);
   }
 }

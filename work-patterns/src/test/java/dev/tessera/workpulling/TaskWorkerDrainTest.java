@@ -1,0 +1,102 @@
+package dev.tessera.workpulling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.PayloadCodec;
+import dev.tessera.runtime.job.TaskRegistry;
+import dev.tessera.runtime.job.TaskType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** A worker told to drain (its node is leaving), with a probe as the job's coordinator. */
+class TaskWorkerDrainTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final TaskType<Integer, Integer> WAIT = TaskType.of("drain.wait", Integer.class, Integer.class);
+  private static final PayloadCodec codec = new PayloadCodec();
+
+  @AfterAll
+  static void shutDown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** A worker with one thread whose tasks wait for {@code release}, in a job coordinated by {@code coordinator}. */
+  private static ActorRef<WorkerMessage> workerInJob(
+      String jobId, CountDownLatch release, TestProbe<JobCoordinator.Command> coordinator) {
+    TaskRegistry registry = TaskRegistry.builder().register(WAIT, x -> {
+      release.await(30, TimeUnit.SECONDS);
+      return x;
+    }).build();
+    ActorRef<WorkerMessage> worker = testKit.spawn(TaskWorker.create(registry, 1, 1 << 20));
+    worker.tell(new WorkerMessage.WorkOn(jobId, WAIT.name(), coordinator.getRef(), JobOptions.defaults()));
+    coordinator.expectMessageClass(JobCoordinator.RequestWork.class);
+    List<WorkerMessage.TaskAssignment> tasks = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      tasks.add(new WorkerMessage.TaskAssignment(i, 1, codec.encode(i)));
+    }
+    worker.tell(new WorkerMessage.WorkBatch(jobId, tasks));
+    return worker;
+  }
+
+  /** The next message of a type, skipping heartbeats. */
+  private static <T extends JobCoordinator.Command> T next(TestProbe<JobCoordinator.Command> probe, Class<T> type) {
+    return type.cast(probe.fishForMessage(Duration.ofSeconds(5), m -> type.isInstance(m)
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0));
+  }
+
+  @Test
+  void aDrainingWorkerHandsBackWhatItHasNotStartedFinishesWhatItRunsAndOnlyThenSaysDone() {
+    CountDownLatch release = new CountDownLatch(1);
+    TestProbe<JobCoordinator.Command> coordinator = testKit.createTestProbe();
+    ActorRef<WorkerMessage> worker = workerInJob("job-drain", release, coordinator);
+    TestProbe<Done> drained = testKit.createTestProbe();
+
+    worker.tell(new TaskWorker.Drain("its node is shutting down", Duration.ofSeconds(20), drained.getRef()));
+
+    JobCoordinator.WorkerLeaving leaving = next(coordinator, JobCoordinator.WorkerLeaving.class);
+    assertThat(leaving.returned()).as("the four queued behind the running one").containsExactly(1, 2, 3, 4);
+    assertThat(leaving.why()).isEqualTo("its node is shutting down");
+    drained.expectNoMessage(Duration.ofMillis(300));
+    JobCoordinator.Heartbeat beat = next(coordinator, JobCoordinator.Heartbeat.class);
+    assertThat(beat.running()).as("heartbeats say what runs").containsExactly(0);
+
+    release.countDown();
+    JobCoordinator.Outcomes outcomes = next(coordinator, JobCoordinator.Outcomes.class);
+    assertThat(outcomes.outcomes()).extracting(TaskOutcome::taskId).containsExactly(0);
+    drained.expectMessage(Done.getInstance());
+
+    // A batch that crossed the leaving notice goes straight back.
+    worker.tell(new WorkerMessage.WorkBatch("job-drain", List.of(new WorkerMessage.TaskAssignment(7, 1, codec.encode(7)))));
+    assertThat(next(coordinator, JobCoordinator.WorkerLeaving.class).returned()).containsExactly(7);
+  }
+
+  @Test
+  void whenTheDrainTimeoutRunsOutTheTasksStillRunningAreHandedBackToo() {
+    CountDownLatch release = new CountDownLatch(1);
+    TestProbe<JobCoordinator.Command> coordinator = testKit.createTestProbe();
+    ActorRef<WorkerMessage> worker = workerInJob("job-timeout", release, coordinator);
+    TestProbe<Done> drained = testKit.createTestProbe();
+    try {
+      worker.tell(new TaskWorker.Drain("its node is shutting down", Duration.ofMillis(500), drained.getRef()));
+
+      assertThat(next(coordinator, JobCoordinator.WorkerLeaving.class).returned()).containsExactly(1, 2, 3, 4);
+      JobCoordinator.WorkerLeaving late = next(coordinator, JobCoordinator.WorkerLeaving.class);
+      assertThat(late.returned()).containsExactly(0);
+      assertThat(late.why()).contains("the drain timeout ran out");
+      drained.expectMessage(Duration.ofSeconds(5), Done.getInstance());
+    } finally {
+      release.countDown();
+    }
+  }
+}
