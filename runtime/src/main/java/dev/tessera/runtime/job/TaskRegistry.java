@@ -25,6 +25,15 @@ public final class TaskRegistry {
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(handler, "handler");
     }
+
+    /**
+     * True if the type was registered {@link TaskType#isolated() isolated}: a worker then runs its
+     * tasks in a child JVM (where the same registration's handler runs) rather than calling
+     * {@link #handler()} itself.
+     */
+    public boolean isIsolated() {
+      return type.isIsolated();
+    }
   }
 
   private final Map<String, Registration<?, ?>> byName;
