@@ -1,9 +1,9 @@
 package dev.tessera.workpulling.isolation;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -17,7 +17,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,8 @@ final class ChildProcess {
   /** How long a child that broke the protocol has to exit by itself (a crash report takes a moment). */
   private static final Duration STRAY_OUTPUT_GRACE = Duration.ofSeconds(3);
   private static final int MAX_LINE_CHARS = 1000;
+  /** How Java reports a process ended by SIGKILL: 128 plus the signal. */
+  private static final int SIGKILL_EXIT = 137;
   private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
 
   private final Process process;
@@ -81,7 +85,8 @@ final class ChildProcess {
   static ChildProcess start(List<String> command, int maxResultBytes, Consumer<ChildProcess> onDeath) throws IOException {
     Process process = new ProcessBuilder(command).start();
     // A result frame holds the output and a failure cause at most: the margin covers the cause.
-    ChildProcess child = new ChildProcess(process, maxResultBytes + (1 << 20), onDeath);
+    int maxFrameBytes = (int) Math.min(Integer.MAX_VALUE - 8, (long) maxResultBytes + (1 << 20));
+    ChildProcess child = new ChildProcess(process, maxFrameBytes, onDeath);
     child.stderrPump.start();
     Thread reader = new Thread(child::readAnswers, "tessera-isolated-reader-" + process.pid());
     reader.setDaemon(true);
@@ -101,9 +106,9 @@ final class ChildProcess {
   State awaitStarted(Duration timeout) throws InterruptedException {
     try {
       return started.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       return State.STARTING;
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause()); // never completed exceptionally
     }
   }
@@ -146,8 +151,10 @@ final class ChildProcess {
 
   /** Kills the child (SIGKILL); its tasks then end as {@code ChildDied}, citing {@code reason}. */
   void kill(String reason) {
-    if (killedBecause == null) {
-      killedBecause = reason;
+    synchronized (process) {
+      if (killedBecause == null && process.isAlive()) {
+        killedBecause = reason; // the first reason is the cause; a dead child was not killed by us
+      }
     }
     process.destroyForcibly();
   }
@@ -294,7 +301,7 @@ final class ChildProcess {
   private String summarize(int exitCode) {
     StringBuilder summary = new StringBuilder("the isolated child JVM (pid ").append(process.pid())
         .append(") died with exit code ").append(exitCode);
-    if (killedBecause != null) {
+    if (killedBecause != null && exitCode == SIGKILL_EXIT) {
       summary.append(", killed by the node because ").append(killedBecause);
     } else if (crashReported()) {
       summary.append(" (a JVM crash, such as a native fault in JNI or CUDA code: its error report follows)");

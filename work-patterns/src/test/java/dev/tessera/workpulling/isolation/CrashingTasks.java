@@ -17,6 +17,8 @@ public final class CrashingTasks implements TaskLibrary {
   public static final TaskType<Integer, Long> SQUARE = TaskType.of("isolation-test.square", Integer.class, Long.class).isolated();
   /** Busy for the given number of microseconds, ignoring interrupts: a ~1 ms task, or a stuck one. */
   public static final TaskType<Integer, Integer> SPIN = TaskType.of("isolation-test.spin", Integer.class, Integer.class).isolated();
+  /** A fixed amount of computation: the given number of xorshift steps (the bench's ~1 ms task). */
+  public static final TaskType<Integer, Long> WORK = TaskType.of("isolation-test.work", Integer.class, Long.class).isolated();
   /** Sleeps the given number of milliseconds; an interrupt ends it. */
   public static final TaskType<Integer, Integer> SLEEP = TaskType.of("isolation-test.sleep", Integer.class, Integer.class).isolated();
   public static final TaskType<Integer, Integer> EXIT = TaskType.of("isolation-test.exit", Integer.class, Integer.class).isolated();
@@ -34,6 +36,7 @@ public final class CrashingTasks implements TaskLibrary {
     registry
         .register(SQUARE, x -> (long) x * x)
         .register(SPIN, CrashingTasks::spin)
+        .register(WORK, CrashingTasks::work)
         .register(SLEEP, millis -> {
           Thread.sleep(millis);
           return millis;
@@ -66,6 +69,16 @@ public final class CrashingTasks implements TaskLibrary {
       spins++;
     }
     return spins;
+  }
+
+  static long work(int steps) {
+    long x = 88172645463325252L;
+    for (int i = 0; i < steps; i++) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+    }
+    return x;
   }
 
   private static int exhaustHeap(int chunkBytes) {
