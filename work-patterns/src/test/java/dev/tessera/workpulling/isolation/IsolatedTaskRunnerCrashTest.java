@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,6 +125,44 @@ class IsolatedTaskRunnerCrashTest {
         "timed out after 200 ms; its handler ignored the interrupt, so the isolated child JVM was killed", true));
     assertThat(output(run(runner, CrashingTasks.SQUARE, 7), CrashingTasks.SQUARE)).isEqualTo(49L);
     assertThat(runner.childPid().getAsLong()).isNotEqualTo(stuck);
+  }
+
+  @Test
+  void aNodeKilledWithSigkillLeavesNoChildBehind() throws Exception {
+    Path output = Files.createTempFile("orphan-probe", ".log");
+    Process node = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        OrphanProbe.class.getName())
+        .redirectErrorStream(true)
+        .redirectOutput(output.toFile())
+        .start();
+    long child = -1;
+    try {
+      Pattern started = Pattern.compile("result=Succeeded child-pid=(\\d+)");
+      awaitCondition("the probe's child answered", TIMEOUT, () -> !node.isAlive() || started.matcher(read(output)).find());
+      Matcher matcher = started.matcher(read(output));
+      assertThat(matcher.find()).as("probe output:%n%s", read(output)).isTrue();
+      child = Long.parseLong(matcher.group(1));
+
+      node.destroyForcibly();
+
+      long orphan = child;
+      awaitCondition("child " + orphan + " gone after its node was killed", Duration.ofSeconds(10), () -> gone(orphan));
+    } finally {
+      node.destroyForcibly();
+      if (child > 0) {
+        ProcessHandle.of(child).ifPresent(ProcessHandle::destroyForcibly);
+      }
+      Files.deleteIfExists(output);
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   @Test
