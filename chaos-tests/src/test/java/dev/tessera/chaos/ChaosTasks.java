@@ -27,6 +27,10 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Poisoned, Long> POISONED_SQUARE = TaskType.of("chaos.poisoned-square", Poisoned.class, Long.class);
 
+  /** The same, as a type whose tasks run in each node's child JVM: the poison kills a child, never a node. */
+  public static final TaskType<Poisoned, Long> POISONED_SQUARE_ISOLATED =
+      TaskType.of("chaos.poisoned-square-isolated", Poisoned.class, Long.class).isolated();
+
   /**
    * Sleeps {@code millis} (while the file {@code gate} exists, if one is named), after appending
    * "pid x" to {@code started.log} in {@code logDir}; returns this process's pid.
@@ -48,6 +52,7 @@ public final class ChaosTasks implements TaskLibrary {
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
     registry.register(POISONED_SQUARE, ChaosTasks::poisonedSquare);
+    registry.register(POISONED_SQUARE_ISOLATED, ChaosTasks::poisonedSquare);
     registry.register(SLEEPY_PID, ChaosTasks::sleepyPid);
     registry.register(GATED_SQUARE, ChaosTasks::gatedSquare);
   }

@@ -77,6 +77,30 @@ class TaskLossOnNodesTest {
     poisonTaskKillsAtMostTwoNodes("halt");
   }
 
+  @Test
+  void anIsolatedTaskCallingSystemExitKillsNoNodeAndFailsAsPoisonNamingTheChildJvms() throws Exception {
+    try (Cluster cluster = Cluster.start(dir)) {
+      List<ChaosTasks.Poisoned> inputs =
+          IntStream.range(0, 200).mapToObj(x -> new ChaosTasks.Poisoned(x, 137, "exit")).toList();
+      JobHandle<Long> job = WorkPulling.submit(cluster.submitter().system(), ChaosTasks.POISONED_SQUARE_ISOLATED, inputs,
+          JobOptions.defaults().withBatchSize(10));
+
+      JobResult<Long> result = job.result().toCompletableFuture().get(180, TimeUnit.SECONDS);
+
+      assertThat(result.failures()).containsOnlyKeys(137);
+      assertThat(result.failures().get(137).lastCause())
+          .startsWith("poison: 2 workers died while this task was on them")
+          .contains("(child JVM, exit code 1)");
+      for (int x = 0; x < 200; x++) {
+        if (x != 137) {
+          assertThat(result.results().get(x)).as("task %d", x).isEqualTo((long) x * x);
+        }
+      }
+      assertThat(cluster.alive()).as("no node died").isEqualTo(3);
+      assertThat(result.progress().retried()).as("no task failed but the poison").isZero();
+    }
+  }
+
   private void poisonTaskKillsAtMostTwoNodes(String how) throws Exception {
     try (Cluster cluster = Cluster.start(dir)) {
       List<ChaosTasks.Poisoned> inputs =

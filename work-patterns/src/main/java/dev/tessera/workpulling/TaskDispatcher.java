@@ -238,10 +238,13 @@ public final class TaskDispatcher {
       removeLease(task);
       return Verdict.RESULT;
     }
-    if (current) {
-      TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome;
+    if (current && outcome instanceof TaskOutcome.Failed failed) {
       removeLease(task);
       failed(task, failed.cause(), !failed.retryable());
+    } else if (current && outcome instanceof TaskOutcome.Crashed crashed) {
+      removeLease(task);
+      deathOf(task, lease, crashed.where(), "the isolated JVM running it on " + crashed.where() + " died: "
+          + crashed.cause(), true);
     }
     // A failure of an attempt that was already taken back changes nothing: a newer attempt runs.
     return Verdict.HANDLED;
@@ -542,31 +545,40 @@ public final class TaskDispatcher {
     List<Integer> order = new ArrayList<>(held.keySet());
     for (int i = order.size() - 1; i >= 0; i--) {
       int task = order.get(i);
-      Lease lease = held.get(task);
       removeLease(task);
-      History h = history(task);
-      h.deaths++;
-      h.killedNodes.add(node);
-      boolean ran = lease.started || lease.alone;
-      TaskLoss.Kind kind = ran ? TaskLoss.Kind.WORKER_DIED : TaskLoss.Kind.LEASE_LOST;
-      if (ran) {
-        workerDeaths++;
-      } else {
-        lostLeases++;
-      }
-      if (h.deaths >= options.maxWorkerDeaths()) {
-        String cause = "poison: " + h.deaths + " workers died while this task was on them (the last "
-            + (lease.alone ? "while it ran alone there" : ran ? "while it ran there" : "before it was known to run there")
-            + "), on nodes " + String.join(", ", h.killedNodes) + "; it is not tried again (maxWorkerDeaths "
-            + options.maxWorkerDeaths() + "). Last: " + why;
-        log.warn("job {}: task {} is poison: {} workers died while it was on them, on {}", jobId, task, h.deaths,
-            h.killedNodes);
-        tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes, cause, true));
-      } else {
-        suspects.addFirst(task);
-        tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes,
-            why + (ran ? " while it ran" : " (not known to have started)") + "; it runs alone next", false));
-      }
+      deathOf(task, held.get(task), node, why, false);
+    }
+  }
+
+  /**
+   * A worker (or the isolated JVM a task ran in) died while {@code task} was leased there: one more
+   * death for the task, which becomes a suspect or, at the limit, poison.
+   *
+   * @param ran true when the task is known to have run there (an isolated JVM reports its own death)
+   */
+  private void deathOf(int task, Lease lease, String node, String why, boolean ran) {
+    History h = history(task);
+    h.deaths++;
+    h.killedNodes.add(node);
+    ran = ran || lease.started || lease.alone;
+    TaskLoss.Kind kind = ran ? TaskLoss.Kind.WORKER_DIED : TaskLoss.Kind.LEASE_LOST;
+    if (ran) {
+      workerDeaths++;
+    } else {
+      lostLeases++;
+    }
+    if (h.deaths >= options.maxWorkerDeaths()) {
+      String cause = "poison: " + h.deaths + " workers died while this task was on them (the last "
+          + (lease.alone ? "while it ran alone there" : ran ? "while it ran there" : "before it was known to run there")
+          + "), on " + String.join(", ", h.killedNodes) + "; it is not tried again (maxWorkerDeaths "
+          + options.maxWorkerDeaths() + "). Last: " + why;
+      log.warn("job {}: task {} is poison: {} workers died while it was on them, on {}", jobId, task, h.deaths,
+          h.killedNodes);
+      tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes, cause, true));
+    } else {
+      suspects.addFirst(task);
+      tasks.attemptLost(task, new TaskLoss(kind, h.failures, h.deaths, h.killedNodes,
+          why + (ran ? " while it ran" : " (not known to have started)") + "; it runs alone next", false));
     }
   }
 }

@@ -10,7 +10,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * <p>Implement exactly one of the two {@code register} methods: {@link #register(TaskRegistry.Builder)}
  * when the handlers need nothing of the node, {@link #register(TaskRegistry.Builder, ActorSystem)}
  * when they do (a GPU library reaching the node's GPU kernels extension, for example). The task
- * worker calls the second, which by default calls the first.
+ * worker calls the second, which by default calls the first. Types marked {@link
+ * dev.tessera.runtime.job.TaskType#isolated() isolated} run in a child JVM that has no actor system:
+ * it calls only the first, so register those there.
  *
  * <pre>{@code
  * public final class MathTasks implements TaskLibrary {

@@ -18,7 +18,8 @@ import java.util.Objects;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({
   @JsonSubTypes.Type(value = TaskOutcome.Succeeded.class, name = "ok"),
-  @JsonSubTypes.Type(value = TaskOutcome.Failed.class, name = "failed")
+  @JsonSubTypes.Type(value = TaskOutcome.Failed.class, name = "failed"),
+  @JsonSubTypes.Type(value = TaskOutcome.Crashed.class, name = "crashed")
 })
 public sealed interface TaskOutcome extends CborSerializable {
 
@@ -42,6 +43,22 @@ public sealed interface TaskOutcome extends CborSerializable {
    */
   record Failed(int taskId, int attempt, String cause, boolean retryable) implements TaskOutcome {
     public Failed {
+      Objects.requireNonNull(cause, "cause");
+    }
+  }
+
+  /**
+   * The task ran in an isolated child JVM (a task type marked {@code isolated()}), and that JVM died
+   * while it ran: it, or another task in the child, exited, halted, crashed natively or ran out of
+   * memory. The node lives on; the coordinator counts it as a worker death for this task (a
+   * suspect, run alone next; poison at {@code maxWorkerDeaths}).
+   *
+   * @param where the node and the child, with its exit code: "pekko://tessera@host:port (child JVM, exit code 1)"
+   * @param cause the exit code explained, and the last lines of the child's standard error
+   */
+  record Crashed(int taskId, int attempt, String where, String cause) implements TaskOutcome {
+    public Crashed {
+      Objects.requireNonNull(where, "where");
       Objects.requireNonNull(cause, "cause");
     }
   }

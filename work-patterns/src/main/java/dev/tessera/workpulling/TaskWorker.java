@@ -1,21 +1,17 @@
 package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
-import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskRegistry;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.tessera.workpulling.isolation.IsolatedTaskRunner;
+import dev.tessera.workpulling.isolation.IsolationSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,11 +23,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Runs tasks for job coordinators on this node: asks for work (credits), runs each task's
@@ -133,33 +129,55 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   private record Queued(JobState job, WorkerMessage.TaskAssignment task) {}
 
-  private record Finished(JobState job, TaskOutcome outcome, long runNanos) {}
+
+  /**
+   * The node's isolated runner, created by the first task thread that needs it; closed (its child
+   * JVM destroyed) when the worker stops. Thread safety: any thread.
+   */
+  private static final class ChildJvm implements java.util.function.Supplier<IsolatedTaskRunner> {
+    private final IsolationSettings settings;
+    private IsolatedTaskRunner runner;
+    private boolean closed;
+
+    ChildJvm(IsolationSettings settings) {
+      this.settings = settings;
+    }
+
+    @Override
+    public synchronized IsolatedTaskRunner get() {
+      if (runner == null) {
+        runner = IsolatedTaskRunner.create(settings);
+        if (closed) {
+          runner.close(); // its run() answers that it is closed
+        }
+      }
+      return runner;
+    }
+
+    synchronized void close() {
+      closed = true;
+      if (runner != null) {
+        runner.close();
+      }
+    }
+  }
 
   /** Every task worker registers under this key, so jobs anywhere in the cluster can find it. */
   public static final ServiceKey<WorkerMessage> SERVICE_KEY = ServiceKey.create(WorkerMessage.class, "tessera-task-workers");
 
   private static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(500);
   private static final Duration TIMEOUT_CHECK_INTERVAL = Duration.ofMillis(50);
-  private static final int MAX_CAUSE_CHARS = 16 * 1024;
   /** Work a worker keeps queued per thread: see {@link #window}. */
   static final Duration QUEUED_WORK_TARGET = Duration.ofMillis(5);
 
   private final TaskRegistry registry;
-  private final PayloadCodec codec;
+  /** The child JVM that isolated task types run in, started at the first such task. */
+  private final ChildJvm isolated;
+  private final TaskExecution execution;
   private final int capacity;
-  private final int maxResultBytes;
-  private final ExecutorService pool;
-  /** This actor, for the task threads (they must not touch the actor context). */
-  private final ActorRef<WorkerMessage> self;
   private final Map<String, JobState> jobs = new HashMap<>();
   private final TimerScheduler<WorkerMessage> timers;
-  private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean outcomesSignalled = new AtomicBoolean();
-  /** Task threads taking from the queue now; never more than {@code capacity}. */
-  private final AtomicInteger activeRunners = new AtomicInteger();
-  private final ConcurrentLinkedQueue<TaskSlot<Queued>> freeSlots = new ConcurrentLinkedQueue<>();
-  private final List<TaskSlot<Queued>> slots = new ArrayList<>();
+  private final TaskThreads<Queued, TaskOutcome> threads;
   private Duration heartbeatInterval = MAX_HEARTBEAT_INTERVAL;
   /** Set once the node is leaving: the reason, told to coordinators; null while not draining. */
   private String drainingWhy;
@@ -203,17 +221,15 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     super(context);
     context.setLoggerName(TaskWorker.class);
     this.registry = registry;
-    this.codec = new PayloadCodec();
     this.capacity = capacity;
-    this.maxResultBytes = maxResultBytes;
-    this.pool = pool;
-    this.self = context.getSelf();
+    this.isolated = new ChildJvm(IsolationSettings.create(context.getSystem().settings().config())
+        .withMaxResultBytes(maxResultBytes));
+    this.execution = new TaskExecution(maxResultBytes, isolated, context.getSystem().address().toString());
     this.timers = timers;
-    for (int i = 0; i < capacity; i++) {
-      TaskSlot<Queued> slot = new TaskSlot<>();
-      slots.add(slot);
-      freeSlots.add(slot);
-    }
+    ActorRef<WorkerMessage> self = context.getSelf();
+    this.threads = new TaskThreads<>(capacity, pool, queued -> queued.job().closed,
+        queued -> execution.run(queued.job().registration, queued.task(), queued.job().options.taskTimeout()),
+        () -> self.tell(OutcomesReady.INSTANCE)); // a task thread: not getContext()
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     timers.startTimerWithFixedDelay(CheckTimeouts.INSTANCE, TIMEOUT_CHECK_INTERVAL);
     context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
@@ -293,10 +309,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
           batch.tasks().stream().map(WorkerMessage.TaskAssignment::taskId).toList(), drainingWhy));
       return this;
     }
-    for (WorkerMessage.TaskAssignment task : batch.tasks()) {
-      queue.add(new Queued(job, task));
-    }
-    startRunners();
+    JobState of = job;
+    threads.submit(batch.tasks().stream().map(task -> new Queued(of, task)).toList());
     return this;
   }
 
@@ -324,10 +338,10 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
 
   private Behavior<WorkerMessage> onOutcomesReady() {
     // Cleared before draining: an outcome added from now on signals again.
-    outcomesSignalled.set(false);
-    Finished next;
-    while ((next = finished.poll()) != null) {
-      record(next.job(), next.outcome(), next.runNanos());
+    threads.clearSignal();
+    TaskThreads.Ran<Queued, TaskOutcome> next;
+    while ((next = threads.pollFinished()) != null) {
+      record(next.task().job(), next.result(), next.runNanos());
     }
     flush();
     replyIfDrained();
@@ -337,7 +351,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   private Behavior<WorkerMessage> onCheckTimeouts() {
     long now = System.nanoTime();
     boolean any = false;
-    for (TaskSlot<Queued> slot : slots) {
+    for (TaskSlot<Queued> slot : threads.slots()) {
       Queued overdue = slot.abandonIfOverdue(now, queued -> queued.job().options.taskTimeout());
       if (overdue != null) {
         long limit = overdue.job().options.taskTimeout().toMillis();
@@ -366,7 +380,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     for (JobState job : jobs.values()) {
       job.closed = true;
     }
-    pool.shutdownNow();
+    threads.shutdown();
+    isolated.close();
     return this;
   }
 
@@ -384,8 +399,9 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   /** Its own node is Leaving or Exiting: ask for nothing more, before shutdown even asks to drain. */
   private Behavior<WorkerMessage> onSelfMemberChanged(SelfMemberChanged changed) {
     MemberStatus status = changed.event().member().status();
-    boolean self = changed.event().member().uniqueAddress().equals(Cluster.get(getContext().getSystem()).selfMember().uniqueAddress());
-    if (self && drainingWhy == null && (status == MemberStatus.leaving() || status == MemberStatus.exiting())) {
+    boolean mine = changed.event().member().uniqueAddress()
+        .equals(Cluster.get(getContext().getSystem()).selfMember().uniqueAddress());
+    if (mine && drainingWhy == null && (status == MemberStatus.leaving() || status == MemberStatus.exiting())) {
       beginDrain("its node is leaving the cluster", getContext().getSystem().settings().config()
           .getDuration("tessera.node.drain-timeout"));
     }
@@ -396,10 +412,8 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     drainingWhy = why;
     // Tasks not started go back now; a task thread that takes one meanwhile runs it (it has started).
     Map<String, List<Integer>> returned = new HashMap<>();
-    for (Queued queued : List.copyOf(queue)) {
-      if (!queued.job().closed && queue.remove(queued)) {
-        returned.computeIfAbsent(queued.job().jobId, id -> new ArrayList<>()).add(queued.task().taskId());
-      }
+    for (Queued queued : threads.removeQueued(queued -> !queued.job().closed)) {
+      returned.computeIfAbsent(queued.job().jobId, id -> new ArrayList<>()).add(queued.task().taskId());
     }
     reportExitingTasks();
     int running = 0;
@@ -420,7 +434,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
    */
   private void reportExitingTasks() {
     boolean any = false;
-    for (TaskSlot<Queued> slot : slots) {
+    for (TaskSlot<Queued> slot : threads.slots()) {
       var exiting = slot.abandonIfExiting();
       if (exiting.isPresent()) {
         Queued task = exiting.get().task();
@@ -458,12 +472,12 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     if (drainingWhy == null || drainWaiters.isEmpty()) {
       return;
     }
-    for (TaskSlot<Queued> slot : slots) {
+    for (TaskSlot<Queued> slot : threads.slots()) {
       if (slot.running().filter(q -> !q.job().closed).isPresent()) {
         return;
       }
     }
-    if (!finished.isEmpty()) {
+    if (threads.hasUncollected()) {
       return; // outcomes still on their way to the actor: OutcomesReady follows
     }
     getContext().getLog().info("drained: every running task finished and reported");
@@ -475,7 +489,7 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
   /** The tasks of {@code job} running here now (reported, so a coordinator knows what a death cost). */
   private List<Integer> running(JobState job) {
     List<Integer> running = new ArrayList<>(0);
-    for (TaskSlot<Queued> slot : slots) {
+    for (TaskSlot<Queued> slot : threads.slots()) {
       slot.running().filter(q -> q.job() == job).ifPresent(q -> running.add(q.task().taskId()));
     }
     return running;
@@ -533,106 +547,5 @@ public final class TaskWorker extends AbstractBehavior<WorkerMessage> {
     double perThread = QUEUED_WORK_TARGET.toNanos() / job.taskNanos;
     double wanted = capacity + Math.ceil(capacity * perThread);
     return (int) Math.max(least, Math.min(most, wanted));
-  }
-
-  /** Starts task threads while there are queued tasks and fewer than {@code capacity} run. */
-  private void startRunners() {
-    while (!queue.isEmpty() && tryAcquireRunner()) {
-      try {
-        pool.execute(this::runQueued);
-      } catch (RejectedExecutionException e) {
-        activeRunners.decrementAndGet(); // the pool is shut down: the worker is stopping
-        return;
-      }
-    }
-  }
-
-  private boolean tryAcquireRunner() {
-    int active;
-    do {
-      active = activeRunners.get();
-      if (active >= capacity) {
-        return false;
-      }
-    } while (!activeRunners.compareAndSet(active, active + 1));
-    return true;
-  }
-
-  /**
-   * A task thread: runs queued tasks one after another until none is left. It holds a slot only
-   * while it counts as a runner (the slot goes back first), so a runner always finds a free slot.
-   */
-  private void runQueued() {
-    boolean again = true;
-    while (again) {
-      TaskSlot<Queued> slot = freeSlots.poll();
-      try {
-        runAll(slot);
-      } finally {
-        freeSlots.add(slot);
-        activeRunners.decrementAndGet();
-      }
-      // A task queued after the last poll, whose adder saw this thread as still running, is ours.
-      again = !queue.isEmpty() && tryAcquireRunner();
-    }
-  }
-
-  private void runAll(TaskSlot<Queued> slot) {
-    Queued next;
-    while ((next = queue.poll()) != null) {
-      if (next.job().closed) {
-        continue;
-      }
-      slot.begin(next);
-      long started = System.nanoTime();
-      TaskOutcome outcome = execute(next.job(), next.task());
-      long ran = System.nanoTime() - started;
-      if (slot.end()) {
-        finished.add(new Finished(next.job(), outcome, ran));
-        if (outcomesSignalled.compareAndSet(false, true)) {
-          self.tell(OutcomesReady.INSTANCE); // not getContext(): this is a task thread
-        }
-      }
-    }
-  }
-
-  /** Runs one attempt on the calling thread; always returns an outcome. */
-  private TaskOutcome execute(JobState job, WorkerMessage.TaskAssignment task) {
-    TaskRegistry.Registration<?, ?> registration = job.registration;
-    Object input;
-    try {
-      input = codec.decode(task.input(), registration.type().inputType());
-    } catch (IllegalArgumentException e) {
-      return new TaskOutcome.Failed(task.taskId(), task.attempt(), "unreadable input: " + e.getMessage(), false);
-    }
-    try {
-      Object output = invoke(registration, input);
-      if (output == null) {
-        return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the handler returned null", true);
-      }
-      try {
-        return new TaskOutcome.Succeeded(task.taskId(), task.attempt(), codec.encode(output, maxResultBytes));
-      } catch (PayloadCodec.TooLargeException e) {
-        // Checked while encoding, so an oversized result costs no copy of itself.
-        return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the result (a " + output.getClass().getName()
-            + ") exceeds the limit of " + maxResultBytes + " bytes (tessera.work-pulling.worker.max-result-bytes):"
-            + " return a reference to the data (a file, an object-store key) instead", false);
-      }
-    } catch (Throwable e) {
-      return new TaskOutcome.Failed(task.taskId(), task.attempt(), describe(e), true);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <I, O> Object invoke(TaskRegistry.Registration<I, O> registration, Object input) throws Exception {
-    return registration.handler().run((I) input);
-  }
-
-  /** The exception and its stack trace, as text (cut at 16 KiB): what a person needs to find the bug. */
-  private static String describe(Throwable error) {
-    StringWriter text = new StringWriter();
-    error.printStackTrace(new PrintWriter(text));
-    String trace = text.toString();
-    return trace.length() <= MAX_CAUSE_CHARS ? trace : trace.substring(0, MAX_CAUSE_CHARS) + "\n\t... (cut)";
   }
 }

@@ -1,6 +1,7 @@
 package dev.tessera.runtime.job;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,12 +26,24 @@ public final class TaskRegistry {
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(handler, "handler");
     }
+
+    /**
+     * True if the type was registered {@link TaskType#isolated() isolated}: a worker then runs its
+     * tasks in a child JVM (where the same registration's handler runs) rather than calling
+     * {@link #handler()} itself.
+     */
+    public boolean isIsolated() {
+      return type.isIsolated();
+    }
   }
 
   private final Map<String, Registration<?, ?>> byName;
 
+  private final List<String> names;
+
   private TaskRegistry(Map<String, Registration<?, ?>> byName) {
     this.byName = Map.copyOf(byName);
+    this.names = List.copyOf(byName.keySet());
   }
 
   public static Builder builder() {
@@ -40,6 +53,11 @@ public final class TaskRegistry {
   /** The registration of the type named {@code name}, if this node has one. */
   public Optional<Registration<?, ?>> lookup(String name) {
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /** The names of the registered types, in the order they were registered. */
+  public List<String> names() {
+    return names;
   }
 
   /** Collects registrations; a name may be registered once. */

@@ -184,6 +184,15 @@ public final class LocalCluster implements AutoCloseable {
      * joins through the seeds.
      */
     public List<String> nodeArguments(int node, boolean formsCluster) {
+      return nodeArguments(node, formsCluster ? null : seeds());
+    }
+
+    /**
+     * The command-line arguments that start node {@code i}, joining through {@code seeds}
+     * ("host:port,..."), or forming the cluster when {@code seeds} is null.
+     */
+    public List<String> nodeArguments(int node, String seeds) {
+      boolean formsCluster = seeds == null;
       List<String> args = new ArrayList<>(List.of(
           "node",
           "--cluster-name", clusterName,
@@ -191,7 +200,7 @@ public final class LocalCluster implements AutoCloseable {
           "--port", String.valueOf(port(node)),
           "--http-port", String.valueOf(httpPort(node))));
       if (!formsCluster) {
-        args.addAll(List.of("--seeds", seeds()));
+        args.addAll(List.of("--seeds", seeds));
       }
       args.addAll(List.of(
           "--roles", String.join(",", roles(node)),
@@ -360,9 +369,27 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException(previous + " is still running");
     }
     processes[i - 1] =
-        NodeProcess.start("node-" + i, spec.launchPrefix(i), spec.nodeArguments(i, formsCluster), spec.heap(),
-            spec.logDir().resolve("node-" + i + ".log"));
+        NodeProcess.start("node-" + i, spec.launchPrefix(i), spec.nodeArguments(i, formsCluster ? null : seedsFor(i)),
+            spec.heap(), spec.logDir().resolve("node-" + i + ".log"));
     return processes[i - 1];
+  }
+
+  /**
+   * The seeds node {@code i} joins through: the other nodes alive now, when there are any, so that
+   * a restarted first seed can only join them. Given itself as its first seed, it would form a
+   * cluster of its own as soon as the others answered "not now" or not within the seed-node
+   * timeout (seen in the chaos suite's rolling restarts on a loaded machine: two clusters, two
+   * coordinators of one job). With no other node alive (a whole-cluster restart), the usual seeds:
+   * the first seed may then form the cluster.
+   */
+  private String seedsFor(int i) {
+    List<String> others = new ArrayList<>();
+    for (int j = 1; j <= processes.length; j++) {
+      if (j != i && processes[j - 1] != null && processes[j - 1].isAlive()) {
+        others.add(spec.address(j));
+      }
+    }
+    return others.isEmpty() ? spec.seeds() : String.join(",", others);
   }
 
   /** {@code host:port} of node {@code i}, as it appears in member addresses. */
