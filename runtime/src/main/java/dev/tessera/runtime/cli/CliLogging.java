@@ -15,8 +15,8 @@ import java.util.Set;
  *   <li>Every other command ({@code jobs list}, {@code gpus}, {@code status}, ...) prints only its
  *       answer; its log (the client node joining and leaving, the journal's pool) goes to {@code
  *       $TMPDIR/tessera-cli/COMMAND-PID.log}, or to the file {@code TESSERA_CLI_LOG} names. The
- *       file is named on standard error when the command fails, and deleted when it succeeds
- *       (unless {@code TESSERA_CLI_LOG} chose it).
+ *       file is named on standard error when the command fails, and deleted when it succeeds or
+ *       stays empty (unless {@code TESSERA_CLI_LOG} chose it).
  * </ul>
  *
  * A {@code -Dlogback.configurationFile} of the user's own wins over both.
@@ -79,9 +79,9 @@ final class CliLogging {
     }
   }
 
-  /** After the command: a temporary log of a command that succeeded is deleted. */
+  /** After the command: a temporary log is deleted when the command succeeded or it holds nothing. */
   void finish(int exitCode) {
-    if (exitCode == ExitCodes.OK && temporary && file.isPresent()) {
+    if (temporary && file.isPresent() && (exitCode == ExitCodes.OK || currentFile().isEmpty())) {
       try {
         Files.deleteIfExists(file.get());
       } catch (IOException e) {

@@ -47,7 +47,7 @@ public final class SettingRanges {
   private static final Pattern INTEGER = Pattern.compile("-?\\d+");
   private static final Pattern DECIMAL = Pattern.compile("-?\\d+(\\.\\d+)?");
   /** A number with a unit ("60s", "1 MiB"): a duration or a size in a reference.conf. */
-  private static final Pattern WITH_UNIT = Pattern.compile("\\d+(\\.\\d+)?\\s*[A-Za-z]+");
+  private static final Pattern WITH_UNIT = Pattern.compile("-?\\d+(\\.\\d+)?\\s*[A-Za-z]+");
 
   private enum Kind {
     WHOLE_NUMBER("a whole number"),

@@ -85,6 +85,7 @@ class ConfigChecksTest {
         "tessera.node.failure-detection.threshold = 0.5"
             + " | tessera.node.failure-detection.threshold = 0.5 is out of range: allowed 1.0 .. 100.0",
         "tessera.node.join.timeout = 0s | tessera.node.join.timeout = \"0s\" is out of range: allowed 1s .. 1d",
+        "tessera.node.join.timeout = -3s | tessera.node.join.timeout = \"-3s\" is out of range: allowed 1s .. 1d",
         "tessera.node.join.timeout = soon | tessera.node.join.timeout = \"soon\" is not a duration (allowed 1s .. 1d)",
         "tessera.node.management.port = -1"
             + " | tessera.node.management.port = -1 is out of range: allowed 0 .. 65535 (0 = any free port)",
