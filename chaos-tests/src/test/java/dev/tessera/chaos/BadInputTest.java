@@ -75,6 +75,24 @@ class BadInputTest {
   }
 
   @Test
+  void misspeltPekkoKey() throws Exception {
+    Path conf = Files.writeString(dir.resolve("pekko.conf"), "pekko.remote.artery.canonical.hostnam = 10.0.0.1\n");
+    assertThat(run(2, "node", "--config", conf.toString()))
+        .contains("unknown config key pekko.remote.artery.canonical.hostnam (did you mean"
+            + " pekko.remote.artery.canonical.hostname? Tessera sets it from tessera.node.host: set that instead)")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void valueOutOfRangeInTheFileIsReportedEvenWhenAFlagOverridesIt() throws Exception {
+    Path conf = Files.writeString(dir.resolve("range.conf"), "tessera.node.join.timeout = -3s\n");
+    assertThat(run(2, "node", "--config", conf.toString(), "--join-timeout", "10s", "--port", "0", "--http-port", "0"))
+        .contains("tessera.node.join.timeout = \"-3s\" is out of range: allowed 1s .. 1d"
+            + " (a command-line flag overrides it this time; fix the file)")
+        .hasLineCount(1);
+  }
+
+  @Test
   void unknownCommand() throws Exception {
     assertThat(run(2, "frobnicate")).contains("error: Unmatched argument at index 0: 'frobnicate'");
   }

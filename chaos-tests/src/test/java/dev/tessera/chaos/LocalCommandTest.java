@@ -74,4 +74,44 @@ class LocalCommandTest {
       nodes.forEach(ProcessHandle::destroyForcibly);
     }
   }
+
+  @Test
+  void killingTheLauncherWithSigkillStopsEveryNodeWithinFiveSeconds() throws Exception {
+    NodeProcess local = startLocal();
+    List<ProcessHandle> nodes = List.of();
+    try {
+      assertThat(local.awaitOutput(Pattern.compile("cluster formed: 2 nodes Up"), Duration.ofSeconds(120)))
+          .as(local.output()).isTrue();
+      nodes = local.descendants();
+      assertThat(nodes).hasSize(2);
+      List<ProcessHandle> orphans = nodes;
+
+      local.kill(); // no shutdown hook runs: only the nodes' watch on their parent can stop them
+      long killed = System.nanoTime();
+      Await.until("every node process has exited", Duration.ofSeconds(30),
+          () -> orphans.stream().noneMatch(ProcessHandle::isAlive));
+      Duration gone = Duration.ofNanos(System.nanoTime() - killed);
+
+      System.out.printf("node processes gone %d ms after their parent's SIGKILL%n", gone.toMillis());
+      assertThat(gone).as(() -> "time from the launcher's SIGKILL until its last node exited; node logs:\n"
+              + nodeLogTails()).isLessThan(Duration.ofSeconds(5));
+    } finally {
+      local.stop(Duration.ofSeconds(20));
+      nodes.forEach(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  private String nodeLogTails() {
+    StringBuilder tails = new StringBuilder();
+    try (java.util.stream.Stream<Path> logs = java.nio.file.Files.list(dir.resolve("nodes"))) {
+      for (Path log : logs.sorted().toList()) {
+        List<String> lines = java.nio.file.Files.readAllLines(log);
+        tails.append("== ").append(log.getFileName()).append('\n');
+        lines.subList(Math.max(0, lines.size() - 12), lines.size()).forEach(l -> tails.append(l).append('\n'));
+      }
+    } catch (java.io.IOException e) {
+      tails.append("(logs unreadable: ").append(e).append(')');
+    }
+    return tails.toString();
+  }
 }

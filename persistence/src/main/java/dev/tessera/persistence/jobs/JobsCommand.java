@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code cluster jobs}: lists durable jobs with their state and progress, cancels one, purges old
  * ones, and prints the journal's schema. It joins the cluster for a moment as a client node (no
- * tasks, no coordinators), so it needs a seed and the cluster's journal settings.
+ * tasks, no coordinators), so it needs a seed and the cluster's journal settings. It prints only
+ * its answer: the client node's log goes to a file, named when the command fails (CliLogging).
  *
  * <pre>
  * cluster jobs list --seeds 127.0.0.1:25520            # a `cluster local` cluster: its data dir is found
@@ -103,6 +104,8 @@ public final class JobsCommand implements Runnable {
       }
       Map<String, Object> overrides = new HashMap<>(ComputeNode.clientSettings(seeds));
       overrides.put("tessera.persistence.jobs.enabled", true);
+      // A client asks questions: it has no use for a GPU, and probing for one costs start-up time.
+      overrides.put("tessera.gpu.mode", "off");
       Duration limit = timeout();
       try (ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.of(file), overrides))) {
         try {

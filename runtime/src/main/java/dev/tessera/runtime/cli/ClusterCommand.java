@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
  *
  * <p>Errors a person can fix (a bad flag, a bad config key, a taken port) print one line to standard
  * error and exit with a code from {@link ExitCodes}; only unexpected failures print a stack trace.
+ * Commands that print an answer log to a file, named on that line when they fail ({@link CliLogging}).
  */
 @Command(
     name = "cluster",
@@ -20,16 +21,12 @@ import picocli.CommandLine.Command;
     subcommands = {NodeCommand.class, LocalCommand.class, StatusCommand.class, CertsCommand.class})
 public final class ClusterCommand implements Runnable {
 
-  /** The logging configuration of the tool, kept out of the library's classpath root on purpose. */
-  static final String LOGBACK_CONFIG = "tessera-cli-logback.xml";
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    if (System.getProperty("logback.configurationFile") == null) {
-      System.setProperty("logback.configurationFile", LOGBACK_CONFIG);
-    }
+    CliLogging logging = CliLogging.configure(args);
     int code = commandLine().execute(args);
+    logging.finish(code);
     if (code != NodeCommand.EXIT_ALREADY_UNDER_WAY) {
       System.exit(code);
     }
@@ -77,7 +74,8 @@ public final class ClusterCommand implements Runnable {
       e.printStackTrace(err);
       code = ExitCodes.FAILURE;
     }
-    err.println("error: " + e.getMessage());
+    String log = code == ExitCodes.USAGE ? "" : CliLogging.currentFile().map(f -> " (log: " + f + ")").orElse("");
+    err.println("error: " + e.getMessage() + log);
     err.flush();
     return code;
   }

@@ -84,15 +84,16 @@ final class NodeCommand implements Callable<Integer> {
       description = "Leave and exit 0 as soon as the node is Up (smoke tests, and recording the class-data archive).")
   boolean leaveWhenUp;
 
-  @Option(names = "--parent-pid", hidden = true, description = "Leave the cluster when this process exits (used by `cluster local`).")
+  @Option(names = "--parent-pid", hidden = true, description = "Leave the cluster (within 2 s) when this process exits (used by `cluster local`).")
   Long parentPid;
 
   @Override
   public Integer call() throws InterruptedException {
     Config loaded = NodeConfigLoader.load(Optional.ofNullable(config), overrides());
+    ParentWatch parent = parentPid == null ? null : ParentWatch.start(parentPid);
     ComputeNode node = ComputeNode.start(loaded);
-    if (parentPid != null) {
-      leaveWhenParentExits(node, parentPid);
+    if (parent != null) {
+      parent.started(node);
     }
     if (leaveWhenUp) {
       node.whenUp().thenRun(node::leave);
@@ -134,19 +135,6 @@ final class NodeCommand implements Callable<Integer> {
           ExitCodes.DOWNED, "this node was downed by the cluster and stopped; restart it to rejoin");
     }
     return ExitCodes.OK;
-  }
-
-  private static void leaveWhenParentExits(ComputeNode node, long pid) {
-    Optional<ProcessHandle> parent = ProcessHandle.of(pid);
-    if (parent.isEmpty()) {
-      log.warn("parent process {} is already gone: leaving", pid);
-      node.leave();
-      return;
-    }
-    parent.get().onExit().thenRun(() -> {
-      log.warn("parent process {} exited: leaving the cluster", pid);
-      node.leave();
-    });
   }
 
   private Map<String, Object> overrides() {

@@ -5,28 +5,32 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Builds the configuration a node runs with: command-line overrides, then the user's file, then
  * the {@code reference.conf} files on the classpath.
  *
- * <p>Every key the user sets under {@code tessera} must exist in the reference: a misspelt key is an
- * error, not a silently ignored setting (the nearest known key is suggested). Keys under {@code
- * pekko} are passed through unchecked, since Pekko has open-ended sections (dispatchers,
- * serialization bindings).
+ * <p>What the user writes is checked before anything starts ({@link InvalidNodeSettingsException},
+ * one line that names the key):
+ *
+ * <ul>
+ *   <li>every key under {@code tessera} must exist in the reference, and a misspelt key under the
+ *       Pekko sections users set is caught too, with the nearest known key suggested ({@link
+ *       KnownKeys});
+ *   <li>every numeric {@code tessera} setting must lie in its range ({@link SettingRanges});
+ *   <li>the file's values are checked even where a command-line flag replaces them, so a flag never
+ *       hides a mistake that the next start without it would trip over.
+ * </ul>
  */
 public final class NodeConfigLoader {
-
-  private static final String CHECKED_ROOT = "tessera";
 
   private NodeConfigLoader() {}
 
@@ -35,16 +39,20 @@ public final class NodeConfigLoader {
    *
    * @param file an optional HOCON file of the user's
    * @param overrides config paths to values (from command-line flags); they win over the file
-   * @throws InvalidNodeSettingsException for a missing or malformed file or an unknown key
+   * @throws InvalidNodeSettingsException for a missing or malformed file, an unknown key, or a value
+   *     out of range, in the file or the flags
    */
   public static Config load(Optional<Path> file, Map<String, ?> overrides) {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(overrides, "overrides");
-    Config user = ConfigFactory.parseMap(overrides, "command-line flags");
-    if (file.isPresent()) {
-      user = user.withFallback(parseFile(file.get()));
+    Config flags = ConfigFactory.parseMap(overrides, "command-line flags");
+    if (file.isEmpty()) {
+      return load(flags);
     }
-    return load(user);
+    Config fromFile = parseFile(file.get());
+    Config loaded = load(flags.withFallback(fromFile));
+    checkValuesFlagsHide(file.get(), fromFile, overrides);
+    return loaded;
   }
 
   /**
@@ -53,9 +61,62 @@ public final class NodeConfigLoader {
    */
   public static Config load(Config user) {
     Config reference = ConfigFactory.defaultReferenceUnresolved();
-    checkKnownKeys(user, reference);
+    KnownKeys.check(user, reference);
+    Config resolved = resolve(user.withFallback(reference));
+    SettingRanges.fromClasspath().check(resolved);
+    return resolved;
+  }
+
+  /**
+   * The file's values that a flag replaces, checked as if no flag did: with every other flag
+   * applied (a flag may supply what the file relies on, such as {@code --tls-dir}'s key stores).
+   */
+  private static void checkValuesFlagsHide(Path path, Config fromFile, Map<String, ?> overrides) {
+    Map<String, Object> otherFlags = new LinkedHashMap<>();
+    boolean hidesNodeSetting = false;
+    for (Map.Entry<String, ?> flag : overrides.entrySet()) {
+      if (isSet(fromFile, flag.getKey())) {
+        hidesNodeSetting |= flag.getKey().startsWith(NodeSettings.CONFIG_PATH + ".");
+      } else {
+        otherFlags.put(flag.getKey(), flag.getValue());
+      }
+    }
+    if (otherFlags.size() == overrides.size()) {
+      return;
+    }
+    Config asInFile =
+        resolve(ConfigFactory.parseMap(otherFlags, "command-line flags")
+            .withFallback(fromFile)
+            .withFallback(ConfigFactory.defaultReferenceUnresolved()));
+    String hidden = " (a command-line flag overrides it this time; fix the file)";
     try {
-      return user.withFallback(reference).resolve();
+      SettingRanges.fromClasspath().check(asInFile, key -> isSet(fromFile, key));
+    } catch (InvalidNodeSettingsException e) {
+      throw new InvalidNodeSettingsException(e.getMessage() + hidden, e);
+    }
+    if (hidesNodeSetting) {
+      try {
+        NodeSettings.create(asInFile);
+      } catch (InvalidNodeSettingsException e) {
+        throw new InvalidNodeSettingsException(path + ": " + e.getMessage() + hidden, e);
+      }
+    }
+  }
+
+  /** Whether {@code user} sets {@code path}, without resolving it. */
+  private static boolean isSet(Config user, String path) {
+    ConfigValue value = user.root();
+    for (String segment : ConfigUtil.splitPath(path)) {
+      if (!(value instanceof ConfigObject object) || (value = object.get(segment)) == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Config resolve(Config config) {
+    try {
+      return config.resolve();
     } catch (ConfigException e) {
       throw new InvalidNodeSettingsException("configuration: " + e.getMessage(), e);
     }
@@ -70,82 +131,5 @@ public final class NodeConfigLoader {
     } catch (ConfigException e) {
       throw new InvalidNodeSettingsException("config file " + e.getMessage(), e);
     }
-  }
-
-  private static void checkKnownKeys(Config user, Config reference) {
-    ConfigValue userRoot = user.root().get(CHECKED_ROOT);
-    if (userRoot == null) {
-      return;
-    }
-    Set<String> known = new TreeSet<>();
-    // Resolved, so that a section defined by substitution (tessera.persistence.jdbc = ${a preset})
-    // has its keys known; unresolved if the reference alone cannot be resolved.
-    Config paths;
-    try {
-      paths = reference.resolve();
-    } catch (ConfigException e) {
-      paths = reference;
-    }
-    collectPaths(paths.root().get(CHECKED_ROOT), CHECKED_ROOT, known);
-    checkValue(userRoot, CHECKED_ROOT, known);
-  }
-
-  /** Every path in the reference, objects included, so a user may set a whole section at once. */
-  private static void collectPaths(ConfigValue value, String path, Set<String> into) {
-    into.add(path);
-    if (value instanceof ConfigObject object) {
-      for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
-        collectPaths(e.getValue(), path + "." + e.getKey(), into);
-      }
-    }
-  }
-
-  /** Walks the user's tree without resolving it, so substitutions need not be resolvable yet. */
-  private static void checkValue(ConfigValue value, String path, Set<String> known) {
-    if (!known.contains(path)) {
-      throw new InvalidNodeSettingsException(
-          describe(value) + "unknown config key " + path + nearest(path, known));
-    }
-    if (value instanceof ConfigObject object) {
-      for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
-        checkValue(e.getValue(), path + "." + e.getKey(), known);
-      }
-    }
-  }
-
-  private static String describe(ConfigValue value) {
-    if (value == null || value.origin() == null) {
-      return "";
-    }
-    String where = value.origin().description();
-    return where == null || where.isBlank() ? "" : where + ": ";
-  }
-
-  private static String nearest(String key, Set<String> known) {
-    return known.stream()
-        .min(Comparator.comparingInt(k -> editDistance(k, key)))
-        .filter(k -> editDistance(k, key) <= Math.max(3, key.length() / 4))
-        .map(k -> " (did you mean " + k + "?)")
-        .orElse("");
-  }
-
-  /** Levenshtein distance, for "did you mean" suggestions. */
-  static int editDistance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
   }
 }

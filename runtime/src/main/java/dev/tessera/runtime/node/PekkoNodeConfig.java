@@ -15,6 +15,22 @@ import java.util.Map;
  */
 final class PekkoNodeConfig {
 
+  /**
+   * Pekko keys that {@link #from} sets from a {@code tessera.node} key, to that key. A user who
+   * sets one of them directly is told to set the Tessera key instead (NodeConfigLoader), since
+   * {@link #from} would overwrite the value.
+   */
+  static final Map<String, String> FROM_TESSERA = Map.of(
+      "pekko.cluster.seed-nodes", "tessera.node.seeds",
+      "pekko.cluster.roles", "tessera.node.roles",
+      "pekko.remote.artery.canonical.hostname", "tessera.node.host",
+      "pekko.remote.artery.canonical.port", "tessera.node.port",
+      "pekko.remote.artery.bind.hostname", "tessera.node.bind-host",
+      "pekko.remote.artery.bind.port", "tessera.node.port",
+      "pekko.remote.artery.transport", "tessera.node.tls.enabled",
+      "pekko.management.http.hostname", "tessera.node.management.host",
+      "pekko.management.http.port", "tessera.node.management.port");
+
   private PekkoNodeConfig() {}
 
   /**

@@ -90,7 +90,7 @@ class NodeSettingsTest {
   void portOutOfRangeNamesTheKey() {
     assertThatThrownBy(() -> settings(Map.of("tessera.node.port", 70000)))
         .isInstanceOf(InvalidNodeSettingsException.class)
-        .hasMessage("tessera.node.port: 70000 is not a port (expected 0..65535, 0 = any free port)");
+        .hasMessage("command-line flags: tessera.node.port = 70000 is out of range: allowed 0 .. 65535 (0 = any free port)");
   }
 
   @Test
@@ -159,7 +159,7 @@ class NodeSettingsTest {
   @Test
   void wrongTypeNamesTheKey() {
     assertThatThrownBy(() -> settings(Map.of("tessera.node.join.timeout", "soon")))
-        .hasMessageStartingWith("tessera.node.join.timeout: ");
+        .hasMessage("command-line flags: tessera.node.join.timeout = \"soon\" is not a duration (allowed 1s .. 1d)");
   }
 
   @Test
@@ -183,9 +183,9 @@ class NodeSettingsTest {
 
   @Test
   void editDistanceCountsEdits() {
-    assertThat(NodeConfigLoader.editDistance("port", "prot")).isEqualTo(2);
-    assertThat(NodeConfigLoader.editDistance("roles", "roles")).isZero();
-    assertThat(NodeConfigLoader.editDistance("", "abc")).isEqualTo(3);
+    assertThat(KnownKeys.editDistance("port", "prot")).isEqualTo(2);
+    assertThat(KnownKeys.editDistance("roles", "roles")).isZero();
+    assertThat(KnownKeys.editDistance("", "abc")).isEqualTo(3);
   }
 
   @Test
