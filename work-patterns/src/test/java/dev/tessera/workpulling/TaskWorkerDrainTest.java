@@ -30,10 +30,15 @@ class TaskWorkerDrainTest {
     testKit.shutdownTestKit();
   }
 
-  /** A worker with one thread whose tasks wait for {@code release}, in a job coordinated by {@code coordinator}. */
+  /**
+   * A worker with one thread whose tasks wait for {@code release}, in a job coordinated by {@code
+   * coordinator}, given five tasks; returns once the first has started (the other four wait).
+   */
   private static ActorRef<WorkerMessage> workerInJob(
-      String jobId, CountDownLatch release, TestProbe<JobCoordinator.Command> coordinator) {
+      String jobId, CountDownLatch release, TestProbe<JobCoordinator.Command> coordinator) throws InterruptedException {
+    CountDownLatch started = new CountDownLatch(1);
     TaskRegistry registry = TaskRegistry.builder().register(WAIT, x -> {
+      started.countDown();
       release.await(30, TimeUnit.SECONDS);
       return x;
     }).build();
@@ -45,6 +50,7 @@ class TaskWorkerDrainTest {
       tasks.add(new WorkerMessage.TaskAssignment(i, 1, codec.encode(i)));
     }
     worker.tell(new WorkerMessage.WorkBatch(jobId, tasks));
+    assertThat(started.await(10, TimeUnit.SECONDS)).as("the first task started").isTrue();
     return worker;
   }
 
@@ -56,7 +62,7 @@ class TaskWorkerDrainTest {
   }
 
   @Test
-  void aDrainingWorkerHandsBackWhatItHasNotStartedFinishesWhatItRunsAndOnlyThenSaysDone() {
+  void aDrainingWorkerHandsBackWhatItHasNotStartedFinishesWhatItRunsAndOnlyThenSaysDone() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     TestProbe<JobCoordinator.Command> coordinator = testKit.createTestProbe();
     ActorRef<WorkerMessage> worker = workerInJob("job-drain", release, coordinator);
@@ -82,7 +88,7 @@ class TaskWorkerDrainTest {
   }
 
   @Test
-  void whenTheDrainTimeoutRunsOutTheTasksStillRunningAreHandedBackToo() {
+  void whenTheDrainTimeoutRunsOutTheTasksStillRunningAreHandedBackToo() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     TestProbe<JobCoordinator.Command> coordinator = testKit.createTestProbe();
     ActorRef<WorkerMessage> worker = workerInJob("job-timeout", release, coordinator);
