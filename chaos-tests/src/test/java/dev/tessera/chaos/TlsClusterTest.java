@@ -10,19 +10,24 @@ import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ClusterCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With TLS on, nodes holding the cluster's certificate form a cluster, and a node without it (one
- * with a certificate of its own, one with no TLS at all) can neither join nor show up in membership.
+ * with another cluster's certificates, one that trusts the cluster but has a certificate of its
+ * own, one with no TLS at all) can neither join nor show up in membership. The cluster logs each
+ * refusal at WARN once, not at every retry; each intruder gives up with exit code 4 naming why.
  */
 class TlsClusterTest {
 
-  @TempDir Path dir;
+  // Kept when a test fails: the nodes' logs say why.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir;
 
   private Path certificates(String name, String password) throws Exception {
     Path certs = dir.resolve(name);
@@ -37,9 +42,12 @@ class TlsClusterTest {
   void onlyNodesWithTheClusterCertificateCanJoin() throws Exception {
     Path cluster = certificates("cluster", "cluster-secret");
     Path other = certificates("intruder", "intruder-secret");
+    // Trusts the cluster's certificate, but presents one of its own: refused by the cluster.
+    Path stray = certificates("stray", "cluster-secret");
+    Files.copy(cluster.resolve("trust.p12"), stray.resolve("trust.p12"), StandardCopyOption.REPLACE_EXISTING);
     LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(2, dir.resolve("logs"))
         .withExtraNodeArguments(List.of("--tls-dir", cluster.toString(), "--config", cluster.resolve("tls.conf").toString()));
-    int intruderPorts = FreePorts.block(4);
+    int intruderPorts = FreePorts.block(6);
     List<NodeProcess> intruders = new ArrayList<>();
     try (LocalCluster tls = LocalCluster.startOnFreePorts(spec)) {
       String seed = "127.0.0.1:" + tls.spec().port(1);
@@ -54,6 +62,11 @@ class TlsClusterTest {
               "node", "--port", String.valueOf(intruderPorts + 2), "--http-port", String.valueOf(intruderPorts + 3),
               "--seeds", seed, "--join-timeout", "12s"),
           "128m", dir.resolve("logs/no-tls.log")));
+      intruders.add(NodeProcess.start("stray-certificate", List.of(
+              "node", "--port", String.valueOf(intruderPorts + 4), "--http-port", String.valueOf(intruderPorts + 5),
+              "--seeds", seed, "--join-timeout", "12s",
+              "--tls-dir", stray.toString(), "--config", stray.resolve("tls.conf").toString()),
+          "128m", dir.resolve("logs/stray-certificate.log")));
 
       // Until both intruders give up, membership must never include them.
       Await.until("both intruders gave up", Duration.ofSeconds(90), () -> {
@@ -66,11 +79,32 @@ class TlsClusterTest {
         assertThat(intruder.exitValue()).as(intruder + " exit code").isEqualTo(4);
         assertThat(intruder.output()).contains("error: could not join the cluster through seeds [" + seed + "]");
       }
+      assertThat(intruders.get(0).output()).as("wrong-certificate names the seed's certificate")
+          .contains("s: the seed at " + seed + " presented a certificate this node does not trust (CN=cluster")
+          .doesNotContain("are they running");
+      assertThat(intruders.get(2).output()).as("stray-certificate is told the seed refused its certificate")
+          .contains("s: the seed at " + seed + " refused this node's certificate (Received fatal alert")
+          .doesNotContain("are they running");
+      // A node without TLS cannot tell a TLS seed from a silent one: the old hint stays.
+      assertThat(intruders.get(1).output()).contains("are they running");
+
+      String seedLog = tls.node(1).output();
+      assertThat(warnings(seedLog, "refused a node that tried to connect: it does not trust this node's certificate"))
+          .as("the seed's line about wrong-certificate, once although it retried for 12 s").hasSize(1);
+      // It sends no certificate: TLS 1.3 tells it the issuers the cluster trusts, and it has none of them.
+      assertThat(warnings(seedLog, "refused a node that tried to connect: it has no certificate issued by this cluster's CA"))
+          .as("the seed's line about stray-certificate").hasSize(1);
+      assertThat(warnings(seedLog, "refused a connection that is not TLS"))
+          .as("the seed's line about no-tls").hasSize(1);
       assertThat(tls.view(2).upCount()).isEqualTo(2);
     } finally {
       for (NodeProcess intruder : intruders) {
         intruder.stop(Duration.ofSeconds(10));
       }
     }
+  }
+
+  private static List<String> warnings(String log, String text) {
+    return log.lines().filter(line -> line.contains(" WARN ") && line.contains(text)).toList();
   }
 }

@@ -120,15 +120,19 @@ final class NodeCommand implements Callable<Integer> {
       return EXIT_ALREADY_UNDER_WAY;
     }
     if (reason == NodeGuardian.JoinGaveUp.INSTANCE) {
+      List<String> refusals = node.joinRefusals();
+      // Only where no seed said why is the network (or an absent seed) the likely cause.
+      String why = refusals.isEmpty()
+          ? " (are they running, and is " + node.settings().host() + " reachable from them?)"
+          : ": " + String.join("; ", refusals);
       throw new CommandFailedException(
           ExitCodes.JOIN_GAVE_UP,
           "could not join the cluster through seeds "
               + node.settings().seeds()
               + " within "
               + node.settings().join().timeout().toSeconds()
-              + " s (are they running, and is "
-              + node.settings().host()
-              + " reachable from them?)");
+              + " s"
+              + why);
     }
     if (reason == CoordinatedShutdown.clusterDowningReason()) {
       throw new CommandFailedException(

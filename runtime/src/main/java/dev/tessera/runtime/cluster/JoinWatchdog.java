@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -48,8 +49,18 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   /** This node became {@code Up}. */
   public record Joined(Address self, Duration after) implements Outcome {}
 
-  /** This node did not become a member within the timeout. */
-  public record GaveUp(List<SeedAddress> seeds, Duration after) implements Outcome {}
+  /**
+   * This node did not become a member within the timeout.
+   *
+   * @param causes why seeds refused this node, where it learnt that ({@link JoinRefusals}); empty
+   *     when no seed answered at all
+   */
+  public record GaveUp(List<SeedAddress> seeds, Duration after, List<String> causes) implements Outcome {
+    public GaveUp {
+      seeds = List.copyOf(seeds);
+      causes = List.copyOf(causes);
+    }
+  }
 
   private final Cluster cluster;
   private final List<SeedAddress> seeds;
@@ -138,13 +149,15 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   }
 
   private Behavior<Command> onDeadline() {
+    List<String> causes = JoinRefusals.ID.get(Adapter.toClassic(getContext().getSystem())).causes();
     getContext()
         .getLog()
         .error(
-            "could not join the cluster through seed nodes {} within {} s; giving up",
+            "could not join the cluster through seed nodes {} within {} s; giving up{}",
             seeds.isEmpty() ? "[this node]" : seeds,
-            seconds(timeout));
-    listener.tell(new GaveUp(seeds, elapsed()));
+            seconds(timeout),
+            causes.isEmpty() ? "" : ": " + String.join("; ", causes));
+    listener.tell(new GaveUp(seeds, elapsed(), causes));
     return stop();
   }
 

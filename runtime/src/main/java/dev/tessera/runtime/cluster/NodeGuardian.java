@@ -1,5 +1,6 @@
 package dev.tessera.runtime.cluster;
 
+import dev.tessera.runtime.logging.OncePerInterval;
 import dev.tessera.runtime.node.SeedAddress;
 import java.time.Duration;
 import java.util.List;
@@ -62,6 +63,10 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     context.spawn(
         Behaviors.supervise(MembershipLog.create()).onFailure(SupervisorStrategy.restart()),
         "membership-log");
+    context.spawn(
+        Behaviors.supervise(ForeignNodeWatch.create(OncePerInterval.perMinute()))
+            .onFailure(SupervisorStrategy.restart()),
+        ForeignNodeWatch.NAME);
     context.spawn(
         JoinWatchdog.create(
             seeds,

@@ -232,8 +232,15 @@ public final class ComputeNode implements AutoCloseable {
           }
           JoinWatchdog.GaveUp gaveUp = (JoinWatchdog.GaveUp) outcome;
           throw new IllegalStateException(
-              "could not join through seeds " + gaveUp.seeds() + " within " + gaveUp.after().toSeconds() + " s");
+              "could not join through seeds " + gaveUp.seeds() + " within " + gaveUp.after().toSeconds() + " s"
+                  + (gaveUp.causes().isEmpty() ? "" : ": " + String.join("; ", gaveUp.causes())));
         });
+  }
+
+  /** Why seeds refused this node, once it has given up joining (see {@link JoinWatchdog.GaveUp}); else empty. */
+  public List<String> joinRefusals() {
+    JoinWatchdog.Outcome outcome = joinOutcome.getNow(null);
+    return outcome instanceof JoinWatchdog.GaveUp gaveUp ? gaveUp.causes() : List.of();
   }
 
   /** The members this node currently sees, in address order. */

@@ -104,7 +104,7 @@ final class PekkoNodeConfig {
     m.put(artery + "bind.port", "");
     if (s.tls().enabled()) {
       String ssl = artery + "ssl.config-ssl-engine.";
-      m.put(artery + "ssl.ssl-engine-provider", "org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider");
+      m.put(artery + "ssl.ssl-engine-provider", "dev.tessera.runtime.tls.TesseraSslEngineProvider");
       m.put(ssl + "key-store", s.tls().keyStore().toAbsolutePath().toString());
       m.put(ssl + "key-store-password", s.tls().keyStorePassword());
       m.put(ssl + "key-password", s.tls().keyPassword());
