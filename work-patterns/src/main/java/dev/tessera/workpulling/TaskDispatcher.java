@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -98,6 +99,8 @@ public final class TaskDispatcher {
     boolean leaving;
     /** Tasks of this job leased to it now. */
     int leased;
+    /** Of those, suspects handed to it alone (0 or 1): it gets nothing else meanwhile. */
+    int suspectsHeld;
 
     long available() {
       return suspected || leaving ? 0 : Math.max(0, requested - sent);
@@ -325,7 +328,10 @@ public final class TaskDispatcher {
     pending.clear();
     suspects.clear();
     leases.clear();
-    workers.values().forEach(w -> w.leased = 0);
+    workers.values().forEach(w -> {
+      w.leased = 0;
+      w.suspectsHeld = 0;
+    });
   }
 
   /**
@@ -388,7 +394,7 @@ public final class TaskDispatcher {
     while (!pending.isEmpty() && it.hasNext()) {
       Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry = it.next();
       WorkerState state = entry.getValue();
-      if (state.available() == 0 || hostsSuspect(entry.getKey()) || !mayLeaseTo.test(entry.getKey())) {
+      if (state.available() == 0 || state.suspectsHeld > 0 || !mayLeaseTo.test(entry.getKey())) {
         continue;
       }
       while (state.available() > 0 && !pending.isEmpty()) {
@@ -456,6 +462,9 @@ public final class TaskDispatcher {
       int attempt = ++h.tries;
       leases.put(task, new Lease(worker, attempt, expires, alone));
       state.leased++;
+      if (alone) {
+        state.suspectsHeld++;
+      }
       batch.add(new WorkerMessage.TaskAssignment(task, attempt, input));
     }
     return batch;
@@ -464,15 +473,6 @@ public final class TaskDispatcher {
   private void send(ActorRef<WorkerMessage> worker, WorkerState state, List<WorkerMessage.TaskAssignment> batch) {
     state.sent += batch.size();
     worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
-  }
-
-  private boolean hostsSuspect(ActorRef<WorkerMessage> worker) {
-    for (Lease lease : leases.values()) {
-      if (lease.alone && lease.worker.equals(worker)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private History history(int task) {
@@ -485,6 +485,9 @@ public final class TaskDispatcher {
       WorkerState state = workers.get(lease.worker);
       if (state != null && state.leased > 0) {
         state.leased--;
+        if (lease.alone && state.suspectsHeld > 0) {
+          state.suspectsHeld--;
+        }
       }
     }
   }
@@ -530,13 +533,12 @@ public final class TaskDispatcher {
 
   /** The worker died: each task it held was present, and becomes a suspect or, at the limit, poison. */
   private void died(ActorRef<WorkerMessage> worker, String why) {
-    Map<Integer, Lease> held = new LinkedHashMap<>();
-    for (Integer task : new ArrayList<>(leases.keySet()).stream().sorted().toList()) {
-      Lease lease = leases.get(task);
+    Map<Integer, Lease> held = new TreeMap<>();
+    leases.forEach((task, lease) -> {
       if (lease.worker.equals(worker)) {
         held.put(task, lease);
       }
-    }
+    });
     if (held.isEmpty()) {
       return;
     }
