@@ -74,6 +74,13 @@ public final class NodeProcess {
     command.add("-Xss512k");
     command.add("-XX:+UseSerialGC");
     command.add("-XX:+ExitOnOutOfMemoryError");
+    // Every collection's pause, beside the node's log (one file per process id, so a restarted
+    // node does not overwrite its last life's): a node silent for seconds is then either a long
+    // pause here or not.
+    Path gcLog = gcLogFile(logFile);
+    if (!gcLog.toString().matches(".*[:,=\\s\"].*")) { // characters -Xlog cannot take in a file name
+      command.add("-Xlog:gc:file=" + gcLog + ":time,uptime:filecount=2,filesize=4m");
+    }
     command.addAll(classArguments());
     command.add(MAIN_CLASS);
     command.addAll(arguments);
@@ -85,6 +92,13 @@ public final class NodeProcess {
             .redirectInput(ProcessBuilder.Redirect.PIPE)
             .start();
     return new NodeProcess(name, process, logFile);
+  }
+
+  /** Where a node logging to {@code logFile} writes its GC pauses ({@code %p}: its process id). */
+  static Path gcLogFile(Path logFile) {
+    String name = logFile.getFileName().toString();
+    String stem = name.endsWith(".log") ? name.substring(0, name.length() - 4) : name;
+    return logFile.toAbsolutePath().resolveSibling(stem + "-gc-%p.log");
   }
 
   /**

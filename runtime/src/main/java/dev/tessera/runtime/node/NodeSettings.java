@@ -137,6 +137,7 @@ public record NodeSettings(
   public record FailureDetection(
       Duration heartbeatInterval,
       Duration acceptableHeartbeatPause,
+      Duration clientAcceptableHeartbeatPause,
       double threshold,
       Duration stableAfter,
       Duration handOverMargin,
@@ -148,6 +149,7 @@ public record NodeSettings(
     public FailureDetection {
       checkPositive("failure-detection.heartbeat-interval", heartbeatInterval);
       checkPositive("failure-detection.acceptable-heartbeat-pause", acceptableHeartbeatPause);
+      checkPositive("failure-detection.client-acceptable-heartbeat-pause", clientAcceptableHeartbeatPause);
       checkPositive("failure-detection.stable-after", stableAfter);
       checkPositive("failure-detection.hand-over-margin", handOverMargin);
       checkPositive("failure-detection.down-all-when-unstable", downAllWhenUnstable);
@@ -159,6 +161,11 @@ public record NodeSettings(
             "failure-detection.acceptable-heartbeat-pause",
             "must be at least heartbeat-interval (" + heartbeatInterval.toMillis() + " ms)");
       }
+      if (clientAcceptableHeartbeatPause.compareTo(acceptableHeartbeatPause) < 0) {
+        throw invalid(
+            "failure-detection.client-acceptable-heartbeat-pause",
+            "must be at least acceptable-heartbeat-pause (" + acceptableHeartbeatPause.toMillis() + " ms)");
+      }
       if (!STRATEGIES.contains(downingStrategy)) {
         throw invalid(
             "failure-detection.downing-strategy",
@@ -166,11 +173,20 @@ public record NodeSettings(
       }
     }
 
+    /**
+     * How long this node tolerates missing heartbeats from the nodes it watches: a client (a node
+     * whose only role is {@code client}) tolerates {@code client-acceptable-heartbeat-pause}.
+     */
+    public Duration acceptableHeartbeatPauseFor(Set<String> roles) {
+      return roles.equals(Set.of(ComputeNode.CLIENT_ROLE)) ? clientAcceptableHeartbeatPause : acceptableHeartbeatPause;
+    }
+
     static FailureDetection create(Config c) {
       String p = "failure-detection";
       return new FailureDetection(
           duration(c, "heartbeat-interval", p),
           duration(c, "acceptable-heartbeat-pause", p),
+          duration(c, "client-acceptable-heartbeat-pause", p),
           read(() -> c.getDouble("threshold"), p + ".threshold"),
           duration(c, "stable-after", p),
           duration(c, "hand-over-margin", p),

@@ -72,7 +72,7 @@ class NodeSettingsTest {
     Config pekko = PekkoNodeConfig.from(s).withFallback(NodeConfigLoader.load(Optional.empty(), Map.of()));
 
     assertThat(pekko.getString("pekko.actor.provider")).isEqualTo("cluster");
-    assertThat(pekko.getString("pekko.cluster.downing-provider-class")).endsWith("SplitBrainResolverProvider");
+    assertThat(pekko.getString("pekko.cluster.downing-provider-class")).isEqualTo("dev.tessera.runtime.cluster.PromptDowningProvider");
     assertThat(pekko.getString("pekko.cluster.split-brain-resolver.active-strategy")).isEqualTo("keep-majority");
     assertThat(pekko.getStringList("pekko.cluster.seed-nodes"))
         .containsExactly("pekko://tessera@10.0.0.1:25520", "pekko://tessera@[::1]:25521");
@@ -84,6 +84,21 @@ class NodeSettingsTest {
     assertThat(pekko.getDuration("pekko.cluster.down-removal-margin")).isEqualTo(java.time.Duration.ofSeconds(1));
     assertThat(pekko.getDuration("pekko.cluster.split-brain-resolver.down-all-when-unstable"))
         .isEqualTo(java.time.Duration.ofSeconds(15));
+  }
+
+  @Test
+  void aClientToleratesLongerSilenceFromTheNodesItWatchesThanTheNodesDoFromEachOther() {
+    Config node = PekkoNodeConfig.from(settings(Map.of("tessera.node.roles", List.of("worker", "client"))));
+    Config client = PekkoNodeConfig.from(settings(Map.of("tessera.node.roles", List.of(ComputeNode.CLIENT_ROLE))));
+
+    assertThat(node.getDuration("pekko.cluster.failure-detector.acceptable-heartbeat-pause"))
+        .isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(client.getDuration("pekko.cluster.failure-detector.acceptable-heartbeat-pause"))
+        .isEqualTo(java.time.Duration.ofSeconds(8));
+    assertThatThrownBy(() -> settings(Map.of("tessera.node.failure-detection.client-acceptable-heartbeat-pause", "1s")))
+        .isInstanceOf(InvalidNodeSettingsException.class)
+        .hasMessageContaining("client-acceptable-heartbeat-pause")
+        .hasMessageContaining("must be at least acceptable-heartbeat-pause (2000 ms)");
   }
 
   @Test
