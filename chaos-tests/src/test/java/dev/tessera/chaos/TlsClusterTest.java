@@ -85,8 +85,10 @@ class TlsClusterTest {
       assertThat(intruders.get(2).output()).as("stray-certificate is told the seed refused its certificate")
           .contains("s: the seed at " + seed + " refused this node's certificate (Received fatal alert")
           .doesNotContain("are they running");
-      // A node without TLS cannot tell a TLS seed from a silent one: the old hint stays.
-      assertThat(intruders.get(1).output()).contains("are they running");
+      // A TLS seed closes a plain connection unread, as a dead one would: the node asks it in TLS.
+      assertThat(intruders.get(1).output()).as("no-tls is told the seed speaks TLS")
+          .contains("s: the seed at " + seed + " speaks TLS and this node does not: start it with --tls-dir")
+          .doesNotContain("are they running");
 
       String seedLog = tls.node(1).output();
       assertThat(warnings(seedLog, "refused a node that tried to connect: it does not trust this node's certificate"))

@@ -2,13 +2,17 @@ package dev.tessera.runtime.cluster;
 
 import dev.tessera.runtime.node.SeedAddress;
 import dev.tessera.runtime.serialization.CborSerializable;
+import dev.tessera.runtime.tls.TlsSeedProbe;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -68,6 +72,7 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   private final ActorRef<Outcome> listener;
   private final ActorRef<SelfUp> selfUpAdapter;
   private final long startedNanos = System.nanoTime();
+  private boolean seedsProbed;
 
   /**
    * @param seeds the seeds being tried, for the log lines; empty when the node forms a new cluster
@@ -131,6 +136,7 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   }
 
   private Behavior<Command> onLogProgress() {
+    probeSeedsForTlsOnce();
     MemberStatus status = cluster.selfMember().status();
     if (status.equals(MemberStatus.leaving()) || status.equals(MemberStatus.exiting()) || status.equals(MemberStatus.down())) {
       // Shut down (or downed) while joining: nothing is being tried any more, so say so once.
@@ -159,6 +165,31 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
             causes.isEmpty() ? "" : ": " + String.join("; ", causes));
     listener.tell(new GaveUp(seeds, elapsed(), causes));
     return stop();
+  }
+
+  /**
+   * A node without TLS cannot tell a TLS seed, which closes its connections unread, from one that
+   * is down: asks each seed once, off the actor's thread, whether it speaks TLS, and records a seed
+   * that does as a {@link JoinRefusals} cause.
+   */
+  private void probeSeedsForTlsOnce() {
+    if (seedsProbed || seeds.isEmpty()) {
+      return;
+    }
+    seedsProbed = true;
+    String transport = getContext().getSystem().settings().config().getString("pekko.remote.artery.transport");
+    if (!transport.equals("tcp")) {
+      return;
+    }
+    JoinRefusals refusals = JoinRefusals.ID.get(Adapter.toClassic(getContext().getSystem()));
+    Executor blocking = getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    for (SeedAddress seed : seeds) {
+      CompletableFuture.runAsync(() -> {
+        if (TlsSeedProbe.probe(seed.host(), seed.port(), Duration.ofSeconds(2)) == TlsSeedProbe.Answer.TLS) {
+          refusals.record(seed.toString(), "tls", TlsSeedProbe.seedSpeaksTlsMessage(seed.toString()));
+        }
+      }, blocking);
+    }
   }
 
   private Behavior<Command> stop() {
