@@ -144,8 +144,12 @@ public final class JobsCommand implements Runnable {
           int total = job.total();
           int failed = job.failed();
           if (state.equals(JobStatus.RUNNING)) {
-            JobProgress live = DurableJobs.status(node.system(), job.jobId()).toCompletableFuture()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).progress();
+            JobStatus now = DurableJobs.status(node.system(), job.jobId()).toCompletableFuture()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (now.state().equals(JobStatus.SUBMITTING)) {
+              state = JobStatus.SUBMITTING; // the registry lists it from its registration on
+            }
+            JobProgress live = now.progress();
             done = live.done();
             total = live.total();
             failed = live.failed();
