@@ -59,6 +59,8 @@ public final class MembershipTimingBench {
         }
         # and Pekko's housekeeping ticks, which a node tunes for small clusters unless set
         pekko.cluster {
+          # Pekko's resolver, which looks once a second
+          downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
           leader-actions-interval = 1s
           unreachable-nodes-reaper-interval = 1s
           gossip-interval = 1s

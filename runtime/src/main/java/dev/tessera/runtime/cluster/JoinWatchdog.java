@@ -72,7 +72,8 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   private final ActorRef<Outcome> listener;
   private final ActorRef<SelfUp> selfUpAdapter;
   private final long startedNanos = System.nanoTime();
-  private boolean seedsProbed;
+  /** Seeds whose TLS probe answered, or is under way: each is asked until it answers. */
+  private final java.util.Set<SeedAddress> probedSeeds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param seeds the seeds being tried, for the log lines; empty when the node forms a new cluster
@@ -136,7 +137,7 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   }
 
   private Behavior<Command> onLogProgress() {
-    probeSeedsForTlsOnce();
+    probeSeedsForTls();
     MemberStatus status = cluster.selfMember().status();
     if (status.equals(MemberStatus.leaving()) || status.equals(MemberStatus.exiting()) || status.equals(MemberStatus.down())) {
       // Shut down (or downed) while joining: nothing is being tried any more, so say so once.
@@ -169,14 +170,11 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
 
   /**
    * A node without TLS cannot tell a TLS seed, which closes its connections unread, from one that
-   * is down: asks each seed once, off the actor's thread, whether it speaks TLS, and records a seed
-   * that does as a {@link JoinRefusals} cause.
+   * is down. From the first progress line on (a join that has taken a while), asks each seed, off
+   * the actor's thread, whether it speaks TLS, again at each line until it answers, and records a
+   * seed that does as a {@link JoinRefusals} cause.
    */
-  private void probeSeedsForTlsOnce() {
-    if (seedsProbed || seeds.isEmpty()) {
-      return;
-    }
-    seedsProbed = true;
+  private void probeSeedsForTls() {
     String transport = getContext().getSystem().settings().config().getString("pekko.remote.artery.transport");
     if (!transport.equals("tcp")) {
       return;
@@ -184,11 +182,17 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
     JoinRefusals refusals = JoinRefusals.ID.get(Adapter.toClassic(getContext().getSystem()));
     Executor blocking = getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     for (SeedAddress seed : seeds) {
-      CompletableFuture.runAsync(() -> {
-        if (TlsSeedProbe.probe(seed.host(), seed.port(), Duration.ofSeconds(2)) == TlsSeedProbe.Answer.TLS) {
-          refusals.record(seed.toString(), "tls", TlsSeedProbe.seedSpeaksTlsMessage(seed.toString()));
-        }
-      }, blocking);
+      if (!probedSeeds.add(seed)) {
+        continue;
+      }
+      CompletableFuture.supplyAsync(() -> TlsSeedProbe.probe(seed.host(), seed.port(), Duration.ofSeconds(2)), blocking)
+          .whenComplete((answer, error) -> {
+            if (answer == TlsSeedProbe.Answer.TLS) {
+              refusals.record(seed.toString(), "tls", TlsSeedProbe.seedSpeaksTlsMessage(seed.toString()));
+            } else if (answer != TlsSeedProbe.Answer.NOT_TLS) {
+              probedSeeds.remove(seed); // no answer (or the probe failed): ask again next time
+            }
+          });
     }
   }
 

@@ -161,11 +161,6 @@ public record NodeSettings(
             "failure-detection.acceptable-heartbeat-pause",
             "must be at least heartbeat-interval (" + heartbeatInterval.toMillis() + " ms)");
       }
-      if (clientAcceptableHeartbeatPause.compareTo(acceptableHeartbeatPause) < 0) {
-        throw invalid(
-            "failure-detection.client-acceptable-heartbeat-pause",
-            "must be at least acceptable-heartbeat-pause (" + acceptableHeartbeatPause.toMillis() + " ms)");
-      }
       if (!STRATEGIES.contains(downingStrategy)) {
         throw invalid(
             "failure-detection.downing-strategy",
@@ -175,10 +170,13 @@ public record NodeSettings(
 
     /**
      * How long this node tolerates missing heartbeats from the nodes it watches: a client (a node
-     * whose only role is {@code client}) tolerates {@code client-acceptable-heartbeat-pause}.
+     * whose only role is {@code client}) tolerates {@code client-acceptable-heartbeat-pause}, or
+     * {@code acceptable-heartbeat-pause} where that is longer.
      */
     public Duration acceptableHeartbeatPauseFor(Set<String> roles) {
-      return roles.equals(Set.of(ComputeNode.CLIENT_ROLE)) ? clientAcceptableHeartbeatPause : acceptableHeartbeatPause;
+      return roles.equals(Set.of(ComputeNode.CLIENT_ROLE)) && clientAcceptableHeartbeatPause.compareTo(acceptableHeartbeatPause) > 0
+          ? clientAcceptableHeartbeatPause
+          : acceptableHeartbeatPause;
     }
 
     static FailureDetection create(Config c) {

@@ -71,6 +71,10 @@ final class PekkoNodeConfig {
     ours.put("pekko.cluster.leader-actions-interval", "250ms");
     ours.put("pekko.cluster.unreachable-nodes-reaper-interval", "250ms");
     ours.put("pekko.cluster.gossip-interval", "500ms");
+    // Pekko's split brain resolver, deciding within 250 ms of stable-after rather than 1 s. Pekko's
+    // own (org.apache.pekko.cluster.sbr.SplitBrainResolverProvider) where the config names it.
+    // Every node of a cluster must name the same one: Pekko refuses a join otherwise.
+    ours.put("pekko.cluster.downing-provider-class", PromptDowningProvider.class.getName());
     // A leaving node's task worker drains in this phase (work-patterns' TaskWorkerExtension).
     ours.put("pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
         millis(config.getDuration("tessera.node.drain-timeout").plusSeconds(5)));
@@ -128,8 +132,6 @@ final class PekkoNodeConfig {
     // Our JoinWatchdog gives up with a clear message and exit code instead.
     m.put(cluster + "shutdown-after-unsuccessful-join-seed-nodes", "off");
     m.put(cluster + "run-coordinated-shutdown-when-down", "on");
-    // Pekko's split brain resolver, deciding within 250 ms of stable-after rather than 1 s.
-    m.put(cluster + "downing-provider-class", PromptDowningProvider.class.getName());
     m.put(cluster + "split-brain-resolver.active-strategy", s.failureDetection().downingStrategy());
     m.put(cluster + "split-brain-resolver.stable-after", millis(s.failureDetection().stableAfter()));
     // Without it, the resolver waits stable-after again before singletons and shards move.

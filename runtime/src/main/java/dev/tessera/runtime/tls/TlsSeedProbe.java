@@ -37,7 +37,7 @@ public final class TlsSeedProbe {
     NO_ANSWER
   }
 
-  /** Starts a TLS handshake with {@code host:port}; blocks up to about twice {@code timeout}. */
+  /** Starts a TLS handshake with {@code host:port}; connecting, and each read, waits up to {@code timeout}. */
   public static Answer probe(String host, int port, Duration timeout) {
     SSLContext context;
     try {

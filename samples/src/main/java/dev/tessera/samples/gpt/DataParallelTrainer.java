@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -229,7 +230,22 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
         .onMessage(SaveFailed.class, failed -> fail(new IllegalStateException("the checkpoint of step " + failed.step()
             + " could not be saved: " + failed.cause().getMessage(), failed.cause())))
         .onMessage(Tick.class, tick -> onTick())
+        .onSignal(PostStop.class, stopped -> onStopped())
         .build();
+  }
+
+  /**
+   * Stopped before the run ended: its node's actor system terminated (downed by the split brain
+   * resolver, or shut down), or the actor failed. The run ends with the reason, never silently.
+   */
+  private Behavior<Command> onStopped() {
+    if (!done.isDone()) {
+      done.completeExceptionally(new IllegalStateException(String.format("run '%s' stopped at step %d: its trainer"
+          + " stopped (this node was downed by the split brain resolver, or shut down, or the trainer failed: see"
+          + " the log); its checkpoint at step %d is kept: start the run again to resume from it", plan.run(), step,
+          checkpointed)));
+    }
+    return this;
   }
 
   // ---- replicas found and lost

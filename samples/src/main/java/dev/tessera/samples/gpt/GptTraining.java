@@ -142,12 +142,6 @@ public final class GptTraining {
       done.whenComplete((outcome, error) -> checkpoints.close());
       system.systemActorOf(DataParallelTrainer.create(plan, start, checkpoints, done, status),
           "tessera-gpt-trainer-" + plan.run() + "-" + System.nanoTime(), Props.empty());
-      // A trainer whose node stops (downed by the split brain resolver, or shut down) would never
-      // answer: its run ends with the reason, and its checkpoints are kept to resume from.
-      system.getWhenTerminated().whenComplete((terminated, error) -> done.completeExceptionally(new IllegalStateException(
-          String.format("run '%s' stopped at step %d: this node's actor system terminated (it was downed by the split"
-              + " brain resolver, or shut down); its checkpoint at step %d is kept: start the run again to resume from"
-              + " it", plan.run(), status.get().step(), status.get().checkpointed()))));
       return new Training(plan, start.step(), status::get, done);
     } catch (Exception | Error e) {
       checkpoints.close();
