@@ -32,19 +32,24 @@ class TlsSeedProbeTest {
     void handle(Socket socket) throws Exception;
   }
 
-  private static ExecutorService serve(ServerSocket server, Handler each) {
+  /** Probes {@code server} while it does {@code each} with every connection; closes it after. */
+  private static TlsSeedProbe.Answer probeWhileServing(ServerSocket server, Handler each) throws Exception {
     ExecutorService thread = Executors.newSingleThreadExecutor();
-    thread.submit(() -> {
-      while (!server.isClosed()) {
-        try (Socket socket = server.accept()) {
-          each.handle(socket);
-        } catch (Exception e) {
-          // the probe's connection failing is what these servers are for
+    try (server) {
+      thread.submit(() -> {
+        while (!server.isClosed()) {
+          try (Socket socket = server.accept()) {
+            each.handle(socket);
+          } catch (Exception e) {
+            // the probe's connection failing is what these servers are for
+          }
         }
-      }
-      return null;
-    });
-    return thread;
+        return null;
+      });
+      return TlsSeedProbe.probe("127.0.0.1", server.getLocalPort(), TIMEOUT);
+    } finally {
+      thread.shutdownNow();
+    }
   }
 
   @Test
@@ -65,47 +70,31 @@ class TlsSeedProbeTest {
     trustManagers.init(trusted);
     SSLContext context = SSLContext.getInstance("TLSv1.3");
     context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-    try (SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
-        .createServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-      server.setNeedClientAuth(true); // as a Tessera node: mutual authentication
-      ExecutorService thread = serve(server, socket -> ((SSLSocket) socket).startHandshake());
-      try {
-        assertThat(TlsSeedProbe.probe("127.0.0.1", server.getLocalPort(), TIMEOUT)).isEqualTo(TlsSeedProbe.Answer.TLS);
-      } finally {
-        server.close();
-        thread.shutdownNow();
-      }
-    }
+    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
+        .createServerSocket(0, 5, InetAddress.getLoopbackAddress());
+    server.setNeedClientAuth(true); // as a Tessera node: mutual authentication
+
+    assertThat(probeWhileServing(server, socket -> ((SSLSocket) socket).startHandshake()))
+        .isEqualTo(TlsSeedProbe.Answer.TLS);
   }
 
   @Test
   void aSeedThatClosesAConnectionItCannotReadDoesNotSpeakTls() throws Exception {
     // As a node without TLS does: the first bytes are not its protocol's, so it hangs up.
-    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-      ExecutorService thread = serve(server, socket -> socket.getInputStream().read(new byte[5]));
-      try {
-        assertThat(TlsSeedProbe.probe("127.0.0.1", server.getLocalPort(), TIMEOUT)).isEqualTo(TlsSeedProbe.Answer.NOT_TLS);
-      } finally {
-        server.close();
-        thread.shutdownNow();
-      }
-    }
+    ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+
+    assertThat(probeWhileServing(server, socket -> socket.getInputStream().read(new byte[5])))
+        .isEqualTo(TlsSeedProbe.Answer.NOT_TLS);
   }
 
   @Test
   void aSeedThatAnswersSomethingElseDoesNotSpeakTls() throws Exception {
-    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-      ExecutorService thread = serve(server, socket -> {
-        socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        socket.getOutputStream().flush();
-      });
-      try {
-        assertThat(TlsSeedProbe.probe("127.0.0.1", server.getLocalPort(), TIMEOUT)).isEqualTo(TlsSeedProbe.Answer.NOT_TLS);
-      } finally {
-        server.close();
-        thread.shutdownNow();
-      }
-    }
+    ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+
+    assertThat(probeWhileServing(server, socket -> {
+      socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+    })).isEqualTo(TlsSeedProbe.Answer.NOT_TLS);
   }
 
   @Test
