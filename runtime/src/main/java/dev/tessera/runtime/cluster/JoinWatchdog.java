@@ -6,7 +6,9 @@ import dev.tessera.runtime.tls.TlsSeedProbe;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.MemberStatus;
@@ -72,8 +74,10 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
   private final ActorRef<Outcome> listener;
   private final ActorRef<SelfUp> selfUpAdapter;
   private final long startedNanos = System.nanoTime();
+  /** Whether this node speaks plain TCP, and so asks seeds whether they speak TLS (probeSeedsForTls). */
+  private final boolean plainTcp;
   /** Seeds whose TLS probe answered, or is under way: each is asked until it answers. */
-  private final java.util.Set<SeedAddress> probedSeeds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<SeedAddress> probedSeeds = ConcurrentHashMap.newKeySet();
 
   /**
    * @param seeds the seeds being tried, for the log lines; empty when the node forms a new cluster
@@ -106,6 +110,7 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
     this.seeds = List.copyOf(seeds);
     this.timeout = timeout;
     this.listener = listener;
+    this.plainTcp = context.getSystem().settings().config().getString("pekko.remote.artery.transport").equals("tcp");
     this.selfUpAdapter = context.messageAdapter(SelfUp.class, SelfUpObserved::new);
     // SelfUp is delivered at once if this node is already Up.
     cluster.subscriptions().tell(Subscribe.create(selfUpAdapter, SelfUp.class));
@@ -175,8 +180,7 @@ public final class JoinWatchdog extends AbstractBehavior<JoinWatchdog.Command> {
    * seed that does as a {@link JoinRefusals} cause.
    */
   private void probeSeedsForTls() {
-    String transport = getContext().getSystem().settings().config().getString("pekko.remote.artery.transport");
-    if (!transport.equals("tcp")) {
+    if (!plainTcp) {
       return;
     }
     JoinRefusals refusals = JoinRefusals.ID.get(Adapter.toClassic(getContext().getSystem()));

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Translates {@link NodeSettings} into the Pekko settings they stand for. Kept in one place so the
@@ -140,7 +139,7 @@ final class PekkoNodeConfig {
     m.put(cluster + "failure-detector.heartbeat-interval", millis(s.failureDetection().heartbeatInterval()));
     m.put(
         cluster + "failure-detector.acceptable-heartbeat-pause",
-        millis(s.failureDetection().acceptableHeartbeatPauseFor(Set.copyOf(s.roles()))));
+        millis(s.failureDetection().acceptableHeartbeatPauseFor(s.roles())));
     m.put(cluster + "failure-detector.threshold", s.failureDetection().threshold());
 
     // The process decides how to exit (and with which code) once the actor system has terminated.

@@ -57,9 +57,7 @@ public final class TlsSeedProbe {
         String message = String.valueOf(e.getMessage());
         return message.startsWith("Received fatal alert") ? Answer.TLS : Answer.NOT_TLS;
       }
-    } catch (java.net.SocketTimeoutException e) {
-      return Answer.NO_ANSWER;
-    } catch (IOException e) {
+    } catch (IOException e) { // refused, unreachable, or no answer within the timeout
       return Answer.NO_ANSWER;
     }
   }
