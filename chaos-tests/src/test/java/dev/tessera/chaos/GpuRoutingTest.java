@@ -1,5 +1,7 @@
 package dev.tessera.chaos;
 
+import dev.tessera.work.engine.JobReport;
+
 import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,7 +15,6 @@ import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
-import dev.tessera.workpulling.JobReport;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.WorkPulling;
 import java.nio.file.Files;

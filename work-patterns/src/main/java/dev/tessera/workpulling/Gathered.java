@@ -1,5 +1,7 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.work.engine.JobReport;
+
 import dev.tessera.runtime.job.JobProgress;
 import java.util.Map;
 import java.util.Objects;

@@ -1,5 +1,7 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.work.engine.JobCoordinator;
+
 import dev.tessera.runtime.job.JobProgress;
 import java.time.Duration;
 import java.util.Objects;

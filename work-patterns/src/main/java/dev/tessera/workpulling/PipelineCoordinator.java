@@ -2,6 +2,8 @@ package dev.tessera.workpulling;
 
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,10 +20,9 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * Runs a pipeline: one open {@link JobCoordinator} per stage, each handing its tasks to the task
+ * Runs a pipeline: one open {@link JobCoordinator} per stage, each announcing itself to the task
  * workers on nodes with the stage's role, and items moving from stage to stage as they complete.
  *
  * <p>Backpressure: a stage <em>holds</em> an item from the moment it is added to the stage's job
@@ -54,8 +55,6 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
 
   private record StageStopped(int stage) implements Command {}
 
-  private record WorkersChanged(Receptionist.Listing listing) implements Command {}
-
   /** Receives each item's final output, in the order items complete. */
   @FunctionalInterface
   interface ItemSink {
@@ -77,7 +76,6 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
     final int index;
     final StageSpec spec;
     final ActorRef<JobCoordinator.Command> coordinator;
-    final JobAnnouncement announcement;
     /** Task id in this stage's job to item index. */
     final Map<Integer, Long> itemOfTask = new HashMap<>();
     final ArrayDeque<Handoff> waiting = new ArrayDeque<>();
@@ -88,11 +86,10 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
     long failed;
     boolean reported;
 
-    Stage(int index, StageSpec spec, String jobId, ActorRef<JobCoordinator.Command> coordinator) {
+    Stage(int index, StageSpec spec, ActorRef<JobCoordinator.Command> coordinator) {
       this.index = index;
       this.spec = spec;
       this.coordinator = coordinator;
-      this.announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, spec.taskType(), coordinator, spec.options()));
     }
 
     PipelineProgress.StageProgress progress() {
@@ -160,12 +157,10 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
       ActorRef<JobCoordinator.Command> coordinator = context.spawn(
           JobCoordinator.createOpen(jobId, spec.taskType(), spec.options(), reports, events), "stage-" + i);
       context.watchWith(coordinator, new StageStopped(i));
-      Stage stage = new Stage(i, spec, jobId, coordinator);
+      Stage stage = new Stage(i, spec, coordinator);
       stages.add(stage);
       stageByJob.put(jobId, stage);
     }
-    ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
-    context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
     pump();
     // An empty source (or one whose every item failed to serialize) ends here: no stage event will come.
     endIfDone();
@@ -174,20 +169,12 @@ final class PipelineCoordinator extends AbstractBehavior<PipelineCoordinator.Com
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(StageEvent.class, this::onStageEvent)
         .onMessage(StageReport.class, this::onStageReport)
         .onMessage(StageStopped.class, this::onStageStopped)
         .onMessage(GetProgress.class, this::onGetProgress)
         .onMessage(Cancel.class, this::onCancel)
         .build();
-  }
-
-  private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    for (Stage stage : stages) {
-      stage.announcement.announceTo(changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY), getContext().getSystem());
-    }
-    return this;
   }
 
   private Behavior<Command> onStageEvent(StageEvent event) {

@@ -1,5 +1,7 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
 import dev.tessera.runtime.job.JobOptions;
 import java.util.HashMap;
 import java.util.List;
@@ -13,7 +15,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * The actor behind a {@link TaskSession}: one open {@link JobCoordinator} that lives as long as the
@@ -42,15 +43,12 @@ final class TaskSessionCoordinator extends AbstractBehavior<TaskSessionCoordinat
 
   private record Report(JobReport report) implements Command {}
 
-  private record WorkersChanged(Receptionist.Listing listing) implements Command {}
-
   private enum CoordinatorStopped implements Command {
     INSTANCE
   }
 
   private final String sessionId;
   private final ActorRef<JobCoordinator.Command> coordinator;
-  private final JobAnnouncement announcement;
   private final Map<Integer, CompletableFuture<byte[]>> waiting = new HashMap<>();
   private int nextTaskId;
   private CompletableFuture<Void> closed;
@@ -73,9 +71,6 @@ final class TaskSessionCoordinator extends AbstractBehavior<TaskSessionCoordinat
             context.messageAdapter(JobCoordinator.TaskEnded.class, Ended::new)),
         "coordinator");
     context.watchWith(coordinator, CoordinatorStopped.INSTANCE);
-    this.announcement = new JobAnnouncement(new WorkerMessage.WorkOn(sessionId, taskType, coordinator, options));
-    context.getSystem().receptionist().tell(Receptionist.subscribe(
-        TaskWorker.SERVICE_KEY, context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new)));
   }
 
   @Override
@@ -83,7 +78,6 @@ final class TaskSessionCoordinator extends AbstractBehavior<TaskSessionCoordinat
     return newReceiveBuilder()
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Ended.class, this::onEnded)
-        .onMessage(WorkersChanged.class, this::onWorkersChanged)
         .onMessage(Close.class, this::onClose)
         .onMessage(Report.class, report -> stop(null))
         .onMessageEquals(CoordinatorStopped.INSTANCE, () -> stop(
@@ -111,11 +105,6 @@ final class TaskSessionCoordinator extends AbstractBehavior<TaskSessionCoordinat
     } else if (message.ended() instanceof JobCoordinator.TaskFailed failed) {
       output.completeExceptionally(new TaskFailedException(failed.failure().attempts(), failed.failure().lastCause()));
     }
-    return this;
-  }
-
-  private Behavior<Command> onWorkersChanged(WorkersChanged changed) {
-    announcement.announceTo(changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY), getContext().getSystem());
     return this;
   }
 

@@ -4,6 +4,8 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskType;
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -19,6 +21,7 @@ import org.apache.pekko.actor.typed.Props;
  *
  * <pre>{@code
  * // on every worker node, once:
+ * // (TaskWorkerExtension does this on nodes with the worker role)
  * system.systemActorOf(TaskWorker.create(registry, Runtime.getRuntime().availableProcessors(), 1 << 20), "task-worker", Props.empty());
  * // anywhere in the cluster:
  * JobHandle<Long> handle = WorkPulling.submit(system, SQUARE, inputs, JobOptions.defaults());
@@ -55,10 +58,10 @@ public final class WorkPulling {
       ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options,
       R identity, BiFunction<R, ? super O, R> combiner) {
     Objects.requireNonNull(combiner, "combiner");
-    // Touched only by the announcer actor, one message at a time.
+    // Touched only by the job's JobCompletion actor, one message at a time.
     Object[] value = {identity};
     int[] combined = {0};
-    JobAnnouncer.ResultSink sink = (task, bytes) -> {
+    JobCompletion.ResultSink sink = (task, bytes) -> {
       @SuppressWarnings("unchecked")
       R current = (R) value[0];
       value[0] = combiner.apply(current, CODEC.decode(bytes, type.outputType()));
@@ -75,7 +78,7 @@ public final class WorkPulling {
   private record Started(String jobId, JobControl control, CompletableFuture<JobReport> report) {}
 
   private static <I, O> Started start(
-      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, JobAnnouncer.ResultSink sink) {
+      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, JobCompletion.ResultSink sink) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
@@ -86,10 +89,8 @@ public final class WorkPulling {
     CompletableFuture<JobProgress> finalProgress = new CompletableFuture<>();
     CompletableFuture<JobReport> report = new CompletableFuture<>();
     system.systemActorOf(
-        JobAnnouncer.create(
+        JobCompletion.create(
             jobId,
-            type.name(),
-            options,
             (reportTo, resultsTo) -> JobCoordinator.create(jobId, type.name(), encoded, options, reportTo, resultsTo),
             sink,
             coordinator,

@@ -1,5 +1,7 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.work.worker.TaskWorker;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,13 @@
 package dev.tessera.workpulling;
 
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
+import dev.tessera.work.protocol.WorkerMessage;
+import dev.tessera.work.worker.TaskWorker;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
@@ -8,6 +16,7 @@ import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -18,6 +27,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Coordinator and real workers in one actor system: handlers run, fail, hang and are retried. */
@@ -42,8 +52,18 @@ class WorkPullingTest {
     return executions.computeIfAbsent(input, k -> new AtomicInteger()).incrementAndGet();
   }
 
+  /** Workers of the running test: stopped after it, so that no later job is announced to them. */
+  private final List<ActorRef<TaskWorker.Command>> workers = new ArrayList<>();
+
+  @AfterEach
+  void stopWorkers() {
+    workers.forEach(testKit::stop);
+  }
+
   private ActorRef<WorkerMessage> worker(TaskRegistry registry) {
-    return testKit.spawn(TaskWorker.create(registry, 2, 64 * 1024));
+    ActorRef<TaskWorker.Command> worker = testKit.spawn(TaskWorker.create(registry, 2, 64 * 1024));
+    workers.add(worker);
+    return ProtocolInbox.of(WorkerMessage.class, worker);
   }
 
   private JobReport run(String type, int tasks, JobOptions options, List<ActorRef<WorkerMessage>> workers) {
@@ -51,7 +71,7 @@ class WorkPullingTest {
     String jobId = "job-" + UUID.randomUUID();
     TestProbe<JobReport> report = testKit.createTestProbe();
     ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(jobId, type, inputs, options, report.getRef()));
-    workers.forEach(w -> w.tell(new WorkerMessage.WorkOn(jobId, type, coordinator, options)));
+    workers.forEach(w -> w.tell(new WorkerMessage.WorkOn(jobId, type, ProtocolInbox.of(CoordinatorMessage.class, coordinator), options)));
     return report.expectMessageClass(JobReport.class, Duration.ofSeconds(30));
   }
 
@@ -204,8 +224,8 @@ class WorkPullingTest {
     TestProbe<JobReport> report = testKit.createTestProbe();
     JobOptions options = JobOptions.defaults().withBatchSize(8);
     ActorRef<JobCoordinator.Command> coordinator = testKit.spawn(JobCoordinator.create(jobId, "square", inputs, options, report.getRef()));
-    doomed.tell(new WorkerMessage.WorkOn(jobId, "square", coordinator, options));
-    survivor.tell(new WorkerMessage.WorkOn(jobId, "square", coordinator, options));
+    doomed.tell(new WorkerMessage.WorkOn(jobId, "square", ProtocolInbox.of(CoordinatorMessage.class, coordinator), options));
+    survivor.tell(new WorkerMessage.WorkOn(jobId, "square", ProtocolInbox.of(CoordinatorMessage.class, coordinator), options));
 
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (started.get() < 50) {

@@ -1,5 +1,8 @@
 package dev.tessera.chaos.bench;
 
+import dev.tessera.work.protocol.WorkerMessage;
+
+
 import dev.tessera.chaos.Await;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
@@ -9,7 +12,6 @@ import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.workpulling.JobHandle;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.TaskSession;
-import dev.tessera.workpulling.TaskWorker;
 import dev.tessera.workpulling.WorkPulling;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,10 +91,10 @@ public final class WorkPullingBench {
 
   private static int workers(ComputeNode node) throws Exception {
     Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-            node.system().receptionist(), reply -> Receptionist.find(TaskWorker.SERVICE_KEY, reply),
+            node.system().receptionist(), reply -> Receptionist.find(WorkerMessage.SERVICE_KEY, reply),
             Duration.ofSeconds(5), node.system().scheduler())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    return listing.getServiceInstances(TaskWorker.SERVICE_KEY).size();
+    return listing.getServiceInstances(WorkerMessage.SERVICE_KEY).size();
   }
 
   private static void warmUp(ComputeNode node) throws Exception {

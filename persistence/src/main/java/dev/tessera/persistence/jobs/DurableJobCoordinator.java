@@ -5,13 +5,13 @@ import dev.tessera.persistence.journal.JournalHealth;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
-import dev.tessera.workpulling.JobAnnouncement;
-import dev.tessera.workpulling.JobCoordinator;
-import dev.tessera.workpulling.TaskDispatcher;
-import dev.tessera.workpulling.TaskLoss;
-import dev.tessera.workpulling.TaskOutcome;
-import dev.tessera.workpulling.TaskWorker;
-import dev.tessera.workpulling.WorkerMessage;
+import dev.tessera.runtime.serialization.CborSerializable;
+import dev.tessera.work.engine.CoordinatorCore;
+import dev.tessera.work.engine.TaskDispatcher;
+import dev.tessera.work.engine.TaskLoss;
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -41,9 +42,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * The coordinator of one durable job: the same work pulling as {@link JobCoordinator} (it speaks
- * the same protocol to the same {@link TaskWorker}s, through a {@link TaskDispatcher}), with the
- * job's facts in an event-sourced journal. It runs as a sharded entity per job (entity id = job
+ * The coordinator of one durable job: the same work pulling as the in-memory coordinator (the same
+ * {@link CoordinatorCore} speaks the same protocol to the same task workers), with the job's facts
+ * in an event-sourced journal. It runs as a sharded entity per job (entity id = job
  * id), so when its node dies it starts again on another node and recovers from the journal.
  *
  * <p><b>Exactly once.</b> A result counts once it is in the journal. Results are committed in
@@ -72,15 +73,24 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <pre>{@code
  * // What DurableJobs.submit does:
- * EntityRef<JobCoordinator.Command> job = sharding.entityRefFor(DurableJobCoordinator.ENTITY_TYPE, jobId);
+ * EntityRef<DurableJobCoordinator.Command> job = sharding.entityRefFor(DurableJobCoordinator.ENTITY_TYPE, jobId);
  * job.ask(reply -> new DurableJobCoordinator.Submit("square", JobOptions.defaults(), submitter, reply), timeout);
  * job.ask(reply -> new DurableJobCoordinator.AddInputs(0, inputs, true, reply), timeout);
  * }</pre>
  */
-public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordinator.Command, JobEvent, JobLedger> {
+public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJobCoordinator.Command, JobEvent, JobLedger> {
+
+  /** What the coordinator handles: requests (through sharding), the workers' messages, and its own. */
+  public sealed interface Command extends CborSerializable permits Request, FromWorker, Internal {}
 
   /** Requests of submitters, operators and the job registry. */
-  public sealed interface Request extends JobCoordinator.Extension {}
+  public sealed interface Request extends Command {}
+
+  /**
+   * A worker's message ({@link CoordinatorMessage}); workers send them to {@link ProtocolInbox#of}
+   * this coordinator, and they arrive wrapped in this.
+   */
+  public record FromWorker(CoordinatorMessage message) implements Command, NoSerializationVerificationNeeded {}
 
   /** Creates the job, if this id has none yet; repeating it for the same job is harmless. */
   public record Submit(String taskType, JobOptions options, String submitter, ActorRef<StatusReply<Done>> replyTo)
@@ -120,7 +130,16 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   /** Deletes an ended job's events and snapshots; the entity stops. */
   public record Purge(ActorRef<StatusReply<Done>> replyTo) implements Request {}
 
-  private sealed interface Internal extends JobCoordinator.Extension {}
+  /** Replies with the job's progress now. */
+  public record GetProgress(ActorRef<JobProgress> replyTo) implements Request {}
+
+  /** Cancels a running job: no more tasks are handed out (an ended job's cancel is acknowledged). */
+  public record Cancel(ActorRef<StatusReply<Done>> replyTo) implements Request {}
+
+  private sealed interface Internal extends Command {}
+
+  /** A watched worker's actor stopped. */
+  private record WorkerGone(ActorRef<WorkerMessage> worker) implements Internal {}
 
   private enum Flush implements Internal {
     INSTANCE
@@ -136,7 +155,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   }
 
   /** The message sharding sends this entity to stop it (hand-off or passivation). */
-  static JobCoordinator.Command handOffMessage() {
+  static Command handOffMessage() {
     return HandOff.INSTANCE;
   }
 
@@ -156,23 +175,23 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   static final Duration LINGER = Duration.ofSeconds(60);
 
   /** The sharding entity type of durable jobs. */
-  public static final org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<JobCoordinator.Command> ENTITY_TYPE =
-      org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey.create(JobCoordinator.Command.class, "tessera-job");
+  public static final org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<Command> ENTITY_TYPE =
+      org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey.create(Command.class, "tessera-job");
 
   /** A results page stops growing once its outputs reach this size (a remote message's limit is 256 KiB). */
   static final int MAX_PAGE_BYTES = 128 * 1024;
 
   private final String jobId;
-  private final ActorContext<JobCoordinator.Command> context;
-  private final TimerScheduler<JobCoordinator.Command> timers;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<JobRegistry.Command> registry;
   private final int snapshotEvery;
   /** The shard this entity lives in, to passivate through; null outside sharding (tests). */
   private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
 
   // Volatile state: rebuilt after every restart.
-  private TaskDispatcher dispatcher;
-  private JobAnnouncement announcement;
+  /** Work pulling, while the job runs here: null before it starts and after a restart. */
+  private CoordinatorCore<Command> core;
   private JobLedger ledger;
   private final Set<Integer> committing = new HashSet<>();
   private final List<JobEvent.Completed> toComplete = new ArrayList<>();
@@ -180,7 +199,6 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   private final Map<Integer, JobEvent.Attempts> toCount = new LinkedHashMap<>();
   private boolean flushScheduled;
   private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
-  private long lastProgressLogNanos = System.nanoTime();
   private boolean recoveryFailed;
   /** Until RecoveryCompleted: events are being replayed, counted for the recovery log line. */
   private boolean recovering = true;
@@ -199,23 +217,24 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
    * @param registry told when the job ends
    * @param snapshotEvery a snapshot after this many events
    */
-  public static Behavior<JobCoordinator.Command> create(
+  public static Behavior<Command> create(
       String jobId, ActorRef<JobRegistry.Command> registry, int snapshotEvery) {
     return create(jobId, registry, snapshotEvery, null);
   }
 
   /** @param shard the entity's shard (sharding's entity context), to passivate through */
-  public static Behavior<JobCoordinator.Command> create(
+  public static Behavior<Command> create(
       String jobId,
       ActorRef<JobRegistry.Command> registry,
       int snapshotEvery,
       ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(registry, "registry");
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      DurableJobCoordinator job = new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard);
-      return StopWhenUnreadable.wrap(job, () -> job.unreadable);
-    }));
+    return ProtocolInbox.accepting(CoordinatorMessage.class, FromWorker::new,
+        Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+          DurableJobCoordinator job = new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard);
+          return StopWhenUnreadable.wrap(job, () -> job.unreadable);
+        })));
   }
 
   /** The journal's id for a job. */
@@ -225,8 +244,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private DurableJobCoordinator(
       String jobId,
-      ActorContext<JobCoordinator.Command> context,
-      TimerScheduler<JobCoordinator.Command> timers,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       ActorRef<JobRegistry.Command> registry,
       int snapshotEvery,
       ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
@@ -303,25 +322,18 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
   }
 
   @Override
-  public CommandHandler<JobCoordinator.Command, JobEvent, JobLedger> commandHandler() {
+  public CommandHandler<Command, JobEvent, JobLedger> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(AddInputs.class, this::onAddInputs)
-        .onCommand(JobCoordinator.RequestWork.class, (state, request) -> workerMessage(state, request.worker(),
-            request.requestedUpTo(), List.of(), List.of()))
-        .onCommand(JobCoordinator.Heartbeat.class, (state, beat) -> workerMessage(state, beat.worker(),
-            beat.requestedUpTo(), List.of(), beat.running()))
-        .onCommand(JobCoordinator.Outcomes.class, (state, outcomes) -> workerMessage(state, outcomes.worker(),
-            outcomes.requestedUpTo(), outcomes.outcomes(), outcomes.running()))
-        .onCommand(JobCoordinator.WorkerGone.class, this::onWorkerGone)
-        .onCommand(JobCoordinator.WorkerLeaving.class, this::onWorkerLeaving)
-        .onCommand(JobCoordinator.Decline.class, this::onDecline)
+        .onCommand(FromWorker.class, this::onFromWorker)
+        .onCommand(WorkerGone.class, this::onWorkerGone)
         .onCommand(Tick.class, (state, tick) -> onTick(state))
         .onCommand(Flush.class, (state, flush) -> onFlush(state))
         .onCommand(HandOff.class, (state, handOff) -> onHandOff(state))
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
-        .onCommand(JobCoordinator.GetProgress.class, (state, get) -> {
+        .onCommand(GetProgress.class, (state, get) -> {
           get.replyTo().tell(progress(state));
           return Effect().none();
         })
@@ -331,20 +343,12 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         })
         .onCommand(AwaitEnd.class, this::onAwaitEnd)
         .onCommand(GetResults.class, this::onGetResults)
-        .onCommand(JobCoordinator.Cancel.class, this::onCancel)
+        .onCommand(Cancel.class, this::onCancel)
         .onCommand(Wake.class, this::onWake)
         .onCommand(Linger.class, (state, linger) -> passivate())
         .onCommand(SubmissionDeadline.class, (state, deadline) -> onSubmissionDeadline(state))
         .onCommand(Purge.class, this::onPurge)
-        .onCommand(JobCoordinator.AddTasks.class, (state, add) -> unsupported(add))
-        .onCommand(JobCoordinator.NoMoreTasks.class, (state, add) -> unsupported(add))
         .build();
-  }
-
-  private Effect<JobEvent, JobLedger> unsupported(JobCoordinator.Command command) {
-    context.getLog().warn("job {}: {} is not supported by a durable job (use AddInputs); ignored",
-        jobId, command.getClass().getSimpleName());
-    return Effect().none();
   }
 
   // ---- lifecycle ----
@@ -373,9 +377,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
    * journal says which tasks ended, and workers pull the others again.
    */
   private void forgetVolatileState() {
-    if (dispatcher != null) {
-      dispatcher.clear();
-      dispatcher = null;
+    if (core != null) {
+      core.dispatcher().clear();
+      core = null;
     }
     committing.clear();
     toComplete.clear();
@@ -449,7 +453,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     // Operators (and the chaos harness) read where a job runs from this line.
     context.getLog().info("job {} coordinating on {}", jobId, context.getSystem().address());
     timers.cancel(Linger.INSTANCE);
-    dispatcher = new TaskDispatcher(jobId, state.options, context.getLog(), new TaskDispatcher.JobTasks() {
+    core = new CoordinatorCore<>(context, jobId, state.taskType, state.options, new TaskDispatcher.JobTasks() {
       @Override
       public byte[] openInput(int task) {
         return committing.contains(task) ? null : ledger.unfinished.get(task);
@@ -460,27 +464,22 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         if (loss.forGood()) {
           committing.add(task);
           toFail.add(new JobEvent.Failed(task, loss.attempts(), loss.cause()));
-          context.getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, loss.attempts(),
-              JobCoordinator.firstLine(loss.cause()));
+          core.logFailed(task, loss.attempts(), loss.cause());
         } else if (loss.kind() != TaskLoss.Kind.LEASE_LOST || loss.workerDeaths() > 0) {
           // A lease lost without a death changes no count: nothing to record.
           toCount.put(task, new JobEvent.Attempts(task, loss.failures(), loss.killedNodes()));
         }
       }
-    }, worker -> context.watchWith(worker, new JobCoordinator.WorkerGone(worker)),
-        worker -> JobAnnouncement.nodeIsUp(context.getSystem(), worker));
+    }, WorkerGone::new, WorkersChanged::new);
     state.unfinished.keySet().forEach(task -> {
       List<String> killed = state.killedNodes.getOrDefault(task, List.of());
-      dispatcher.add(task, state.attempts.getOrDefault(task, 0), killed.size(), killed);
+      core.dispatcher().add(task, state.attempts.getOrDefault(task, 0), killed.size(), killed);
     });
-    announcement = new JobAnnouncement(new WorkerMessage.WorkOn(jobId, state.taskType, context.getSelf(), state.options));
-    ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, WorkersChanged::new);
-    context.getSystem().receptionist().tell(Receptionist.subscribe(TaskWorker.SERVICE_KEY, listings));
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, JobCoordinator.checkInterval(state.options));
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, CoordinatorCore.tickInterval(state.options));
   }
 
   private boolean running(JobLedger state) {
-    return state.status == JobLedger.Status.RUNNING && dispatcher != null;
+    return state.status == JobLedger.Status.RUNNING && core != null;
   }
 
   /** The job ended (persisted): close it on the workers, answer waiters, tell the registry. */
@@ -488,11 +487,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     timers.cancel(Tick.INSTANCE);
     JobStatus status = status(state);
     context.getLog().info("job {} {}: {}", jobId, status.state(), status.progress());
-    if (dispatcher != null) {
-      for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
-        worker.tell(new WorkerMessage.JobClosed(jobId));
-      }
-      dispatcher.clear();
+    if (core != null) {
+      core.close();
     }
     waiters.forEach(waiter -> waiter.tell(status));
     waiters.clear();
@@ -567,7 +563,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
         // All inputs are recorded: only now does any task run.
         timers.cancel(SubmissionDeadline.INSTANCE);
         start(s);
-        dispatcher.dispatch();
+        core.dispatcher().dispatch();
       } else {
         awaitInputs(s);
       }
@@ -594,57 +590,27 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   // ---- work pulling ----
 
-  private Effect<JobEvent, JobLedger> workerMessage(
-      JobLedger state,
-      ActorRef<WorkerMessage> worker,
-      long requestedUpTo,
-      List<TaskOutcome> outcomes,
-      List<Integer> runningThere) {
+  private Effect<JobEvent, JobLedger> onFromWorker(JobLedger state, FromWorker message) {
     if (!running(state)) {
       if (state.isEnded()) {
-        worker.tell(new WorkerMessage.JobClosed(jobId));
+        message.message().worker().tell(new WorkerMessage.JobClosed(jobId));
       }
       return Effect().none();
     }
-    // A worker seen gone is not revived by a late message, but a valid result it sent is a result.
-    if (dispatcher.heard(worker, requestedUpTo)) {
-      dispatcher.running(worker, runningThere);
-    }
-    for (TaskOutcome outcome : outcomes) {
-      int task = outcome.taskId();
-      if (task < 0 || task >= state.total) {
-        context.getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
-      } else if (dispatcher.accept(worker, outcome) == TaskDispatcher.Verdict.RESULT) {
-        committing.add(task);
-        toComplete.add(new JobEvent.Completed(task, ((TaskOutcome.Succeeded) outcome).output()));
-      }
-    }
-    dispatcher.dispatch();
+    core.fromWorker(message.message(), state.total, (task, output) -> {
+      committing.add(task);
+      toComplete.add(new JobEvent.Completed(task, output));
+    });
     scheduleFlush();
     return Effect().none();
   }
 
-  private Effect<JobEvent, JobLedger> onWorkerGone(JobLedger state, JobCoordinator.WorkerGone gone) {
-    context.unwatch(gone.worker());
+  private Effect<JobEvent, JobLedger> onWorkerGone(JobLedger state, WorkerGone gone) {
     if (running(state)) {
-      dispatcher.workerGone(gone.worker());
-      dispatcher.dispatch();
+      core.workerGone(gone.worker());
       scheduleFlush();
-    }
-    return Effect().none();
-  }
-
-  private Effect<JobEvent, JobLedger> onWorkerLeaving(JobLedger state, JobCoordinator.WorkerLeaving leaving) {
-    if (running(state)) {
-      dispatcher.workerLeaving(leaving.worker(), leaving.returned(), leaving.why());
-      dispatcher.dispatch();
-    }
-    return Effect().none();
-  }
-
-  private Effect<JobEvent, JobLedger> onDecline(JobLedger state, JobCoordinator.Decline decline) {
-    if (running(state)) {
-      dispatcher.declined(decline.worker(), decline.reason());
+    } else {
+      context.unwatch(gone.worker());
     }
     return Effect().none();
   }
@@ -653,44 +619,20 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     if (!running(state)) {
       return Effect().none();
     }
-    long now = System.nanoTime();
-    if (now - lastProgressLogNanos >= state.options.progressLogInterval().toNanos()) {
-      lastProgressLogNanos = now;
-      JobProgress p = progress(state);
-      context.getLog().info("job {}: {} of {} done, {} running, {} failed, {} retried, {} leases lost, {} worker deaths,"
-          + " {} workers", jobId, p.done(), p.total(), p.running(), p.failed(), p.retried(), p.lostLeases(),
-          p.workerDeaths(), dispatcher.activeWorkers());
-    }
-    String cause = null;
-    if (dispatcher.nobodyCanRun(now)) {
-      cause = JobCoordinator.nobodyCanRunCause(state.options, state.taskType, dispatcher.declineReason());
-    } else if (dispatcher.noCapableNode(
-        now, JobAnnouncement.clusterHasRole(context.getSystem(), state.options.requiredRole()))) {
-      cause = JobCoordinator.noCapableNodeCause(state.options, state.taskType);
-    }
-    if (cause != null) {
-      dispatcher.clear();
-      int failing = 0;
+    core.tick(progress(state), !state.unfinished.isEmpty()).ifPresent(cause -> {
       for (Integer task : state.unfinished.keySet()) {
         if (committing.add(task)) {
           toFail.add(new JobEvent.Failed(task, state.attempts.getOrDefault(task, 0), cause));
-          failing++;
         }
       }
-      if (failing > 0) {
-        context.getLog().warn("job {}: {}", jobId, cause);
-      }
-    } else {
-      dispatcher.check(now);
-      dispatcher.dispatch();
-    }
+    });
     scheduleFlush();
     return Effect().none();
   }
 
   private Effect<JobEvent, JobLedger> onWorkersChanged(JobLedger state, WorkersChanged changed) {
     if (running(state)) {
-      announcement.announceTo(changed.listing().getServiceInstances(TaskWorker.SERVICE_KEY), context.getSystem());
+      core.workersChanged(changed.listing());
     }
     return Effect().none();
   }
@@ -719,7 +661,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     return Effect().persist(events).thenRun(s -> {
       for (Integer task : ending) {
         committing.remove(task);
-        dispatcher.ended(task);
+        core.dispatcher().ended(task);
       }
       if (s.isEnded()) {
         ended(s);
@@ -801,7 +743,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
     return Effect().reply(get.replyTo(), StatusReply.success(new ResultsPage(page, task)));
   }
 
-  private Effect<JobEvent, JobLedger> onCancel(JobLedger state, JobCoordinator.Cancel cancel) {
+  private Effect<JobEvent, JobLedger> onCancel(JobLedger state, Cancel cancel) {
     if (state.status != JobLedger.Status.RUNNING) {
       return Effect().reply(cancel.replyTo(), state.status == JobLedger.Status.NEW
           ? StatusReply.error("job " + jobId + " does not exist")
@@ -835,11 +777,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<JobCoordin
 
   private JobProgress progress(JobLedger state) {
     int failed = state.failures.size();
-    if (dispatcher == null) {
+    if (core == null) {
       return new JobProgress(state.total, state.done, 0, failed, 0, 0);
     }
-    return new JobProgress(state.total, state.done, dispatcher.running(), failed, dispatcher.retried(),
-        dispatcher.duplicatesDropped(), dispatcher.lostLeases(), dispatcher.workerDeaths());
+    return core.progress(state.total, state.done, failed);
   }
 
   private JobStatus status(JobLedger state) {

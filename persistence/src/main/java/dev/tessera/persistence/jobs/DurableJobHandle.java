@@ -1,9 +1,9 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.work.engine.JobReport;
+
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.JobCoordinator;
-import dev.tessera.workpulling.JobReport;
 import dev.tessera.workpulling.JobResult;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +53,7 @@ public final class DurableJobHandle<O> {
   /** The job's progress now, from its coordinator. */
   public CompletionStage<JobProgress> progress() {
     return submitted.thenCompose(d -> jobs.coordinator(jobId)
-        .ask(JobCoordinator.GetProgress::new, jobs.askTimeout()));
+        .ask(DurableJobCoordinator.GetProgress::new, jobs.askTimeout()));
   }
 
   /** Where the job stands now. */

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.JobCoordinator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -122,7 +121,7 @@ public final class DurableJobs implements Extension {
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
             "tessera-job-registry")
         .withSettings(singletonSettings));
-    Entity<JobCoordinator.Command, ?> entity = Entity.of(
+    Entity<DurableJobCoordinator.Command, ?> entity = Entity.of(
             DurableJobCoordinator.ENTITY_TYPE,
             ctx -> DurableJobCoordinator.create(ctx.getEntityId(), registry, snapshotEvery, ctx.getShard()))
         // A running job's workers talk to its actor directly, not through sharding: idle-based
@@ -157,7 +156,7 @@ public final class DurableJobs implements Extension {
   }
 
   /** The coordinator of a job, wherever it runs. */
-  public EntityRef<JobCoordinator.Command> coordinator(String jobId) {
+  public EntityRef<DurableJobCoordinator.Command> coordinator(String jobId) {
     return sharding.entityRefFor(DurableJobCoordinator.ENTITY_TYPE, jobId);
   }
 
@@ -230,7 +229,7 @@ public final class DurableJobs implements Extension {
   /** Cancels a running job; its results so far stay readable. */
   public static CompletionStage<Done> cancel(ActorSystem<?> system, String jobId) {
     DurableJobs jobs = get(system);
-    return jobs.coordinator(jobId).askWithStatus(JobCoordinator.Cancel::new, jobs.askTimeout);
+    return jobs.coordinator(jobId).askWithStatus(DurableJobCoordinator.Cancel::new, jobs.askTimeout);
   }
 
   /**
@@ -266,7 +265,7 @@ public final class DurableJobs implements Extension {
   }
 
   private CompletionStage<Done> submitEncoded(String jobId, String taskType, List<byte[]> inputs, JobOptions options) {
-    EntityRef<JobCoordinator.Command> coordinator = coordinator(jobId);
+    EntityRef<DurableJobCoordinator.Command> coordinator = coordinator(jobId);
     // Every step is idempotent, so a step whose answer is lost (a coordinator that is just being
     // allocated, or moving because its node died) is simply asked again.
     CompletionStage<Done> chain = retrying("registering job " + jobId, () -> AskPattern

@@ -1,7 +1,8 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.work.engine.JobReport;
+
 import dev.tessera.runtime.serialization.CborSerializable;
-import dev.tessera.workpulling.JobReport;
 import java.util.List;
 
 /**

@@ -1,13 +1,15 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
-import dev.tessera.workpulling.JobCoordinator;
-import dev.tessera.workpulling.TaskOutcome;
-import dev.tessera.workpulling.WorkerMessage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -36,6 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DamagedJournalTest {
 
+  /** The coordinator, addressed as workers address it. */
+  private static ActorRef<CoordinatorMessage> fromWorkers(ActorRef<?> coordinator) {
+    return ProtocolInbox.of(CoordinatorMessage.class, coordinator);
+  }
+
   @TempDir Path dataDir;
 
   private static final JobOptions OPTIONS = JobOptions.defaults().withBatchSize(4);
@@ -54,7 +61,7 @@ class DamagedJournalTest {
   /** A job of 4 tasks, 2 of them completed (in separate commits), 2 still open. */
   private static void halfRun(ActorTestKit kit, String jobId, int snapshotEvery) {
     TestProbe<JobRegistry.Command> registry = kit.createTestProbe();
-    ActorRef<JobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create(jobId, registry.getRef(), snapshotEvery));
+    ActorRef<DurableJobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create(jobId, registry.getRef(), snapshotEvery));
     TestProbe<StatusReply<Done>> ack = kit.createTestProbe();
     job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage(Duration.ofSeconds(10)).isSuccess()).isTrue();
@@ -62,16 +69,16 @@ class DamagedJournalTest {
     job.tell(new DurableJobCoordinator.AddInputs(0, inputs, true, ack.getRef()));
     assertThat(ack.receiveMessage(Duration.ofSeconds(10)).isSuccess()).isTrue();
     TestProbe<WorkerMessage> worker = kit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 4));
     List<WorkerMessage.TaskAssignment> tasks = new ArrayList<>(worker.expectMessageClass(WorkerMessage.WorkBatch.class).tasks());
     for (int i = 0; i < 2; i++) {
       WorkerMessage.TaskAssignment t = tasks.get(i);
-      job.tell(new JobCoordinator.Outcomes(worker.getRef(),
+      fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(),
           List.of(new TaskOutcome.Succeeded(t.taskId(), t.attempt(), output(t.taskId()))), 4));
       int done = i + 1;
       TestProbe<dev.tessera.runtime.job.JobProgress> progress = kit.createTestProbe();
       progress.awaitAssert(Duration.ofSeconds(10), () -> {
-        job.tell(new JobCoordinator.GetProgress(progress.getRef()));
+        job.tell(new DurableJobCoordinator.GetProgress(progress.getRef()));
         assertThat(progress.receiveMessage().done()).isEqualTo(done);
         return null;
       });
@@ -111,7 +118,7 @@ class DamagedJournalTest {
           "job-event", "reading its events failed after sequence number 2 (event 3 cannot be read",
           "job-snapshot", "its snapshot cannot be read");
       for (String damaged : List.of("job-event", "job-snapshot")) {
-        ActorRef<JobCoordinator.Command> job = LoggingTestKit.error("job " + damaged + " (persistence id tessera-job|"
+        ActorRef<DurableJobCoordinator.Command> job = LoggingTestKit.error("job " + damaged + " (persistence id tessera-job|"
                 + damaged + ") cannot be recovered: " + expected.get(damaged))
             .expect(second.system(), () -> second.spawn(DurableJobCoordinator.create(damaged, registry.getRef(), 1000)));
         registry.expectTerminated(job, Duration.ofSeconds(10));
@@ -120,12 +127,12 @@ class DamagedJournalTest {
         assertThat(ended.status().state()).isEqualTo(JobStatus.UNREADABLE);
       }
 
-      ActorRef<JobCoordinator.Command> intact = second.spawn(DurableJobCoordinator.create("job-intact", registry.getRef(), 1000));
+      ActorRef<DurableJobCoordinator.Command> intact = second.spawn(DurableJobCoordinator.create("job-intact", registry.getRef(), 1000));
       TestProbe<WorkerMessage> worker = second.createTestProbe();
-      intact.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+      fromWorkers(intact).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 4));
       List<WorkerMessage.TaskAssignment> rest = worker.expectMessageClass(WorkerMessage.WorkBatch.class).tasks();
       assertThat(rest).extracting(WorkerMessage.TaskAssignment::taskId).containsExactly(2, 3);
-      intact.tell(new JobCoordinator.Outcomes(worker.getRef(), rest.stream()
+      fromWorkers(intact).tell(new CoordinatorMessage.Outcomes(worker.getRef(), rest.stream()
           .<TaskOutcome>map(t -> new TaskOutcome.Succeeded(t.taskId(), t.attempt(), output(t.taskId()))).toList(), 4));
       TestProbe<JobStatus> end = second.createTestProbe();
       intact.tell(new DurableJobCoordinator.AwaitEnd(end.getRef()));

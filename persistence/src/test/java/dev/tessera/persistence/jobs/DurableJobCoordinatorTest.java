@@ -1,13 +1,15 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
-import dev.tessera.workpulling.JobCoordinator;
-import dev.tessera.workpulling.TaskOutcome;
-import dev.tessera.workpulling.WorkerMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +38,11 @@ import org.junit.jupiter.api.Test;
  */
 class DurableJobCoordinatorTest {
 
+  /** The coordinator, addressed as workers address it. */
+  private static ActorRef<CoordinatorMessage> fromWorkers(ActorRef<?> coordinator) {
+    return ProtocolInbox.of(CoordinatorMessage.class, coordinator);
+  }
+
   // serialize-messages: events, snapshots and messages must all survive CBOR.
   private static final ActorTestKit testKit = ActorTestKit.create(
       PersistenceTestKitPlugin.getInstance().config()
@@ -63,7 +70,7 @@ class DurableJobCoordinatorTest {
   private final TestProbe<JobRegistry.Command> registry = testKit.createTestProbe();
   private final String jobId = "job-" + UUID.randomUUID();
 
-  private ActorRef<JobCoordinator.Command> spawn(int snapshotEvery) {
+  private ActorRef<DurableJobCoordinator.Command> spawn(int snapshotEvery) {
     return testKit.spawn(DurableJobCoordinator.create(jobId, registry.getRef(), snapshotEvery));
   }
 
@@ -75,7 +82,7 @@ class DurableJobCoordinatorTest {
     return ("out-" + i).getBytes(StandardCharsets.UTF_8);
   }
 
-  private void submit(ActorRef<JobCoordinator.Command> job, int tasks, int chunk) {
+  private void submit(ActorRef<DurableJobCoordinator.Command> job, int tasks, int chunk) {
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
@@ -101,29 +108,29 @@ class DurableJobCoordinatorTest {
         .toList();
   }
 
-  private JobStatus status(ActorRef<JobCoordinator.Command> job) {
+  private JobStatus status(ActorRef<DurableJobCoordinator.Command> job) {
     TestProbe<JobStatus> probe = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.GetStatus(probe.getRef()));
     return probe.receiveMessage();
   }
 
-  private JobStatus awaitEnd(ActorRef<JobCoordinator.Command> job) {
+  private JobStatus awaitEnd(ActorRef<DurableJobCoordinator.Command> job) {
     TestProbe<JobStatus> probe = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.AwaitEnd(probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
-  private ResultsPage results(ActorRef<JobCoordinator.Command> job) {
+  private ResultsPage results(ActorRef<DurableJobCoordinator.Command> job) {
     TestProbe<StatusReply<ResultsPage>> probe = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.GetResults(0, probe.getRef()));
     return probe.receiveMessage().getValue();
   }
 
   /** Waits until the journal has committed {@code done} results (commits are asynchronous). */
-  private void awaitDone(ActorRef<JobCoordinator.Command> job, int done) {
+  private void awaitDone(ActorRef<DurableJobCoordinator.Command> job, int done) {
     TestProbe<JobProgress> probe = testKit.createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(5), () -> {
-      job.tell(new JobCoordinator.GetProgress(probe.getRef()));
+      job.tell(new DurableJobCoordinator.GetProgress(probe.getRef()));
       assertThat(probe.receiveMessage().done()).isEqualTo(done);
       return null;
     });
@@ -142,10 +149,10 @@ class DurableJobCoordinatorTest {
 
   @Test
   void persistsEveryKindOfEventAndEndsOnce() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     submit(job, 6, 4);
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 6));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 6));
     List<WorkerMessage.TaskAssignment> tasks = take(worker, 6);
     assertThat(tasks).extracting(WorkerMessage.TaskAssignment::taskId).containsExactly(0, 1, 2, 3, 4, 5);
 
@@ -153,11 +160,11 @@ class DurableJobCoordinatorTest {
     List<TaskOutcome> outcomes = new ArrayList<>(succeed(tasks.subList(0, 4)));
     outcomes.add(new TaskOutcome.Failed(4, 1, "flaky", true));
     outcomes.add(new TaskOutcome.Failed(5, 1, "bad input", false));
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), outcomes, 7));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), outcomes, 7));
     WorkerMessage.TaskAssignment retry = take(worker, 1).get(0);
     assertThat(retry.taskId()).isEqualTo(4);
     assertThat(retry.attempt()).isEqualTo(2);
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(List.of(retry)), 7));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(List.of(retry)), 7));
 
     JobStatus end = awaitEnd(job);
     assertThat(end.state()).isEqualTo(JobStatus.FINISHED);
@@ -203,20 +210,20 @@ class DurableJobCoordinatorTest {
 
   @Test
   void aDuplicateResultIsDroppedCountedAndNeverCommittedTwice() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     submit(job, 2, 10);
     TestProbe<WorkerMessage> slow = testKit.createTestProbe();
     TestProbe<WorkerMessage> fast = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(slow.getRef(), 2));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(slow.getRef(), 2));
     List<WorkerMessage.TaskAssignment> tasks = take(slow, 2);
     // The same results twice in one message, then again from a worker presumed dead.
     List<TaskOutcome> once = succeed(tasks.subList(0, 1));
     List<TaskOutcome> twice = new ArrayList<>(once);
     twice.addAll(once);
-    job.tell(new JobCoordinator.Outcomes(slow.getRef(), twice, 2));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(slow.getRef(), twice, 2));
     awaitDone(job, 1);
-    job.tell(new JobCoordinator.Outcomes(fast.getRef(), once, 0));
-    job.tell(new JobCoordinator.Outcomes(slow.getRef(), succeed(tasks.subList(1, 2)), 2));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(fast.getRef(), once, 0));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(slow.getRef(), succeed(tasks.subList(1, 2)), 2));
     JobStatus end = awaitEnd(job);
     assertThat(end.progress().done()).isEqualTo(2);
     assertThat(end.progress().duplicatesDropped()).isEqualTo(2);
@@ -225,17 +232,17 @@ class DurableJobCoordinatorTest {
 
   @Test
   void recoversFromSnapshotPlusEventsAndRunsOnlyTheUnfinishedTasks() {
-    ActorRef<JobCoordinator.Command> job = spawn(2);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(2);
     submit(job, 20, 5);
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 12));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 12));
     List<WorkerMessage.TaskAssignment> first = take(worker, 12);
     // Ten results in separate messages (separate commits), and task 11 fails once.
     for (int i = 0; i < 10; i++) {
-      job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(first.subList(i, i + 1)), 12));
+      fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(first.subList(i, i + 1)), 12));
       awaitDone(job, i + 1);
     }
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), List.of(new TaskOutcome.Failed(11, 1, "flaky", true)), 12));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), List.of(new TaskOutcome.Failed(11, 1, "flaky", true)), 12));
     TestProbe<JobProgress> progress = testKit.createTestProbe();
     progress.awaitAssert(Duration.ofSeconds(5), () -> {
       assertThat(events()).anyMatch(e -> e instanceof JobEvent.AttemptsUsed);
@@ -245,13 +252,13 @@ class DurableJobCoordinatorTest {
         .as("snapshots were taken").isNotEmpty();
 
     testKit.stop(job);
-    ActorRef<JobCoordinator.Command> recovered = spawn(2);
+    ActorRef<DurableJobCoordinator.Command> recovered = spawn(2);
     JobStatus status = status(recovered);
     assertThat(status.state()).isEqualTo(JobStatus.RUNNING);
     assertThat(status.progress().done()).isEqualTo(10);
 
     TestProbe<WorkerMessage> next = testKit.createTestProbe();
-    recovered.tell(new JobCoordinator.RequestWork(next.getRef(), 100));
+    fromWorkers(recovered).tell(new CoordinatorMessage.RequestWork(next.getRef(), 100));
     List<WorkerMessage.TaskAssignment> rest = take(next, 10);
     Set<Integer> ids = new HashSet<>();
     rest.forEach(t -> ids.add(t.taskId()));
@@ -259,7 +266,7 @@ class DurableJobCoordinatorTest {
         .containsExactlyInAnyOrderElementsOf(IntStream.range(10, 20).boxed().toList());
     assertThat(rest).filteredOn(t -> t.taskId() == 11).singleElement()
         .satisfies(t -> assertThat(t.attempt()).as("task 11 keeps the attempt it used").isEqualTo(2));
-    recovered.tell(new JobCoordinator.Outcomes(next.getRef(), succeed(rest), 100));
+    fromWorkers(recovered).tell(new CoordinatorMessage.Outcomes(next.getRef(), succeed(rest), 100));
 
     JobStatus end = awaitEnd(recovered);
     assertThat(end.progress().done()).isEqualTo(20);
@@ -272,7 +279,7 @@ class DurableJobCoordinatorTest {
 
   @Test
   void aRepeatedInputChunkIsAcknowledgedOnceAndAGapIsRefused() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0)), false, ack.getRef()));
     assertThat(ack.receiveMessage().getError().getMessage()).contains("was not submitted");
@@ -292,20 +299,20 @@ class DurableJobCoordinatorTest {
 
   @Test
   void aCancelledJobKeepsItsCommittedResults() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     submit(job, 4, 10);
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 4));
     List<WorkerMessage.TaskAssignment> tasks = take(worker, 4);
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 1)), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(tasks.subList(0, 1)), 4));
     awaitDone(job, 1);
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
-    job.tell(new JobCoordinator.Cancel(ack.getRef()));
+    job.tell(new DurableJobCoordinator.Cancel(ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     JobStatus end = awaitEnd(job);
     assertThat(end.state()).isEqualTo(JobStatus.CANCELLED);
     // A late result after the end changes nothing and closes the job on that worker.
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(1, 2)), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(tasks.subList(1, 2)), 4));
     awaitJobClosed(worker);
     ResultsPage page = results(job);
     assertThat(page.outcomes().get(0).output()).isEqualTo(output(0));
@@ -315,7 +322,7 @@ class DurableJobCoordinatorTest {
 
   @Test
   void aChunkThatDiffersFromTheRecordedOneUnderTheSameJobIdIsRefused() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
@@ -342,14 +349,14 @@ class DurableJobCoordinatorTest {
 
   @Test
   void noTaskRunsBeforeTheLastInputsAndACutOffSubmissionIsAbandoned() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     job.tell(new DurableJobCoordinator.AddInputs(0, List.of(input(0), input(1)), false, ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 4));
     worker.expectNoMessage(Duration.ofMillis(300));
     assertThat(status(job).state()).isEqualTo(JobStatus.SUBMITTING);
 
@@ -365,7 +372,7 @@ class DurableJobCoordinatorTest {
 
     // Submitted again under the same id, it starts over, and runs once its last inputs are in.
     submit(job, 3, 2);
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 3));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 3));
     List<WorkerMessage.TaskAssignment> tasks = worker.fishForMessage(Duration.ofSeconds(3),
             m -> m instanceof WorkerMessage.WorkBatch ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore())
         .stream().map(m -> (WorkerMessage.WorkBatch) m).flatMap(b -> b.tasks().stream()).toList();
@@ -373,7 +380,7 @@ class DurableJobCoordinatorTest {
     if (all.size() < 3) {
       all.addAll(take(worker, 3 - all.size()));
     }
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(all), 3));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(all), 3));
     JobStatus finished = awaitEnd(job);
     assertThat(finished.state()).isEqualTo(JobStatus.FINISHED);
     assertThat(finished.progress().done()).isEqualTo(3);
@@ -381,7 +388,7 @@ class DurableJobCoordinatorTest {
 
   @Test
   void aFailedJournalWriteIsAnsweredWithAnErrorAndTheJobResumesFromTheJournal() {
-    ActorRef<JobCoordinator.Command> job = spawn(1000);
+    ActorRef<DurableJobCoordinator.Command> job = spawn(1000);
     TestProbe<StatusReply<Done>> ack = testKit.createTestProbe();
     job.tell(new DurableJobCoordinator.Submit("echo", OPTIONS, "test", ack.getRef()));
     assertThat(ack.receiveMessage().isSuccess()).isTrue();
@@ -398,17 +405,17 @@ class DurableJobCoordinatorTest {
     // A result's write fails too: the coordinator restarts, hands the tasks out again, and each
     // result is committed once.
     TestProbe<WorkerMessage> worker = testKit.createTestProbe();
-    job.tell(new JobCoordinator.RequestWork(worker.getRef(), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 4));
     List<WorkerMessage.TaskAssignment> tasks = take(worker, 4);
     journal.failNextPersisted(DurableJobCoordinator.persistenceId(jobId).id());
-    job.tell(new JobCoordinator.Outcomes(worker.getRef(), succeed(tasks.subList(0, 2)), 4));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), succeed(tasks.subList(0, 2)), 4));
     TestProbe<WorkerMessage> next = testKit.createTestProbe();
     next.awaitAssert(Duration.ofSeconds(5), () -> {
-      job.tell(new JobCoordinator.RequestWork(next.getRef(), 4));
+      fromWorkers(job).tell(new CoordinatorMessage.RequestWork(next.getRef(), 4));
       assertThat(next.receiveMessage(Duration.ofMillis(200))).isInstanceOf(WorkerMessage.WorkBatch.class);
       return null;
     });
-    job.tell(new JobCoordinator.Outcomes(next.getRef(), succeed(tasks), 8));
+    fromWorkers(job).tell(new CoordinatorMessage.Outcomes(next.getRef(), succeed(tasks), 8));
     JobStatus end = awaitEnd(job);
     assertThat(end.state()).isEqualTo(JobStatus.FINISHED);
     assertThat(end.progress().done()).isEqualTo(4);

@@ -1,10 +1,10 @@
 package dev.tessera.persistence.jobs;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.runtime.job.JobOptions;
-import dev.tessera.workpulling.JobCoordinator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -50,7 +50,7 @@ class DurableMissingRoleTest {
       });
 
       TestProbe<JobRegistry.Command> registry = kit.createTestProbe();
-      ActorRef<JobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create("needs-gpu", registry.getRef(), 1000));
+      ActorRef<DurableJobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create("needs-gpu", registry.getRef(), 1000));
       TestProbe<StatusReply<Done>> ack = kit.createTestProbe();
       JobOptions options = JobOptions.defaults().withRequiredRole("gpu").withNoCapableNodeTimeout(Duration.ofSeconds(1));
       job.tell(new DurableJobCoordinator.Submit("square", options, "test", ack.getRef()));

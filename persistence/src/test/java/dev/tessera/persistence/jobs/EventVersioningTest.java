@@ -1,14 +1,16 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
-import dev.tessera.workpulling.JobCoordinator;
-import dev.tessera.workpulling.TaskOutcome;
-import dev.tessera.workpulling.WorkerMessage;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -33,6 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  * where it was and finishes; events written now carry their version.
  */
 class EventVersioningTest {
+
+  /** The coordinator, addressed as workers address it. */
+  private static ActorRef<CoordinatorMessage> fromWorkers(ActorRef<?> coordinator) {
+    return ProtocolInbox.of(CoordinatorMessage.class, coordinator);
+  }
 
   private static final String JOB = "square-v1-journal";
   private static final PayloadCodec CODEC = new PayloadCodec();
@@ -59,7 +66,7 @@ class EventVersioningTest {
       }
 
       TestProbe<JobRegistry.Command> registry = kit.createTestProbe();
-      ActorRef<JobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create(JOB, registry.getRef(), 1000));
+      ActorRef<DurableJobCoordinator.Command> job = kit.spawn(DurableJobCoordinator.create(JOB, registry.getRef(), 1000));
       TestProbe<JobStatus> status = kit.createTestProbe();
       job.tell(new DurableJobCoordinator.GetStatus(status.getRef()));
       JobStatus recovered = status.receiveMessage(Duration.ofSeconds(10));
@@ -71,12 +78,12 @@ class EventVersioningTest {
       assertThat(recovered.progress().failed()).isEqualTo(1);
 
       TestProbe<WorkerMessage> worker = kit.createTestProbe();
-      job.tell(new JobCoordinator.RequestWork(worker.getRef(), 10));
+      fromWorkers(job).tell(new CoordinatorMessage.RequestWork(worker.getRef(), 10));
       List<WorkerMessage.TaskAssignment> rest = worker.expectMessageClass(WorkerMessage.WorkBatch.class).tasks();
       assertThat(rest).extracting(WorkerMessage.TaskAssignment::taskId).containsExactlyInAnyOrder(3, 5);
       assertThat(rest).filteredOn(t -> t.taskId() == 3).singleElement()
           .satisfies(t -> assertThat(t.attempt()).as("task 3 keeps its failed attempt").isEqualTo(2));
-      job.tell(new JobCoordinator.Outcomes(worker.getRef(), rest.stream().<TaskOutcome>map(t ->
+      fromWorkers(job).tell(new CoordinatorMessage.Outcomes(worker.getRef(), rest.stream().<TaskOutcome>map(t ->
           new TaskOutcome.Succeeded(t.taskId(), t.attempt(),
               CODEC.encode((long) CODEC.decode(t.input(), Integer.class) * CODEC.decode(t.input(), Integer.class))))
           .toList(), 10));
@@ -96,7 +103,7 @@ class EventVersioningTest {
       }
 
       // A job accepted now is written at version 2, and says who submitted it.
-      ActorRef<JobCoordinator.Command> fresh = kit.spawn(DurableJobCoordinator.create("fresh", registry.getRef(), 1000));
+      ActorRef<DurableJobCoordinator.Command> fresh = kit.spawn(DurableJobCoordinator.create("fresh", registry.getRef(), 1000));
       TestProbe<StatusReply<Done>> ack = kit.createTestProbe();
       fresh.tell(new DurableJobCoordinator.Submit("square", JobOptions.defaults(), "node-7", ack.getRef()));
       assertThat(ack.receiveMessage(Duration.ofSeconds(10)).isSuccess()).isTrue();
