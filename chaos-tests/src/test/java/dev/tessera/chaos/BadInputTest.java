@@ -1,5 +1,6 @@
 package dev.tessera.chaos;
 
+import dev.tessera.cli.ClusterCommand;
 import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +26,8 @@ class BadInputTest {
   /** Runs {@code cluster <args>} in a new JVM and returns its output, asserting its exit code. */
   private String run(int expectedExit, String... args) throws Exception {
     Path log = Files.createTempFile(dir, "run-", ".log");
-    NodeProcess process = NodeProcess.start("cluster " + String.join(" ", args), List.of(args), "128m", log);
+    NodeProcess process =
+        NodeProcess.start("cluster " + String.join(" ", args), ClusterCommand.class.getName(), List.of(args), "128m", log);
     try {
       assertThat(process.awaitExit(Duration.ofSeconds(60))).as(process + " exited").isTrue();
       String output = process.output();

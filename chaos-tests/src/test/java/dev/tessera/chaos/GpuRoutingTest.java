@@ -1,5 +1,6 @@
 package dev.tessera.chaos;
 
+import dev.tessera.cli.ClusterCommand;
 import dev.tessera.work.engine.JobReport;
 
 import dev.tessera.runtime.launch.FreePorts;
@@ -89,7 +90,7 @@ class GpuRoutingTest {
         assertThat(Math.abs(summary.sum() - expected[0])).as("task %d's sum error", i).isLessThanOrEqualTo(expected[1]);
       }
       // `cluster gpus` lists what the nodes advertise.
-      NodeProcess gpus = NodeProcess.start("cluster gpus", List.of("gpus", "--seeds", spec.seeds(), "--timeout", "60"),
+      NodeProcess gpus = NodeProcess.start("cluster gpus", ClusterCommand.class.getName(), List.of("gpus", "--seeds", spec.seeds(), "--timeout", "60"),
           "192m", logs.resolve("cluster-gpus.log"));
       try {
         assertThat(gpus.awaitExit(Duration.ofSeconds(90))).as("cluster gpus exited").isTrue();

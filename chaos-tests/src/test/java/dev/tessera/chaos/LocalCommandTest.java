@@ -1,5 +1,6 @@
 package dev.tessera.chaos;
 
+import dev.tessera.cli.ClusterCommand;
 import dev.tessera.runtime.launch.FreePorts;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +24,7 @@ class LocalCommandTest {
         "--base-port", String.valueOf(FreePorts.block(2)), "--http-port", String.valueOf(FreePorts.block(2)),
         "--log-dir", dir.resolve("nodes").toString(), "--data-dir", dir.resolve("data").toString()));
     args.addAll(List.of(extra));
-    return NodeProcess.start("cluster local", args, "128m", dir.resolve("local.log"));
+    return NodeProcess.start("cluster local", ClusterCommand.class.getName(), args, "128m", dir.resolve("local.log"));
   }
 
   private static void assertAllGone(List<ProcessHandle> nodes) throws InterruptedException {

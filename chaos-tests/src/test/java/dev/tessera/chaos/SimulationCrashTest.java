@@ -25,11 +25,11 @@ class SimulationCrashTest {
 
   @Test
   void aSimulationKilledWithSigkillResumesFromItsLatestCheckpointAndEndsBitForBitEqual() throws Exception {
-    double[] rod = HeatSimulation.initial(HeatSimulation.CELLS);
+    double[] rod = CheckpointedRodSimulation.initial(CheckpointedRodSimulation.CELLS);
     for (long step = 1; step <= STEPS; step++) {
-      rod = HeatSimulation.advance(rod);
+      rod = CheckpointedRodSimulation.advance(rod);
     }
-    String uninterrupted = HeatSimulation.sha256(rod);
+    String uninterrupted = CheckpointedRodSimulation.sha256(rod);
 
     Path data = dir.resolve("data");
     Process first = start(dir.resolve("first.log"), data, 650);
@@ -57,7 +57,7 @@ class SimulationCrashTest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"),
-        HeatSimulation.class.getName(),
+        CheckpointedRodSimulation.class.getName(),
         data.toAbsolutePath().toString(), "heat-rod", String.valueOf(STEPS)));
     if (holdAt > 0) {
       command.add(String.valueOf(holdAt));

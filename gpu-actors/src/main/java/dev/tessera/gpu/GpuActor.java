@@ -3,6 +3,7 @@ package dev.tessera.gpu;
 import dev.tessera.gpu.cuda.DeviceLostException;
 import dev.tessera.gpu.cuda.DeviceUnavailableException;
 import dev.tessera.gpu.cuda.GpuDevice;
+import dev.tessera.gpu.cuda.KernelDevice;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;
 import dev.tessera.runtime.serialization.CborSerializable;

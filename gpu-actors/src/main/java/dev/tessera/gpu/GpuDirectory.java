@@ -1,11 +1,13 @@
 package dev.tessera.gpu;
 
 import dev.tessera.gpu.cuda.GpuDevice;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +35,26 @@ public final class GpuDirectory {
    * @param gpuNodesWithoutDevice members with the GPU role that registered no device (a node given
    *     the role by hand on a machine whose GPU cannot be used: its GPU jobs run on its CPU)
    */
-  public record Listing(List<Entry> devices, List<Address> gpuNodesWithoutDevice) {}
+  public record Listing(List<Entry> devices, List<Address> gpuNodesWithoutDevice) {
+
+    /** Prints the listing as {@code cluster gpus} does: a table of devices, then the nodes without one. */
+    public void print(PrintWriter out, String gpuRole) {
+      if (devices.isEmpty()) {
+        out.println("no node of the cluster has a GPU it can use");
+      } else {
+        out.printf(Locale.ROOT, "%-36s %3s  %-28s %11s %5s  %s%n", "NODE", "GPU", "NAME", "MEMORY", "CC", "DRIVER");
+        for (Entry entry : devices) {
+          out.printf(Locale.ROOT, "%-36s %3d  %-28s %7d MiB %5s  %s%n",
+              entry.node(), entry.device().ordinal(), entry.device().name(), entry.device().totalMemoryBytes() >> 20,
+              entry.device().computeCapability(), entry.device().driverVersion());
+        }
+      }
+      for (Address node : gpuNodesWithoutDevice) {
+        out.printf(Locale.ROOT, "%s has role '%s' but no usable GPU: its GPU jobs run on its CPU%n", node, gpuRole);
+      }
+      out.flush();
+    }
+  }
 
   private static final Duration POLL = Duration.ofMillis(200);
   /** The receptionist's view spreads by gossip: a listing unchanged this long is taken as complete. */

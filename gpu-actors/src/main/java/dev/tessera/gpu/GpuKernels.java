@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * Kernels kernels = GpuKernels.get(system).kernels();
  * }</pre>
  *
- * <p>Created on first use (the GPU node extension creates it when a node starts, so the node logs
+ * <p>Created on first use ({@link GpuNodePlugin} creates it when a node starts, so the node logs
  * what it computes on before it takes work). Never fails for want of a GPU: discovery problems
  * become one log line and the CPU backend.
  */

@@ -59,7 +59,7 @@ class GpuDirectoryTest {
         assertThat(listing.devices()).containsExactly(new GpuDirectory.Entry(withDevice.address(), TestingKernelDevice.DEVICE));
         assertThat(listing.gpuNodesWithoutDevice()).containsExactly(withoutDevice.address());
         StringWriter printed = new StringWriter();
-        GpusCommand.print(new PrintWriter(printed), listing, "gpu");
+        listing.print(new PrintWriter(printed), "gpu");
         assertThat(printed.toString())
             .contains("Testing GPU")
             .contains("1024 MiB")

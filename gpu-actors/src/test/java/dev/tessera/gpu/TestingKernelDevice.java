@@ -1,6 +1,7 @@
 package dev.tessera.gpu;
 
 import dev.tessera.gpu.cuda.GpuDevice;
+import dev.tessera.gpu.cuda.KernelDevice;
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;

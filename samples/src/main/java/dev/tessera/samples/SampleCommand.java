@@ -1,6 +1,6 @@
 package dev.tessera.samples;
 
-import dev.tessera.runtime.cli.TesseraVersion;
+import dev.tessera.runtime.launch.TesseraVersion;
 import dev.tessera.samples.gpt.GptCommand;
 import dev.tessera.samples.heat.HeatSimulation;
 import dev.tessera.samples.matmul.MatrixMultiply;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
  * one line and exits with code 2; a sample that fails while running exits with code 1.
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
-    versionProvider = TesseraVersion.class,
+    versionProvider = SampleCommand.Version.class,
     description = "Run a Tessera sample on local nodes, or on your cluster with --seeds.",
     subcommands = {HeatSimulation.class, MonteCarloPi.class, MatrixMultiply.class, WordCount.class, KmerPipeline.class,
         GptCommand.class})
@@ -32,6 +32,14 @@ public final class SampleCommand implements Runnable {
   static final int FAILURE = 1;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** What {@code --version} prints: {@link TesseraVersion#lines()}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return TesseraVersion.lines();
+    }
+  }
 
   public static void main(String[] args) {
     if (System.getProperty("logback.configurationFile") == null) {

@@ -1,7 +1,7 @@
 package dev.tessera.chaos.harness;
 
-import dev.tessera.runtime.cli.ExitCodes;
-import dev.tessera.runtime.cli.TesseraVersion;
+import dev.tessera.runtime.launch.ExitCodes;
+import dev.tessera.runtime.launch.TesseraVersion;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,9 +29,17 @@ import picocli.CommandLine.Option;
 @Command(
     name = "chaos",
     mixinStandardHelpOptions = true,
-    versionProvider = TesseraVersion.class,
+    versionProvider = ChaosCommand.Version.class,
     description = "Kill, freeze and restart real Tessera nodes while a job runs, and check that nothing is lost or done twice.")
 public final class ChaosCommand implements Callable<Integer> {
+
+  /** What {@code --version} prints: {@link TesseraVersion#lines()}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return TesseraVersion.lines();
+    }
+  }
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
       description = "worker-kill, worker-freeze, coordinator-kill, whole-cluster-restart, rolling-restart, partition, or all")

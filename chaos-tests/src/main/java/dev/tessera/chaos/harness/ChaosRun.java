@@ -488,7 +488,7 @@ public final class ChaosRun {
   }
 
   /** What a node exits with when the cluster downed it ({@code ExitCodes.DOWNED}). */
-  private static final int DOWNED_EXIT_CODE = dev.tessera.runtime.cli.ExitCodes.DOWNED;
+  private static final int DOWNED_EXIT_CODE = dev.tessera.runtime.launch.ExitCodes.DOWNED;
 
   private long kill(int i) throws InterruptedException {
     NodeProcess node = cluster.node(i);

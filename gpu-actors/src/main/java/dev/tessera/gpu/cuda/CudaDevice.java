@@ -30,7 +30,6 @@ import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
-import dev.tessera.gpu.KernelDevice;
 import dev.tessera.gpu.cuda.BatchLayout.Region;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;

@@ -1,6 +1,5 @@
 package dev.tessera.runtime.launch;
 
-import dev.tessera.runtime.cli.ExitCodes;
 import dev.tessera.runtime.cluster.MembersClient;
 import dev.tessera.runtime.cluster.MembersView;
 import java.io.IOException;

@@ -32,8 +32,8 @@ public final class NodeProcess {
   /** System property naming the classpath for node JVMs; this JVM's own classpath when unset. */
   public static final String CLASSPATH_PROPERTY = "tessera.node.classpath";
 
-  /** The class whose {@code main} runs the {@code cluster} command. */
-  public static final String MAIN_CLASS = "dev.tessera.runtime.cli.ClusterCommand";
+  /** The class whose {@code main} runs a node process ({@code node --port ...}): {@link NodeMain}. */
+  public static final String MAIN_CLASS = NodeMain.class.getName();
 
   private final String name;
   private final Process process;
@@ -46,7 +46,7 @@ public final class NodeProcess {
   }
 
   /**
-   * Starts {@code cluster <arguments>} in a new JVM.
+   * Starts a node process, {@link NodeMain} with {@code arguments}, in a new JVM.
    *
    * @param name a label for messages, e.g. {@code node-2}
    * @param arguments the command and its flags, e.g. {@code node --port 25521 ...}
@@ -63,7 +63,24 @@ public final class NodeProcess {
    */
   public static NodeProcess start(String name, List<String> launchPrefix, List<String> arguments, String heap, Path logFile)
       throws IOException {
+    return start(name, launchPrefix, MAIN_CLASS, arguments, heap, logFile);
+  }
+
+  /**
+   * The same with another main class on the node classpath, started as a node is (heap, GC log,
+   * class-data archive, signals): the {@code cluster} tool itself, for the tests that run {@code
+   * cluster local} or {@code cluster jobs} as a process.
+   */
+  public static NodeProcess start(String name, String mainClass, List<String> arguments, String heap, Path logFile)
+      throws IOException {
+    return start(name, List.of(), mainClass, arguments, heap, logFile);
+  }
+
+  private static NodeProcess start(
+      String name, List<String> launchPrefix, String mainClass, List<String> arguments, String heap, Path logFile)
+      throws IOException {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(mainClass, "mainClass");
     Objects.requireNonNull(launchPrefix, "launchPrefix");
     Objects.requireNonNull(arguments, "arguments");
     Objects.requireNonNull(heap, "heap");
@@ -82,7 +99,7 @@ public final class NodeProcess {
       command.add("-Xlog:gc:file=" + gcLog + ":time,uptime:filecount=2,filesize=4m");
     }
     command.addAll(classArguments());
-    command.add(MAIN_CLASS);
+    command.add(mainClass);
     command.addAll(arguments);
     Files.createDirectories(logFile.toAbsolutePath().getParent());
     Process process =

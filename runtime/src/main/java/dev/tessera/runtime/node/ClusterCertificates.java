@@ -21,6 +21,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClusterCertificates {
 
+  /** The key store's file name in a TLS folder ({@code cluster certs --out DIR}, {@code --tls-dir DIR}). */
+  public static final String KEY_STORE_FILE = "node.p12";
+  /** The trust store's file name in a TLS folder. */
+  public static final String TRUST_STORE_FILE = "trust.p12";
+
   private static final Duration KEYTOOL_TIMEOUT = Duration.ofSeconds(60);
 
   private ClusterCertificates() {}

@@ -88,7 +88,7 @@ public final class ComputeNode implements AutoCloseable {
    *
    * @throws InvalidNodeSettingsException when {@code tessera.node} is invalid
    * @throws NodeStartException when the node cannot bind or resolve its addresses, or a {@link
-   *     NodeExtension} fails
+   *     NodePlugin} fails
    */
   public static ComputeNode start(Config config) {
     return start(NodeSettings.create(config), config);
@@ -97,21 +97,21 @@ public final class ComputeNode implements AutoCloseable {
   /**
    * Starts a node. {@code config} supplies everything not covered by {@code settings} (the user's
    * own {@code pekko.*} keys, for example); the settings win where both speak. The roles of every
-   * {@link NodeExtension} on the classpath are added to the settings' roles.
+   * {@link NodePlugin} on the classpath are added to the settings' roles.
    */
   public static ComputeNode start(NodeSettings settings, Config config) {
-    List<NodeExtension> extensions = new ArrayList<>();
-    ServiceLoader.load(NodeExtension.class).forEach(extensions::add);
-    return start(settings, config, extensions);
+    List<NodePlugin> plugins = new ArrayList<>();
+    ServiceLoader.load(NodePlugin.class).forEach(plugins::add);
+    return start(settings, config, plugins);
   }
 
-  /** Starts a node with these extensions instead of those on the classpath (for tests). */
-  static ComputeNode start(NodeSettings settings, Config config, List<NodeExtension> extensions) {
+  /** Starts a node with these plugins instead of those on the classpath (for tests). */
+  static ComputeNode start(NodeSettings settings, Config config, List<NodePlugin> plugins) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(extensions, "extensions");
+    Objects.requireNonNull(plugins, "plugins");
     checkResolvable(settings);
-    NodeSettings effective = addAdvertisedRoles(settings, config, extensions);
+    NodeSettings effective = addAdvertisedRoles(settings, config, plugins);
     CompletableFuture<JoinWatchdog.Outcome> joinOutcome = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
@@ -130,7 +130,7 @@ public final class ComputeNode implements AutoCloseable {
     if (effective.management().enabled()) {
       node.startManagement();
     }
-    node.startExtensions(extensions);
+    node.startPlugins(plugins);
     log.info(
         "node {} starting with roles {}; {}",
         node.address(),
@@ -140,19 +140,19 @@ public final class ComputeNode implements AutoCloseable {
   }
 
   /**
-   * The settings with every extension's {@link NodeExtension#rolesToAdvertise} added to their
+   * The settings with every plugin's {@link NodePlugin#rolesToAdvertise} added to their
    * roles. Runs before the actor system exists: cluster roles cannot change once it does.
    */
-  private static NodeSettings addAdvertisedRoles(NodeSettings settings, Config config, List<NodeExtension> extensions) {
+  private static NodeSettings addAdvertisedRoles(NodeSettings settings, Config config, List<NodePlugin> plugins) {
     NodeSettings result = settings;
-    for (NodeExtension extension : extensions) {
-      String name = extension.getClass().getName();
+    for (NodePlugin plugin : plugins) {
+      String name = plugin.getClass().getName();
       Set<String> added;
       try {
-        added = Objects.requireNonNull(extension.rolesToAdvertise(config), "rolesToAdvertise returned null");
+        added = Objects.requireNonNull(plugin.rolesToAdvertise(config), "rolesToAdvertise returned null");
       } catch (RuntimeException e) {
         throw new NodeStartException(
-            NodeStartException.Reason.OTHER, "node extension " + name + " failed to choose its roles: " + e, e);
+            NodeStartException.Reason.OTHER, "node plugin " + name + " failed to choose its roles: " + e, e);
       }
       Set<String> roles = new LinkedHashSet<>(result.roles());
       if (!roles.addAll(added)) {
@@ -162,9 +162,9 @@ public final class ComputeNode implements AutoCloseable {
         result = result.withRoles(roles);
       } catch (RuntimeException e) {
         throw new NodeStartException(
-            NodeStartException.Reason.OTHER, "node extension " + name + " advertises an invalid role: " + e.getMessage(), e);
+            NodeStartException.Reason.OTHER, "node plugin " + name + " advertises an invalid role: " + e.getMessage(), e);
       }
-      log.info("node extension {} adds roles {}", name, added);
+      log.info("node plugin {} adds roles {}", name, added);
     }
     return result;
   }
@@ -189,16 +189,16 @@ public final class ComputeNode implements AutoCloseable {
     }
   }
 
-  private void startExtensions(List<NodeExtension> extensions) {
-    for (NodeExtension extension : extensions) {
+  private void startPlugins(List<NodePlugin> plugins) {
+    for (NodePlugin plugin : plugins) {
       try {
-        extension.start(this);
+        plugin.start(this);
       } catch (RuntimeException | LinkageError | java.util.ServiceConfigurationError e) {
         // Errors too: a class or service provider missing from the classpath must not leave a
-        // member running without its extensions (no task worker, no shard region stalls sharding).
+        // member running without its plugins (no task worker, no shard region stalls sharding).
         terminateQuietly();
         throw new NodeStartException(
-            NodeStartException.Reason.OTHER, "node extension " + extension.getClass().getName() + " failed to start: " + e, e);
+            NodeStartException.Reason.OTHER, "node plugin " + plugin.getClass().getName() + " failed to start: " + e, e);
       }
     }
   }

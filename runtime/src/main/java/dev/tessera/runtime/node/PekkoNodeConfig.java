@@ -74,7 +74,7 @@ final class PekkoNodeConfig {
     // own (org.apache.pekko.cluster.sbr.SplitBrainResolverProvider) where the config names it.
     // Every node of a cluster must name the same one: Pekko refuses a join otherwise.
     ours.put("pekko.cluster.downing-provider-class", PromptDowningProvider.class.getName());
-    // A leaving node's task worker drains in this phase (work-patterns' TaskWorkerExtension).
+    // A leaving node's task worker drains in this phase (work-patterns' TaskWorkerPlugin).
     ours.put("pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
         millis(config.getDuration("tessera.node.drain-timeout").plusSeconds(5)));
     Map<String, Object> applied = new LinkedHashMap<>();

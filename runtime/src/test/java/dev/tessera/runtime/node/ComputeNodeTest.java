@@ -30,7 +30,7 @@ class ComputeNodeTest {
   record Smuggled(String payload) implements Serializable {}
 
   /** Adds the {@code gpu} role when the config says a device is present, as a GPU module would. */
-  static final class DeviceRoleExtension implements NodeExtension {
+  static final class DeviceRolePlugin implements NodePlugin {
     /** The roles the node had when {@link #start} ran. */
     final AtomicReference<Set<String>> rolesAtStart = new AtomicReference<>();
 
@@ -46,7 +46,7 @@ class ComputeNodeTest {
   }
 
   /** Cannot tell which roles to add: its probe of the machine fails. */
-  static final class BrokenProbeExtension implements NodeExtension {
+  static final class BrokenProbePlugin implements NodePlugin {
     volatile boolean started;
 
     @Override
@@ -61,7 +61,7 @@ class ComputeNodeTest {
   }
 
   /** Fails to start the way a broken classpath does: with an Error, not an exception. */
-  static final class MissingProviderExtension implements NodeExtension {
+  static final class MissingProviderPlugin implements NodePlugin {
     volatile ComputeNode node;
 
     @Override
@@ -149,30 +149,30 @@ class ComputeNodeTest {
   }
 
   @Test
-  void rolesAnExtensionAdvertisesBecomeTheNodesClusterRoles() throws Exception {
+  void rolesAPluginAdvertisesBecomeTheNodesClusterRoles() throws Exception {
     Config config = config(Map.of(
         "tessera.node.management.enabled", false,
         "tessera.node.roles", List.of("worker"),
         "test.device-present", true));
-    DeviceRoleExtension extension = new DeviceRoleExtension();
+    DeviceRolePlugin plugin = new DeviceRolePlugin();
 
-    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(extension))) {
+    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(plugin))) {
       node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
       assertThat(node.settings().roles()).containsExactlyInAnyOrder("worker", "gpu");
       assertThat(Cluster.get(node.system()).selfMember().getRoles()).contains("worker", "gpu");
-      assertThat(extension.rolesAtStart.get()).as("start(node) sees the added role").contains("gpu");
+      assertThat(plugin.rolesAtStart.get()).as("start(node) sees the added role").contains("gpu");
     }
   }
 
   @Test
-  void anExtensionThatAdvertisesNoRoleLeavesTheConfiguredRoles() throws Exception {
+  void aPluginThatAdvertisesNoRoleLeavesTheConfiguredRoles() throws Exception {
     Config config = config(Map.of(
         "tessera.node.management.enabled", false,
         "tessera.node.roles", List.of("worker"),
         "test.device-present", false));
 
-    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(new DeviceRoleExtension()))) {
+    try (ComputeNode node = ComputeNode.start(NodeSettings.create(config), config, List.of(new DeviceRolePlugin()))) {
       node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
       assertThat(node.settings().roles()).containsExactly("worker");
@@ -181,28 +181,28 @@ class ComputeNodeTest {
   }
 
   @Test
-  void anExtensionThatFailsToChooseItsRolesStopsTheStartNamingIt() {
+  void aPluginThatFailsToChooseItsRolesStopsTheStartNamingIt() {
     Config config = config(Map.of("tessera.node.management.enabled", false));
-    BrokenProbeExtension broken = new BrokenProbeExtension();
+    BrokenProbePlugin broken = new BrokenProbePlugin();
 
     assertThatThrownBy(() -> ComputeNode.start(NodeSettings.create(config), config, List.of(broken)))
         .isInstanceOf(NodeStartException.class)
-        .hasMessageContaining(BrokenProbeExtension.class.getName())
+        .hasMessageContaining(BrokenProbePlugin.class.getName())
         .hasMessageContaining("device driver not loaded")
         .satisfies(e -> assertThat(((NodeStartException) e).reason()).isEqualTo(NodeStartException.Reason.OTHER));
     assertThat(broken.started).as("start(node) never runs").isFalse();
   }
 
   @Test
-  void anExtensionThatFailsWithAnErrorStopsTheNodeInsteadOfLeavingItAMember() throws Exception {
+  void aPluginThatFailsWithAnErrorStopsTheNodeInsteadOfLeavingItAMember() throws Exception {
     Config config = config(Map.of("tessera.node.management.enabled", false));
-    MissingProviderExtension broken = new MissingProviderExtension();
+    MissingProviderPlugin broken = new MissingProviderPlugin();
 
     assertThatThrownBy(() -> ComputeNode.start(NodeSettings.create(config), config, List.of(broken)))
         .isInstanceOf(NodeStartException.class)
-        .hasMessageContaining(MissingProviderExtension.class.getName())
+        .hasMessageContaining(MissingProviderPlugin.class.getName())
         .hasMessageContaining("com.example.Gone not found");
-    // A member without its extensions (no task worker, no shard region) would stall sharding for
+    // A member without its plugins (no task worker, no shard region) would stall sharding for
     // the whole cluster: the node's actor system must be gone.
     broken.node.system().getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
   }

@@ -20,7 +20,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * step (each reports a {@link FloatChunks#fingerprint} of its parameters, and the trainer checks).
  *
  * <p>Every node with the replica role runs one, registered under {@link #SERVICE_KEY} (see {@link
- * GptNodeExtension}); the trainer ({@link DataParallelTrainer}) finds them through the Receptionist.
+ * GptNodePlugin}); the trainer ({@link DataParallelTrainer}) finds them through the Receptionist.
  * The protocol, for step {@code s} (the {@code s}-th update):
  * <ol>
  *   <li>{@link Load}: the parameters and optimizer state after step {@code s - 1}, in chunks; replies

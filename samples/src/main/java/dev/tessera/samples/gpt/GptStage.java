@@ -22,7 +22,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * pipeline at once, each stage working on another.
  *
  * <p>Every node with the stage role runs one, registered under {@link #SERVICE_KEY} (see {@link
- * GptNodeExtension}). Messages carry the generator's epoch; a stage asked to run without the
+ * GptNodePlugin}). Messages carry the generator's epoch; a stage asked to run without the
  * parameters of that epoch replies {@link NotReady}.
  *
  * <p>Threading: an actor, on the blocking dispatcher.

@@ -15,7 +15,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * A compute node of its own in the test's JVM, a cluster of one with role {@code client}, its
- * journal in a folder of the test's. The samples' node extensions see roles no node has, so the
+ * journal in a folder of the test's. The samples' node plugins see roles no node has, so the
  * node hosts no tile, replica or stage of its own: each test spawns what it needs, or none.
  */
 public final class OneNode {
