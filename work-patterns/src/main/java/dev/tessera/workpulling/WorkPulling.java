@@ -21,7 +21,7 @@ import org.apache.pekko.actor.typed.Props;
  *
  * <pre>{@code
  * // on every worker node, once:
- * // (TaskWorkerExtension does this on nodes with the worker role)
+ * // (TaskWorkerPlugin does this on nodes with the worker role)
  * system.systemActorOf(TaskWorker.create(registry, Runtime.getRuntime().availableProcessors(), 1 << 20), "task-worker", Props.empty());
  * // anywhere in the cluster:
  * JobHandle<Long> handle = WorkPulling.submit(system, SQUARE, inputs, JobOptions.defaults());

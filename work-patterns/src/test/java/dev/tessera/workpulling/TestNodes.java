@@ -14,7 +14,7 @@ final class TestNodes {
   /**
    * Starts a node with {@code roles} that joins {@code seeds} (none: it forms a new cluster). The
    * tests start their own task workers, with registries of their own, instead of the one
-   * TaskWorkerExtension would start.
+   * TaskWorkerPlugin would start.
    */
   static ComputeNode start(List<String> roles, List<String> seeds) {
     return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(

@@ -56,7 +56,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * and it alone touches the rest of the state.
  *
  * <pre>{@code
- * // TaskWorkerExtension does this on every worker node; a test or an embedding service may too:
+ * // TaskWorkerPlugin does this on every worker node; a test or an embedding service may too:
  * TaskRegistry registry = TaskRegistry.builder().register(SQUARE, x -> (long) x * x).build();
  * system.systemActorOf(TaskWorker.create(registry, 4, 1 << 20), "task-worker", Props.empty());
  * // It registers under WorkerMessage.SERVICE_KEY; coordinators find it there.
@@ -75,7 +75,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   /**
    * This node is leaving (CoordinatedShutdown, on SIGTERM or {@code cluster leave}): ask for nothing
    * more, hand back every task not started, finish those running within {@code timeout}, deliver
-   * their outcomes, then reply. Sent by {@link TaskWorkerExtension}'s shutdown task; local only.
+   * their outcomes, then reply. Sent by {@link TaskWorkerPlugin}'s shutdown task; local only.
    */
   public record Drain(String why, Duration timeout, ActorRef<Done> replyTo) implements Command {
     public Drain {
