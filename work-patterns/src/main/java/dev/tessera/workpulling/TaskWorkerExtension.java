@@ -1,6 +1,7 @@
 package dev.tessera.workpulling;
 
 import com.typesafe.config.Config;
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeExtension;
