@@ -1,10 +1,10 @@
 package dev.tessera.runtime.cli;
 
 import com.typesafe.config.Config;
-import dev.tessera.runtime.cluster.NodeGuardian;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.InvalidNodeSettingsException;
 import dev.tessera.runtime.node.NodeConfigLoader;
+import dev.tessera.runtime.node.NodeGuardian;
 import dev.tessera.runtime.node.SeedAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

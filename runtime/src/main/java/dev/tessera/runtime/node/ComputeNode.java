@@ -2,8 +2,6 @@ package dev.tessera.runtime.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.tessera.runtime.cluster.JoinWatchdog;
-import dev.tessera.runtime.cluster.NodeGuardian;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.URI;
