@@ -1,8 +1,8 @@
 package dev.tessera.chaos;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 
 /** Tasks the multi-process tests run on their node processes (found through ServiceLoader). */
 public final class ChaosTasks implements TaskLibrary {

@@ -10,13 +10,11 @@ import dev.tessera.persistence.jobs.JobStatus;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,16 +60,13 @@ class DurableJobCrashTest {
       throw e;
     }
     Map<String, Object> client = new HashMap<>(journal.clientConfig());
-    client.putAll(ComputeNode.clientSettings(Arrays.asList(cluster.spec().seeds().split(","))));
     client.put("tessera.persistence.jobs.role", "coordinator");
     return new Setup(journal, cluster, client);
   }
 
   /** This JVM as a client node: submits and watches, coordinates and works on nothing. */
-  private static ComputeNode client(Setup setup) throws Exception {
-    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(com.typesafe.config.ConfigFactory.parseMap(setup.clientConfig())));
-    node.whenUp().toCompletableFuture().get(90, TimeUnit.SECONDS);
-    return node;
+  private static ComputeNode client(Setup setup) {
+    return ComputeNode.joinAsClient(setup.cluster().spec().seedList(), setup.clientConfig(), Duration.ofSeconds(90));
   }
 
   private List<ChaosTasks.Counted> inputs(Path executions) {

@@ -22,10 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -49,12 +47,7 @@ class GpuRoutingTest {
         .withExtraNodeArguments(List.of("--config", cpuOnly.toString()));
     NodeProcess gpuNode = null;
     try (LocalCluster cpuWorkers = LocalCluster.start(spec);
-        ComputeNode submitter = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-            "tessera.node.port", 0,
-            "tessera.node.management.enabled", false,
-            "tessera.node.roles", List.of("coordinator"),
-            "tessera.node.seeds", Arrays.asList(spec.seeds().split(",")))))) {
-      submitter.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        ComputeNode submitter = ComputeNode.joinAsClient(spec.seedList(), Map.of(), Duration.ofSeconds(60))) {
       Await.until("2 members Up", Duration.ofSeconds(60), () -> cpuWorkers.view(1).upCount() == 2);
       List<RandomProduct> inputs = IntStream.range(0, 12).mapToObj(i -> new RandomProduct(17 + 20 * i, i)).toList();
       JobOptions onGpuNodes = JobOptions.defaults().withRequiredRole("gpu").withNoCapableNodeTimeout(Duration.ofSeconds(3));

@@ -7,7 +7,6 @@ import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobHandle;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.WorkPulling;
@@ -15,10 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -40,12 +37,7 @@ class TaskLossOnNodesTest {
       LocalCluster workers = LocalCluster.startOnFreePorts(LocalCluster.Spec.onFreePorts(3, logs));
       try {
         Await.until("3 worker nodes Up", Duration.ofSeconds(120), () -> workers.view(1).upCount() == 3);
-        ComputeNode submitter = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-            "tessera.node.port", 0,
-            "tessera.node.management.enabled", false,
-            "tessera.node.roles", List.of("coordinator"),
-            "tessera.node.seeds", Arrays.asList(workers.spec().seeds().split(",")))));
-        submitter.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        ComputeNode submitter = ComputeNode.joinAsClient(workers.spec().seedList(), Map.of(), Duration.ofSeconds(60));
         return new Cluster(workers, submitter);
       } catch (Exception | Error e) {
         workers.close();

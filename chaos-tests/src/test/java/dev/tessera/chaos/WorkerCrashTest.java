@@ -7,16 +7,13 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobHandle;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.WorkPulling;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -38,13 +35,8 @@ class WorkerCrashTest {
     try (LocalCluster workers = LocalCluster.startOnFreePorts(spec)) {
       Await.until("3 worker nodes Up", Duration.ofSeconds(120), () -> workers.view(1).upCount() == 3);
 
-      // This JVM joins as a coordinator (no worker role): it submits and watches the job.
-      try (ComputeNode submitter = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-          "tessera.node.port", 0,
-          "tessera.node.management.enabled", false,
-          "tessera.node.roles", List.of("coordinator"),
-          "tessera.node.seeds", Arrays.asList(workers.spec().seeds().split(",")))))) {
-        submitter.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      // This JVM joins as a client (no worker role): it submits and watches the job.
+      try (ComputeNode submitter = ComputeNode.joinAsClient(workers.spec().seedList(), Map.of(), Duration.ofSeconds(60))) {
         Await.until("4 members Up", Duration.ofSeconds(60), () -> workers.view(1).upCount() == 4);
 
         List<Integer> inputs = IntStream.range(0, TASKS).boxed().toList();

@@ -9,7 +9,6 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -289,19 +288,12 @@ public final class ChaosRun {
 
   /** This JVM as a client node: submits and reads, coordinates and works on nothing. */
   private ComputeNode client() throws Exception {
-    Map<String, Object> config = new HashMap<>(ComputeNode.clientSettings(List.of(cluster.spec().seeds().split(","))));
-    config.put("tessera.node.host", localAddress());
-    config.put("tessera.persistence.jobs.enabled", true);
-    config.put("tessera.persistence.jobs.role", "coordinator");
-    config.put("tessera.persistence.jdbc.url", journalUrl);
-    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(com.typesafe.config.ConfigFactory.parseMap(config)));
-    try {
-      node.whenUp().toCompletableFuture().get(90, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      node.close();
-      throw e;
-    }
-    return node;
+    Map<String, Object> config = Map.of(
+        "tessera.node.host", localAddress(),
+        "tessera.persistence.jobs.enabled", true,
+        "tessera.persistence.jobs.role", "coordinator",
+        "tessera.persistence.jdbc.url", journalUrl);
+    return ComputeNode.joinAsClient(cluster.spec().seedList(), config, Duration.ofSeconds(90));
   }
 
   /**

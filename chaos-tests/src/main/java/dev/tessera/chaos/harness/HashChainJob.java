@@ -1,8 +1,8 @@
 package dev.tessera.chaos.harness;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package dev.tessera.chaos.harness;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;

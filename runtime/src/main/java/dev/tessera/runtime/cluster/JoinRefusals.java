@@ -13,7 +13,7 @@ import org.apache.pekko.actor.ExtensionIdProvider;
 /**
  * Why seeds refused this node, as far as this node could learn it: a seed's certificate it does
  * not trust, a seed that refused its certificate, a seed that belongs to a cluster of another name.
- * {@link JoinWatchdog} puts these in its {@link JoinWatchdog.GaveUp}, so a node that gives up
+ * The node's {@code JoinWatchdog} puts these in its {@code GaveUp}, so a node that gives up
  * joining says why instead of asking whether the seeds are running.
  *
  * <p>Written from TLS engine threads and actors, read by the watchdog: every method is thread safe.

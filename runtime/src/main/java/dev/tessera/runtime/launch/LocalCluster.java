@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -170,11 +169,17 @@ public final class LocalCluster implements AutoCloseable {
       return baseHttpPort + node - 1;
     }
 
-    /** The seeds every node is given: the first two nodes (or the only one). */
+    /** The seeds every node is given, as a flag's value: the first two nodes (or the only one), comma-separated. */
     public String seeds() {
-      return IntStream.rangeClosed(1, Math.min(2, nodes))
-          .mapToObj(i -> host(i) + ":" + port(i))
-          .collect(Collectors.joining(","));
+      return String.join(",", seedList());
+    }
+
+    /**
+     * The seeds every node is given, {@code host:port} each: what {@code ComputeNode.joinAsClient}
+     * and {@code tessera.node.seeds} take.
+     */
+    public List<String> seedList() {
+      return IntStream.rangeClosed(1, Math.min(2, nodes)).mapToObj(this::address).toList();
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.tessera.runtime.launch;
 
 import com.typesafe.config.Config;
-import dev.tessera.runtime.cluster.NodeGuardian;
+import dev.tessera.runtime.node.NodeGuardian;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
 import java.util.List;

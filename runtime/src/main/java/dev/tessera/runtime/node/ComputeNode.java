@@ -1,8 +1,7 @@
 package dev.tessera.runtime.node;
 
 import com.typesafe.config.Config;
-import dev.tessera.runtime.cluster.JoinWatchdog;
-import dev.tessera.runtime.cluster.NodeGuardian;
+import com.typesafe.config.ConfigFactory;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -21,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -81,6 +81,55 @@ public final class ComputeNode implements AutoCloseable {
         "tessera.node.management.enabled", false,
         "tessera.node.roles", List.of(CLIENT_ROLE),
         "tessera.node.seeds", List.copyOf(seeds));
+  }
+
+  /**
+   * Starts a client of the cluster whose seeds are {@code seeds} (a node with {@link
+   * #clientSettings}) and waits until it is {@code Up}: what a CLI command, a sample, a bench or a
+   * test does before it submits work.
+   *
+   * @param seeds {@code host:port} of the cluster's seed nodes; none makes the client a cluster of
+   *     its own (a test's one-node cluster)
+   * @param extraConfig further keys (the cluster's journal, this machine's host, ...) under the
+   *     client settings, which win where both speak; loaded with {@link NodeConfigLoader#load(Config)}
+   * @param timeout how long to wait for the node to be {@code Up}
+   * @return the node, {@code Up}; close it to leave
+   * @throws IllegalStateException when the node is not {@code Up} within {@code timeout}, gives up
+   *     joining first, or the wait is interrupted; the node is closed by then
+   * @throws InvalidNodeSettingsException when {@code extraConfig} is invalid
+   * @throws NodeStartException when the node cannot start (see {@link #start(Config)})
+   */
+  public static ComputeNode joinAsClient(List<String> seeds, Config extraConfig, Duration timeout) {
+    return joinAsClient(seeds, extraConfig, timeout, ComputeNode::start);
+  }
+
+  /** {@link #joinAsClient(List, Config, Duration)} with the extra keys as a map of paths to values. */
+  public static ComputeNode joinAsClient(List<String> seeds, Map<String, ?> extraConfig, Duration timeout) {
+    return joinAsClient(seeds, ConfigFactory.parseMap(Objects.requireNonNull(extraConfig, "extraConfig")), timeout);
+  }
+
+  /** {@link #joinAsClient(List, Config, Duration)}, starting the node with {@code starter} (for tests). */
+  static ComputeNode joinAsClient(
+      List<String> seeds, Config extraConfig, Duration timeout, Function<Config, ComputeNode> starter) {
+    Objects.requireNonNull(seeds, "seeds");
+    Objects.requireNonNull(extraConfig, "extraConfig");
+    Objects.requireNonNull(timeout, "timeout");
+    ComputeNode node = starter.apply(NodeConfigLoader.load(ConfigFactory.parseMap(clientSettings(seeds)).withFallback(extraConfig)));
+    try {
+      node.whenUp().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return node;
+    } catch (InterruptedException e) {
+      node.close();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while joining the cluster through seeds " + seeds, e);
+    } catch (ExecutionException e) {
+      node.close();
+      throw new IllegalStateException("could not join the cluster as a client: " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      node.close();
+      throw new IllegalStateException("could not join the cluster through seeds " + seeds + " as a client within "
+          + timeout.toMillis() / 1000.0 + " s (no seed answered, or none let it in)", e);
+    }
   }
 
   /**

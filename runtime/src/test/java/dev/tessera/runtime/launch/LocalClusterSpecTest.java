@@ -31,6 +31,13 @@ class LocalClusterSpecTest {
   }
 
   @Test
+  void theSeedsAreTheFirstTwoNodesAsAListAndAsAFlagsValue() {
+    assertThat(spec.seedList()).containsExactly("127.0.0.1:25520", "127.0.0.1:25521");
+    assertThat(spec.seeds()).isEqualTo("127.0.0.1:25520,127.0.0.1:25521");
+    assertThat(LocalCluster.Spec.of(1, 25520, 8560, Path.of("logs")).seedList()).containsExactly("127.0.0.1:25520");
+  }
+
+  @Test
   void extraRolesMustNameEveryNode() {
     assertThatThrownBy(() -> spec.withExtraRoles(List.of(List.of("parse"))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every node (3), got 1");

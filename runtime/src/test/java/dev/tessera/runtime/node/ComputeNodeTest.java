@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
+import dev.tessera.runtime.serialization.CborSerializable;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-import dev.tessera.runtime.serialization.CborSerializable;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.serialization.Serialization;
@@ -67,7 +67,7 @@ class ComputeNodeTest {
     @Override
     public void start(ComputeNode node) {
       this.node = node;
-      throw new java.util.ServiceConfigurationError("dev.tessera.workpulling.TaskLibrary: Provider com.example.Gone not found");
+      throw new java.util.ServiceConfigurationError("dev.tessera.runtime.job.TaskLibrary: Provider com.example.Gone not found");
     }
   }
 

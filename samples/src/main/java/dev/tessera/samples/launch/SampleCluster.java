@@ -7,20 +7,15 @@ import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -108,8 +103,8 @@ public final class SampleCluster implements AutoCloseable {
       // The client joins only now, not while the nodes start: a node is Up a few seconds before its
       // extensions (shard regions, task worker) run, and work sent at once then moves between
       // nodes as their shard regions register (a heat run started so lost tiles in a hand-off).
-      Map<String, Object> config = clientConfig(List.of(nodes.spec().seeds().split(",")), "127.0.0.1");
-      client = startClient(ConfigFactory.parseMap(config).withFallback(ConfigFactory.parseString(nodeConfig)));
+      Config config = ConfigFactory.parseMap(clientConfig("127.0.0.1")).withFallback(ConfigFactory.parseString(nodeConfig));
+      client = ComputeNode.joinAsClient(nodes.spec().seedList(), config, FORM_TIMEOUT);
       out.printf("cluster of %d nodes up after %.1f s%n", nodeCount, (System.nanoTime() - started) / 1e9);
       return new SampleCluster(client, nodes, journal);
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -135,32 +130,16 @@ public final class SampleCluster implements AutoCloseable {
     if (seeds.isEmpty()) {
       throw new IllegalArgumentException("--seeds: at least one host:port is needed to join a cluster");
     }
-    Map<String, Object> config = clientConfig(seeds, host);
     Config file = nodeConfig.map(path -> ConfigFactory.parseFile(path.toFile())).orElse(ConfigFactory.empty());
-    return new SampleCluster(startClient(ConfigFactory.parseMap(config).withFallback(file)), null, null);
+    Config config = ConfigFactory.parseMap(clientConfig(host)).withFallback(file);
+    return new SampleCluster(ComputeNode.joinAsClient(seeds, config, FORM_TIMEOUT), null, null);
   }
 
-  private static Map<String, Object> clientConfig(List<String> seeds, String host) {
-    Map<String, Object> config = new HashMap<>(ComputeNode.clientSettings(seeds));
-    config.put("tessera.node.host", host);
-    config.put("tessera.persistence.jobs.role", COORDINATOR_ROLE);
-    return config;
-  }
-
-  private static ComputeNode startClient(Config config) {
-    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(config));
-    try {
-      node.whenUp().toCompletableFuture().get(FORM_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      return node;
-    } catch (InterruptedException e) {
-      node.close();
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while joining the cluster", e);
-    } catch (ExecutionException | TimeoutException e) {
-      node.close();
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      throw new IllegalStateException("could not join the cluster: " + cause.getMessage(), cause);
-    }
+  /** What a client of the samples adds to {@link ComputeNode#clientSettings}: its host, and where durable jobs coordinate. */
+  private static Map<String, Object> clientConfig(String host) {
+    return Map.of(
+        "tessera.node.host", host,
+        "tessera.persistence.jobs.role", COORDINATOR_ROLE);
   }
 
   private static void awaitAllUp(LocalCluster nodes, int count) throws IOException, InterruptedException {

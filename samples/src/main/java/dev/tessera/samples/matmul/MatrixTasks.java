@@ -3,10 +3,10 @@ package dev.tessera.samples.matmul;
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.serialization.CborSerializable;
-import dev.tessera.workpulling.TaskLibrary;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**

@@ -1,15 +1,15 @@
 package dev.tessera.samples.montecarlo;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.serialization.CborSerializable;
-import dev.tessera.workpulling.TaskLibrary;
 import java.util.SplittableRandom;
 
 /**
  * The Monte Carlo π task: throw {@code samples} darts at the unit square from a seeded generator
  * and count those inside the quarter circle. Registered on every worker node through {@code
- * META-INF/services/dev.tessera.workpulling.TaskLibrary}.
+ * META-INF/services/dev.tessera.runtime.job.TaskLibrary}.
  */
 public final class MonteCarloTasks implements TaskLibrary {
 

@@ -1,9 +1,9 @@
 package dev.tessera.samples.pipeline;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.serialization.CborSerializable;
-import dev.tessera.workpulling.TaskLibrary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

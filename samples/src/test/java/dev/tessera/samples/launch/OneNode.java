@@ -1,13 +1,11 @@
 package dev.tessera.samples.launch;
 
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -29,18 +27,12 @@ public final class OneNode {
   private OneNode() {}
 
   /** Starts the node and waits until it is Up. */
-  public static ComputeNode start(Path dataDir) throws Exception {
+  public static ComputeNode start(Path dataDir) {
     Map<String, Object> settings = new HashMap<>(NO_SAMPLE_ROLES);
     settings.putAll(Map.of(
-        "tessera.node.port", 0,
-        "tessera.node.management.enabled", false,
-        "tessera.node.roles", List.of("client"),
-        "tessera.node.seeds", List.of(),
         "tessera.gpu.mode", "off",
         "tessera.persistence.data-dir", dataDir.toAbsolutePath().toString()));
-    ComputeNode node = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), settings));
-    node.whenUp().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    return node;
+    return ComputeNode.joinAsClient(List.of(), settings, Duration.ofSeconds(60));
   }
 
   /** Waits until the Receptionist lists {@code count} actors under {@code key}. */

@@ -1,10 +1,11 @@
 package dev.tessera.work.worker;
 
 import com.typesafe.config.Config;
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodePlugin;
-import dev.tessera.workpulling.TaskLibrary;
+import dev.tessera.runtime.job.TaskLibrary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;

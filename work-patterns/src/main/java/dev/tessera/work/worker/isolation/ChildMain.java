@@ -1,8 +1,8 @@
 package dev.tessera.work.worker.isolation;
 
 import dev.tessera.runtime.job.PayloadCodec;
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
-import dev.tessera.workpulling.TaskLibrary;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -1,8 +1,8 @@
 package dev.tessera.work.worker.isolation;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.tessera.work.worker.isolation;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /** A library that needs the node's actor system, so its type cannot run in an isolated child JVM. */

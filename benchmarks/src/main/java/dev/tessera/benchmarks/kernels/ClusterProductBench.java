@@ -1,4 +1,4 @@
-package dev.tessera.gpu.bench;
+package dev.tessera.benchmarks.kernels;
 
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
@@ -10,17 +10,14 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import dev.tessera.workpulling.JobResult;
 import dev.tessera.workpulling.WorkPulling;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,12 +42,7 @@ public final class ClusterProductBench {
         "tessera", 1, FreePorts.block(1), FreePorts.block(1), List.of("worker", "gpu"), "1g", Duration.ofSeconds(120), logs, List.of());
     System.out.printf(Locale.ROOT, "cluster task: %d x %d product, %d rounds; node log in %s%n", N, N, rounds, logs);
     try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec);
-        ComputeNode submitter = ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
-            "tessera.node.port", 0,
-            "tessera.node.management.enabled", false,
-            "tessera.node.roles", List.of("coordinator"),
-            "tessera.node.seeds", Arrays.asList(cluster.spec().seeds().split(",")))))) {
-      submitter.whenUp().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        ComputeNode submitter = ComputeNode.joinAsClient(cluster.spec().seedList(), Map.of(), Duration.ofSeconds(120))) {
       Kernels local = GpuKernels.get(submitter.system()).kernels();
       JobOptions onGpuNodes = JobOptions.defaults().withRequiredRole("gpu").withTaskTimeout(Duration.ofMinutes(5));
       for (int round = 0; round <= rounds; round++) {

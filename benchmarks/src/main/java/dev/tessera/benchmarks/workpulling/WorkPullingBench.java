@@ -1,8 +1,7 @@
-package dev.tessera.chaos.bench;
+package dev.tessera.benchmarks.workpulling;
 
+import dev.tessera.benchmarks.BenchTasks;
 import dev.tessera.work.protocol.WorkerMessage;
-
-
 import dev.tessera.chaos.Await;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
@@ -67,7 +66,7 @@ public final class WorkPullingBench {
           "tessera.node.port", 0,
           "tessera.node.management.enabled", false,
           "tessera.node.roles", List.of("worker", "coordinator"),
-          "tessera.node.seeds", List.of(cluster.spec().seeds().split(",")))));
+          "tessera.node.seeds", cluster.spec().seedList())));
       try {
         Await.until("3 task workers registered", LIMIT, () -> workers(node) == 3);
         System.out.printf("3 nodes (2 processes with %s heaps + this JVM), %d cores, worker threads per node: %d%n",

@@ -1,6 +1,6 @@
-package dev.tessera.runtime.cluster;
+package dev.tessera.runtime.node;
 
-import dev.tessera.runtime.node.SeedAddress;
+import dev.tessera.runtime.cluster.JoinRefusals;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.runtime.tls.TlsSeedProbe;
 import java.time.Duration;

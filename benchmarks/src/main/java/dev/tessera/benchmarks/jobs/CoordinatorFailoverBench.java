@@ -1,5 +1,6 @@
-package dev.tessera.chaos.bench;
+package dev.tessera.benchmarks.jobs;
 
+import dev.tessera.benchmarks.BenchTasks;
 import dev.tessera.chaos.Await;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
@@ -8,12 +9,10 @@ import dev.tessera.persistence.journal.JournalServer;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -46,12 +45,11 @@ public final class CoordinatorFailoverBench {
           .withExtraNodeArguments(List.of("--config", config.toString()));
       try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
         Await.until("3 nodes Up", LIMIT, () -> cluster.view(1).upCount() == 3);
-        Map<String, Object> client = new HashMap<>(ComputeNode.clientSettings(List.of(cluster.spec().seeds().split(","))));
-        client.put("tessera.persistence.jobs.enabled", true);
-        client.put("tessera.persistence.jobs.role", "coordinator");
-        client.put("tessera.persistence.jdbc.url", journal.url());
-        try (ComputeNode node = ComputeNode.start(NodeConfigLoader.load(com.typesafe.config.ConfigFactory.parseMap(client)))) {
-          node.whenUp().toCompletableFuture().get(90, TimeUnit.SECONDS);
+        Map<String, Object> journalSettings = Map.of(
+            "tessera.persistence.jobs.enabled", true,
+            "tessera.persistence.jobs.role", "coordinator",
+            "tessera.persistence.jdbc.url", journal.url());
+        try (ComputeNode node = ComputeNode.joinAsClient(cluster.spec().seedList(), journalSettings, Duration.ofSeconds(90))) {
           System.out.printf("3 node processes + this client, %d cores; %d tasks of 1 ms per job%n",
               Runtime.getRuntime().availableProcessors(), TASKS);
           for (int round = 1; round <= rounds; round++) {

@@ -1,7 +1,8 @@
-package dev.tessera.runtime.cluster;
+package dev.tessera.runtime.node;
 
+import dev.tessera.runtime.cluster.ForeignNodeWatch;
+import dev.tessera.runtime.cluster.MembershipLog;
 import dev.tessera.runtime.logging.OncePerInterval;
-import dev.tessera.runtime.node.SeedAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;

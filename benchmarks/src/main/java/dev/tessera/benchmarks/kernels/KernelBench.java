@@ -1,4 +1,4 @@
-package dev.tessera.gpu.bench;
+package dev.tessera.benchmarks.kernels;
 
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.JavaBLAS;
@@ -37,7 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *   <li>where a CUDA device is found: {@code sgemm_tiled} alone (CUDA events) at the same sizes, a
  *       4096 product through the device actor (copies included), and the round trip of one tiny
  *       call through the actor against the same call on the CPU backend. cuBLAS, for the ratio,
- *       comes from {@code gpu-actors/bench/cublas_sgemm.py} in the same session.
+ *       comes from {@code benchmarks/cublas_sgemm.py} in the same session.
  * </ul>
  *
  * <pre>bin/bench-kernels [reps]</pre>

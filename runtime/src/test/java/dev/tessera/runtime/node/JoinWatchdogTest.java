@@ -1,10 +1,9 @@
-package dev.tessera.runtime.cluster;
+package dev.tessera.runtime.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.tessera.runtime.node.SeedAddress;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;

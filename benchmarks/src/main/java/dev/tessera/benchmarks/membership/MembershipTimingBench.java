@@ -1,4 +1,4 @@
-package dev.tessera.chaos.bench;
+package dev.tessera.benchmarks.membership;
 
 import dev.tessera.chaos.Await;
 import dev.tessera.runtime.launch.LocalCluster;

@@ -5,7 +5,7 @@ TF32 is off, so cuBLAS does true float32 products, as our kernel does. Each size
 with CUDA events around single launches on device-resident matrices, like
 CudaDevice.sgemmKernelMillis; the median is reported.
 
-Usage: python3 gpu-actors/bench/cublas_sgemm.py [reps]
+Usage: python3 benchmarks/cublas_sgemm.py [reps]
 """
 import statistics
 import sys

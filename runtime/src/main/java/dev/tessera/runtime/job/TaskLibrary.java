@@ -1,17 +1,16 @@
-package dev.tessera.workpulling;
+package dev.tessera.runtime.job;
 
-import dev.tessera.runtime.job.TaskRegistry;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * An application's task handlers, found on a worker node's classpath with {@link
- * java.util.ServiceLoader} (list the class in {@code META-INF/services/dev.tessera.workpulling.TaskLibrary}).
+ * java.util.ServiceLoader} (list the class in {@code META-INF/services/dev.tessera.runtime.job.TaskLibrary}).
  *
  * <p>Implement exactly one of the two {@code register} methods: {@link #register(TaskRegistry.Builder)}
  * when the handlers need nothing of the node, {@link #register(TaskRegistry.Builder, ActorSystem)}
  * when they do (a GPU library reaching the node's GPU kernels extension, for example). The task
  * worker calls the second, which by default calls the first. Types marked {@link
- * dev.tessera.runtime.job.TaskType#isolated() isolated} run in a child JVM that has no actor system:
+ * TaskType#isolated() isolated} run in a child JVM that has no actor system:
  * it calls only the first, so register those there.
  *
  * <pre>{@code
@@ -23,13 +22,16 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * }
  *
  * public final class GpuTasks implements TaskLibrary {
- *   public static final TaskType<float[], float[]> SAXPY = TaskType.of("saxpy", float[].class, float[].class);
+ *   public static final TaskType<float[], SumMax> SUM_MAX = TaskType.of("sum-max", float[].class, SumMax.class);
  *   public void register(TaskRegistry.Builder registry, ActorSystem<?> system) {
- *     GpuKernels kernels = GpuKernels.get(system); // an Extension of the node's actor system
- *     registry.register(SAXPY, kernels::saxpy);
+ *     Kernels kernels = GpuKernels.get(system).kernels(); // an Extension of the node's actor system
+ *     registry.register(SUM_MAX, kernels::sumMax);
  *   }
  * }
  * }</pre>
+ *
+ * <p>{@code GpuKernels}, {@code Kernels} and {@code SumMax} are gpu-actors' ({@code
+ * dev.tessera.gpu}); its {@code KernelTasks} is a complete library of this second kind.
  */
 public interface TaskLibrary {
 

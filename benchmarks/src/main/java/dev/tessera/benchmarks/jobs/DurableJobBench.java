@@ -1,5 +1,6 @@
-package dev.tessera.chaos.bench;
+package dev.tessera.benchmarks.jobs;
 
+import dev.tessera.benchmarks.BenchTasks;
 import dev.tessera.persistence.jobs.DurableJobCoordinator;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;

@@ -1,11 +1,15 @@
-package dev.tessera.chaos.bench;
+package dev.tessera.benchmarks;
 
+import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.TaskLibrary;
 import java.util.SplittableRandom;
 
-/** The tasks {@link WorkPullingBench} runs on its nodes (found through ServiceLoader). */
+/**
+ * The tasks the work-pulling, durable-job and coordinator-failover benchmarks run on their nodes,
+ * found through ServiceLoader ({@code META-INF/services/dev.tessera.runtime.job.TaskLibrary} of this
+ * module): the node processes a bench starts get its classpath, so they find them too.
+ */
 public final class BenchTasks implements TaskLibrary {
 
   /** Returns its input: what the runtime itself costs per task. */
