@@ -1,10 +1,9 @@
 package dev.tessera.chaos;
 
-import dev.tessera.cli.ClusterCommand;
-import dev.tessera.runtime.launch.FreePorts;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.cli.ClusterCommand;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package dev.tessera.chaos;
 
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.cli.ClusterCommand;
@@ -10,7 +9,7 @@ import dev.tessera.persistence.jobs.JobStatus;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.workpulling.JobResult;
+import dev.tessera.work.JobResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Durable jobs across real node processes sharing one journal (an H2 server in this JVM, as {@code

@@ -1,23 +1,20 @@
 package dev.tessera.chaos;
 
-import dev.tessera.cli.ClusterCommand;
-import dev.tessera.work.engine.JobReport;
-
-import dev.tessera.runtime.launch.FreePorts;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.cli.ClusterCommand;
 import dev.tessera.gpu.cuda.GpuDiscovery;
-import dev.tessera.gpu.tasks.KernelTasks;
 import dev.tessera.gpu.tasks.KernelTasks.ProductSummary;
 import dev.tessera.gpu.tasks.KernelTasks.RandomProduct;
+import dev.tessera.gpu.tasks.KernelTasks;
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.runtime.node.NodeConfigLoader;
-import dev.tessera.workpulling.JobResult;
-import dev.tessera.workpulling.WorkPulling;
+import dev.tessera.work.JobResult;
+import dev.tessera.work.WorkPulling;
+import dev.tessera.work.engine.JobReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -12,7 +12,7 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
-import dev.tessera.workpulling.JobResult;
+import dev.tessera.work.JobResult;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

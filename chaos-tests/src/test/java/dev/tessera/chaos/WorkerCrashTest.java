@@ -1,15 +1,14 @@
 package dev.tessera.chaos;
 
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
-import dev.tessera.workpulling.JobHandle;
-import dev.tessera.workpulling.JobResult;
-import dev.tessera.workpulling.WorkPulling;
+import dev.tessera.work.JobHandle;
+import dev.tessera.work.JobResult;
+import dev.tessera.work.WorkPulling;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

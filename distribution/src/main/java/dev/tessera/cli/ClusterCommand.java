@@ -5,8 +5,8 @@ import dev.tessera.runtime.launch.NodeRunner;
 import dev.tessera.runtime.launch.TesseraVersion;
 import java.io.PrintWriter;
 import java.util.OptionalInt;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * Entry point of the {@code cluster} command-line tool ({@code bin/cluster}).

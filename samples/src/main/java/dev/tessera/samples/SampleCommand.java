@@ -9,8 +9,8 @@ import dev.tessera.samples.pipeline.KmerPipeline;
 import dev.tessera.samples.wordcount.WordCount;
 import java.io.IOException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * Entry point of {@code bin/sample}: each sample is a subcommand, runs on its own local nodes by

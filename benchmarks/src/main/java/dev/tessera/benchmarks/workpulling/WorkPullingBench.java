@@ -1,17 +1,17 @@
 package dev.tessera.benchmarks.workpulling;
 
 import dev.tessera.benchmarks.BenchTasks;
-import dev.tessera.work.protocol.WorkerMessage;
 import dev.tessera.chaos.Await;
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
-import dev.tessera.runtime.job.JobProgress;
-import dev.tessera.workpulling.JobHandle;
-import dev.tessera.workpulling.JobResult;
-import dev.tessera.workpulling.TaskSession;
-import dev.tessera.workpulling.WorkPulling;
+import dev.tessera.work.JobHandle;
+import dev.tessera.work.JobResult;
+import dev.tessera.work.TaskSession;
+import dev.tessera.work.WorkPulling;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

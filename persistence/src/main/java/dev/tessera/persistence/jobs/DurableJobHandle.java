@@ -1,10 +1,9 @@
 package dev.tessera.persistence.jobs;
 
-import dev.tessera.work.engine.JobReport;
-
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.TaskType;
-import dev.tessera.workpulling.JobResult;
+import dev.tessera.work.JobResult;
+import dev.tessera.work.engine.JobReport;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,6 +1,9 @@
 package dev.tessera.persistence.jobs;
 
 import com.typesafe.config.Config;
+import dev.tessera.persistence.journal.JournalHealth;
+import dev.tessera.persistence.journal.JournalPlugins;
+import dev.tessera.persistence.journal.JournalWarmUp;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskType;
@@ -32,9 +35,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
-import dev.tessera.persistence.journal.JournalHealth;
-import dev.tessera.persistence.journal.JournalPlugins;
-import dev.tessera.persistence.journal.JournalWarmUp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,9 +1,8 @@
 package dev.tessera.persistence.jobs;
 
-import dev.tessera.work.engine.JobReport;
-
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.serialization.CborSerializable;
+import dev.tessera.work.engine.JobReport;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,8 +1,7 @@
 package dev.tessera.persistence.jobs;
 
-import dev.tessera.work.engine.JobReport;
-
 import dev.tessera.runtime.serialization.CborSerializable;
+import dev.tessera.work.engine.JobReport;
 import java.util.List;
 
 /**

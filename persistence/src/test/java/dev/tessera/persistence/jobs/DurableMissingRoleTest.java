@@ -1,6 +1,5 @@
 package dev.tessera.persistence.jobs;
 
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;

@@ -1,16 +1,15 @@
 package dev.tessera.persistence.jobs;
 
-import dev.tessera.work.protocol.CoordinatorMessage;
-import dev.tessera.work.protocol.ProtocolInbox;
-import dev.tessera.work.protocol.TaskOutcome;
-import dev.tessera.work.protocol.WorkerMessage;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

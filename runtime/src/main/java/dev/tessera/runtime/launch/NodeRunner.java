@@ -1,9 +1,9 @@
 package dev.tessera.runtime.launch;
 
 import com.typesafe.config.Config;
-import dev.tessera.runtime.node.NodeGuardian;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.runtime.node.NodeConfigLoader;
+import dev.tessera.runtime.node.NodeGuardian;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;

@@ -15,7 +15,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.slf4j.Logger;
 
 /**
  * What every job coordinator does the same way, whatever keeps its job's facts: it announces the

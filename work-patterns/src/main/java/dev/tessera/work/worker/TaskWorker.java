@@ -2,9 +2,9 @@ package dev.tessera.work.worker;
 
 import dev.tessera.runtime.cluster.ClusterRoles;
 import dev.tessera.runtime.job.JobOptions;
-import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.logging.Durations;
+import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.work.protocol.CoordinatorMessage;
 import dev.tessera.work.protocol.ProtocolInbox;
 import dev.tessera.work.protocol.TaskOutcome;

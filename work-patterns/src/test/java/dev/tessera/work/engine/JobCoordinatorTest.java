@@ -1,16 +1,14 @@
 package dev.tessera.work.engine;
 
-import dev.tessera.work.protocol.CoordinatorMessage;
-import dev.tessera.work.protocol.ProtocolInbox;
-
-import dev.tessera.work.protocol.TaskOutcome;
-import dev.tessera.work.protocol.WorkerMessage;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,10 +1,9 @@
 package dev.tessera.work.engine;
 
-import dev.tessera.work.protocol.WorkerMessage;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;

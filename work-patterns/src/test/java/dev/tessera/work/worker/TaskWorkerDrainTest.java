@@ -1,19 +1,15 @@
 package dev.tessera.work.worker;
 
-import dev.tessera.work.protocol.ProtocolInbox;
-
-import dev.tessera.work.protocol.CoordinatorMessage;
-
-import dev.tessera.work.engine.JobCoordinator;
-import dev.tessera.work.protocol.TaskOutcome;
-import dev.tessera.work.protocol.WorkerMessage;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.TaskOutcome;
+import dev.tessera.work.protocol.WorkerMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

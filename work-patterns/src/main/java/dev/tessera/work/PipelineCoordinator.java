@@ -1,4 +1,4 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;

@@ -1,12 +1,4 @@
-package dev.tessera.workpulling;
-
-import dev.tessera.work.protocol.CoordinatorMessage;
-import dev.tessera.work.protocol.ProtocolInbox;
-
-import dev.tessera.work.engine.JobCoordinator;
-import dev.tessera.work.engine.JobReport;
-import dev.tessera.work.protocol.WorkerMessage;
-import dev.tessera.work.worker.TaskWorker;
+package dev.tessera.work;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +7,12 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
+import dev.tessera.work.protocol.CoordinatorMessage;
+import dev.tessera.work.protocol.ProtocolInbox;
+import dev.tessera.work.protocol.WorkerMessage;
+import dev.tessera.work.worker.TaskWorker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

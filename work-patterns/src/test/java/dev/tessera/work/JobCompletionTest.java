@@ -1,13 +1,11 @@
-package dev.tessera.workpulling;
-
-import dev.tessera.work.engine.JobCoordinator;
-import dev.tessera.work.engine.JobReport;
+package dev.tessera.work;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.work.engine.JobCoordinator;
+import dev.tessera.work.engine.JobReport;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;

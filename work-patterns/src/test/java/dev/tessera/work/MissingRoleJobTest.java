@@ -1,6 +1,4 @@
-package dev.tessera.workpulling;
-
-import dev.tessera.work.worker.TaskWorker;
+package dev.tessera.work;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +6,7 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.work.worker.TaskWorker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

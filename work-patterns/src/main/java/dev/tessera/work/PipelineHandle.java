@@ -1,4 +1,4 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
 import java.time.Duration;
 import java.util.Objects;

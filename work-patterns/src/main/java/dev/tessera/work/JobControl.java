@@ -1,8 +1,7 @@
-package dev.tessera.workpulling;
-
-import dev.tessera.work.engine.JobCoordinator;
+package dev.tessera.work;
 
 import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.work.engine.JobCoordinator;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;

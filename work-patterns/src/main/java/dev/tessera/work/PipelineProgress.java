@@ -1,4 +1,4 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
 import dev.tessera.runtime.job.JobProgress;
 import java.util.Objects;

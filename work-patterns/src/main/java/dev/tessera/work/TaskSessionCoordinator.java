@@ -1,8 +1,8 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
+import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.work.engine.JobCoordinator;
 import dev.tessera.work.engine.JobReport;
-import dev.tessera.runtime.job.JobOptions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,7 @@
-package dev.tessera.workpulling;
-
-import dev.tessera.work.engine.JobReport;
+package dev.tessera.work;
 
 import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.work.engine.JobReport;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;

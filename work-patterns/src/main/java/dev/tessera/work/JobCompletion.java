@@ -1,11 +1,10 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
-import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.work.engine.JobCoordinator;
 import dev.tessera.work.engine.JobReport;
-import java.util.Optional;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,4 +1,4 @@
-package dev.tessera.workpulling;
+package dev.tessera.work;
 
 /**
  * A task used up its attempts (or could not run anywhere): what {@link TaskSession#run} fails with.
