@@ -42,7 +42,7 @@ final class JobCompletion extends AbstractBehavior<JobCompletion.Command> {
   /** How long a report may trail its coordinator's stop (the stop notice can overtake it). */
   private static final java.time.Duration REPORT_GRACE = java.time.Duration.ofSeconds(2);
 
-  /** Receives each task result as it is accepted, on the announcer's thread (one at a time). */
+  /** Receives each task result as it is accepted, on this actor's thread (one at a time). */
   @FunctionalInterface
   interface ResultSink {
     void accept(int taskId, byte[] output);
