@@ -22,7 +22,7 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  * coordinates, and since when ({@link CoordinatedJobs}), as JSON:
  *
  * <pre>{@code
- * {"node":"pekko://tessera@127.0.0.1:25520","jobs":[{"jobId":"chaos.hash-chain-1f2e...","sinceMillis":1764621312345}]}
+ * {"node":"pekko://tessera@127.0.0.1:25520","jobs":[{"jobId":"chaos.counted-square-5c1e...","sinceMillis":1764621312345}]}
  * }</pre>
  *
  * <p>Read-only, so it is served with {@code route-providers-read-only} on. Pekko Management loads
