@@ -1,9 +1,9 @@
 package dev.tessera.benchmarks.jobs;
 
 import dev.tessera.benchmarks.BenchTasks;
-import dev.tessera.persistence.jobs.DurableJobCoordinator;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
+import dev.tessera.persistence.jobs.JobJournalReader;
 import dev.tessera.persistence.jobs.JobStatus;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.node.ComputeNode;
@@ -14,8 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -178,15 +176,8 @@ public final class DurableJobBench {
         "jdbc:h2:file:" + config.get("tessera.persistence.data-dir") + "/journal;WRITE_DELAY=0");
     String user = (String) config.getOrDefault("tessera.persistence.jdbc.user", "sa");
     String password = (String) config.getOrDefault("tessera.persistence.jdbc.password", "");
-    String table = url.startsWith("jdbc:h2") ? "\"event_journal\"" : "event_journal";
-    String column = url.startsWith("jdbc:h2") ? "\"persistence_id\"" : "persistence_id";
-    try (Connection c = DriverManager.getConnection(url, user, password);
-        PreparedStatement s = c.prepareStatement("select count(*) from " + table + " where " + column + " = ?")) {
-      s.setString(1, DurableJobCoordinator.persistenceId(jobId).id());
-      try (ResultSet rows = s.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
+    try (JobJournalReader journal = JobJournalReader.open(url, user, password, jobId)) {
+      return journal.eventCount();
     }
   }
 

@@ -1,7 +1,10 @@
 package dev.tessera.chaos.harness;
 
+import dev.tessera.persistence.jobs.CoordinatedJobs;
+import dev.tessera.persistence.jobs.CoordinatedJobsClient;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
+import dev.tessera.persistence.jobs.JobJournalReader;
 import dev.tessera.persistence.jobs.JobStatus;
 import dev.tessera.persistence.journal.JournalServer;
 import dev.tessera.runtime.cluster.MembersView;
@@ -25,8 +28,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,15 +104,16 @@ public final class ChaosRun {
   /** The nodes' own network namespaces, for the partition scenario; null otherwise. */
   private NetworkNamespaces namespaces;
   private Path nodeConfigFile;
-  /** Per node: where the log of its current process begins. */
-  private final long[] logStart;
+  /** The job's journal, read from outside the cluster; open while the schedule is carried out. */
+  private JobJournalReader journalReader;
+  /** Asks a node's management endpoint which jobs it coordinates: short, a frozen node must not stall a fault. */
+  private final CoordinatedJobsClient coordinatedJobs = new CoordinatedJobsClient(Duration.ofSeconds(1));
 
   private ChaosRun(Settings settings) {
     this.settings = settings;
     this.schedule = FaultSchedule.draw(settings.scenario(), settings.seed(), settings.nodes(), settings.duration());
     this.logs = settings.dir().resolve("logs");
     this.work = settings.dir().resolve("work");
-    this.logStart = new long[settings.nodes() + 1];
   }
 
   /** Runs one scenario; see the class comment. */
@@ -167,7 +169,8 @@ public final class ChaosRun {
 
       List<ChaosReport.FaultOutcome> outcomes;
       boolean finished;
-      try (JobJournal journalReader = JobJournal.open(journalUrl, "sa", "", jobId)) {
+      try (JobJournalReader journalReader = JobJournalReader.open(journalUrl, "sa", "", jobId)) {
+        this.journalReader = journalReader;
         List<Applied> applied = applySchedule(jobId);
         long deadline = System.nanoTime() + grace(settings.duration()).toNanos();
         while (!journalReader.ended() && System.nanoTime() < deadline) {
@@ -182,7 +185,7 @@ public final class ChaosRun {
         Map<String, Map<String, String>> membership = convergedMembership();
 
         try (ComputeNode client = client()) {
-          JobJournal.Reading reading = journalReader.read(client.system());
+          JobJournalReader.Reading reading = journalReader.read(client.system());
           List<Object> results = new ArrayList<>(java.util.Collections.nCopies(inputs.size(), null));
           Map<Integer, String> failures = new TreeMap<>();
           int duplicates = 0;
@@ -420,6 +423,10 @@ public final class ChaosRun {
       return new Applied(timed, at, since, Set.of(), null, null);
     } else if (fault instanceof Fault.KillCoordinatorNode) {
       int node = coordinatorNode(jobId, true);
+      if (node < 0) {
+        return new Applied(timed, at, since, Set.of(), "the job had committed its last result before this fault:"
+            + " it had ended, no node coordinates it, and no node was killed", null);
+      }
       long pid = kill(node);
       return inEffect(timed, System.currentTimeMillis(), since, Set.of(pid), "node " + node);
     } else if (fault instanceof Fault.KillAll) {
@@ -491,41 +498,40 @@ public final class ChaosRun {
   }
 
   private void start(int i) throws IOException {
-    Path logFile = logs.resolve("node-" + i + ".log");
-    logStart[i] = Files.exists(logFile) ? Files.size(logFile) : 0;
     cluster.startNode(i);
   }
 
-  private static final Pattern COORDINATING =
-      Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*job (\\S+) coordinating on \\S+:(\\d+)\\s*$");
-
   /**
-   * The node whose running process last said it coordinates the job (its log line {@code job J
-   * coordinating on ...}); with {@code wait}, waits up to 30 s for one to say so, else -1 if none has.
+   * The running node that coordinates the job, as the nodes' management endpoints say ({@code GET
+   * /jobs/coordinating}: the harness is no cluster member, so it asks each node over HTTP); when
+   * several say so (one cut off that has not noticed yet), the one that began latest. Without
+   * {@code wait}: -1 if none does. With it: waits up to 30 s for one to, and -1 if the job ended
+   * meanwhile (its end is in the journal: nobody coordinates it any more).
    */
-  private int coordinatorNode(String jobId, boolean wait) throws IOException, InterruptedException {
+  private int coordinatorNode(String jobId, boolean wait) throws java.sql.SQLException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       int found = -1;
-      String latest = "";
+      long latest = Long.MIN_VALUE;
       for (int i = 1; i <= settings.nodes(); i++) {
         NodeProcess node = cluster.node(i);
-        Path logFile = logs.resolve("node-" + i + ".log");
-        if (node == null || !node.isAlive() || !Files.exists(logFile)) {
+        if (node == null || !node.isAlive()) {
           continue;
         }
-        byte[] bytes = Files.readAllBytes(logFile);
-        int from = (int) Math.min(logStart[i], bytes.length);
-        String text = new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
-        for (String line : text.split("\n")) {
-          Matcher m = COORDINATING.matcher(line);
-          if (m.matches() && m.group(2).equals(jobId) && m.group(1).compareTo(latest) >= 0) {
-            latest = m.group(1);
+        CoordinatedJobs.Report report;
+        try {
+          report = coordinatedJobs.fetch(cluster.spec().host(i), cluster.spec().httpPort(i));
+        } catch (IOException e) {
+          continue; // starting, stopping or frozen: it coordinates nothing the harness could act on
+        }
+        for (CoordinatedJobs.CoordinatedJob job : report.jobs()) {
+          if (job.jobId().equals(jobId) && job.sinceMillis() >= latest) {
+            latest = job.sinceMillis();
             found = i;
           }
         }
       }
-      if (found > 0 || !wait) {
+      if (found > 0 || !wait || journalReader.ended()) {
         return found;
       }
       if (System.nanoTime() > deadline) {

@@ -1,5 +1,6 @@
 package dev.tessera.chaos.harness;
 
+import dev.tessera.persistence.jobs.JobJournalReader;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -23,17 +24,17 @@ final class RecoveryTimes {
   private final Map<Integer, Long> firstCommit = new HashMap<>();
   private final long[] commitTimes;
   /** Commits in time order, with their writers. */
-  private final List<JobJournal.Commit> commits;
+  private final List<JobJournalReader.Commit> commits;
   private final Set<Integer> poisoned;
 
-  RecoveryTimes(List<ChaosJob.Execution> executions, List<JobJournal.Commit> commits, Set<Integer> poisoned) {
+  RecoveryTimes(List<ChaosJob.Execution> executions, List<JobJournalReader.Commit> commits, Set<Integer> poisoned) {
     this.executions = List.copyOf(executions);
     this.poisoned = Set.copyOf(poisoned);
-    for (JobJournal.Commit commit : commits) {
+    for (JobJournalReader.Commit commit : commits) {
       firstCommit.merge(commit.task(), commit.atMillis(), Math::min);
     }
-    this.commitTimes = commits.stream().mapToLong(JobJournal.Commit::atMillis).sorted().toArray();
-    this.commits = commits.stream().sorted(java.util.Comparator.comparingLong(JobJournal.Commit::atMillis)).toList();
+    this.commitTimes = commits.stream().mapToLong(JobJournalReader.Commit::atMillis).sorted().toArray();
+    this.commits = commits.stream().sorted(java.util.Comparator.comparingLong(JobJournalReader.Commit::atMillis)).toList();
   }
 
   /**
@@ -43,7 +44,7 @@ final class RecoveryTimes {
    */
   long firstCommitByNextWriterAfter(long millis) {
     String previous = null;
-    for (JobJournal.Commit commit : commits) {
+    for (JobJournalReader.Commit commit : commits) {
       if (commit.atMillis() <= millis) {
         previous = commit.writer();
       } else if (previous == null || !commit.writer().equals(previous)) {

@@ -2,6 +2,7 @@ package dev.tessera.chaos.harness;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.persistence.jobs.JobJournalReader;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -12,8 +13,8 @@ class RecoveryTimesTest {
   private static final long VICTIM = 100;
   private static final long OTHER = 200;
 
-  private static JobJournal.Commit commit(int task, long at) {
-    return new JobJournal.Commit(task, at, "w1");
+  private static JobJournalReader.Commit commit(int task, long at) {
+    return new JobJournalReader.Commit(task, at, "w1");
   }
 
   @Test
@@ -67,7 +68,7 @@ class RecoveryTimesTest {
   void whenTheCoordinatorMovesProgressCountsFromItsNewIncarnation() {
     // The old coordinator (w1) still commits while its node leaves gracefully; w2 takes over at 4000.
     RecoveryTimes times = new RecoveryTimes(List.of(),
-        List.of(new JobJournal.Commit(1, 900, "w1"), new JobJournal.Commit(2, 1_100, "w1"), new JobJournal.Commit(3, 4_000, "w2")),
+        List.of(new JobJournalReader.Commit(1, 900, "w1"), new JobJournalReader.Commit(2, 1_100, "w1"), new JobJournalReader.Commit(3, 4_000, "w2")),
         Set.of());
 
     assertThat(times.afterFault(1_000, Set.of(VICTIM), false).recovery()).isEqualTo(Duration.ofMillis(100));
@@ -79,7 +80,7 @@ class RecoveryTimesTest {
   @Test
   void aCoordinatorThatWasOnlyCutOffForAMomentCarriesOn() {
     RecoveryTimes times = new RecoveryTimes(List.of(),
-        List.of(new JobJournal.Commit(1, 900, "w1"), new JobJournal.Commit(2, 2_500, "w1")), Set.of());
+        List.of(new JobJournalReader.Commit(1, 900, "w1"), new JobJournalReader.Commit(2, 2_500, "w1")), Set.of());
 
     RecoveryTimes.Outcome outcome = times.afterFault(1_000, Set.of(VICTIM), true);
 

@@ -24,6 +24,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -212,6 +213,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   private String recoveryOutage;
   /** Its events or snapshot cannot be read: the actor stops ({@link StopWhenUnreadable}). */
   private boolean unreadable;
+  /** When this actor began handing out the job's tasks ({@link CoordinatedJobs}); 0 while it does not. */
+  private long coordinatingSinceMillis;
 
   /**
    * @param registry told when the job ends
@@ -308,6 +311,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
         .onSignal(RecoveryFailed.class, (state, failed) -> onRecoveryFailed(failed.getFailure()))
         .onSignal(PreRestart.instance(), state -> onJournalFailed())
+        .onSignal(PostStop.instance(), state -> stopCoordinating())
         .build();
   }
 
@@ -377,6 +381,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
    * journal says which tasks ended, and workers pull the others again.
    */
   private void forgetVolatileState() {
+    stopCoordinating();
     if (core != null) {
       core.dispatcher().clear();
       core = null;
@@ -393,6 +398,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
    * backoff. The requests whose writes failed get the error now; the job resumes by itself.
    */
   private void onJournalFailed() {
+    stopCoordinating(); // the restarted actor says so again once it runs the job
     if (unreadable) {
       return;
     }
@@ -450,7 +456,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   /** Starts handing out the job's unfinished tasks. */
   private void start(JobLedger state) {
     this.ledger = state;
-    // Operators (and the chaos harness) read where a job runs from this line.
+    stopCoordinating();
+    coordinatingSinceMillis = System.currentTimeMillis();
+    CoordinatedJobs.get(context.getSystem()).started(jobId, coordinatingSinceMillis);
+    // For operators; tools ask CoordinatedJobs (GET /jobs/coordinating) instead of reading it.
     context.getLog().info("job {} coordinating on {}", jobId, context.getSystem().address());
     timers.cancel(Linger.INSTANCE);
     core = new CoordinatorCore<>(context, jobId, state.taskType, state.options, new TaskDispatcher.JobTasks() {
@@ -478,6 +487,14 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     timers.startTimerWithFixedDelay(Tick.INSTANCE, CoordinatorCore.tickInterval(state.options));
   }
 
+  /** This actor no longer hands out the job's tasks (ended, stopped, restarting): off {@link CoordinatedJobs}. */
+  private void stopCoordinating() {
+    if (coordinatingSinceMillis != 0) {
+      CoordinatedJobs.get(context.getSystem()).stopped(jobId, coordinatingSinceMillis);
+      coordinatingSinceMillis = 0;
+    }
+  }
+
   private boolean running(JobLedger state) {
     return state.status == JobLedger.Status.RUNNING && core != null;
   }
@@ -485,6 +502,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   /** The job ended (persisted): close it on the workers, answer waiters, tell the registry. */
   private void ended(JobLedger state) {
     timers.cancel(Tick.INSTANCE);
+    stopCoordinating();
     JobStatus status = status(state);
     context.getLog().info("job {} {}: {}", jobId, status.state(), status.progress());
     if (core != null) {
@@ -798,6 +816,6 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
                 .orElse(null)
             : null;
     return new JobStatus(jobId, state.taskType, name, progress(state), state.submittedAtMillis, state.endedAtMillis,
-        state.submitter, context.getSystem().address().toString(), problem);
+        state.submitter, context.getSystem().address().toString(), problem, coordinatingSinceMillis);
   }
 }

@@ -22,6 +22,9 @@ import java.util.Objects;
  * @param problem why the job is not progressing, while it is not ("journal write failed: No space
  *     left on device (H2 at ...)": it is paused, and resumes by itself once the journal can be
  *     written), or why it was abandoned; null when there is none
+ * @param coordinatingSinceMillis when the coordinator that answered began handing out the job's
+ *     tasks (epoch millis); 0 when it hands out none (the job is being submitted or has ended), and
+ *     in statuses recorded before this field existed (the registry's events keep statuses)
  */
 public record JobStatus(
     String jobId,
@@ -32,7 +35,8 @@ public record JobStatus(
     long endedAtMillis,
     String submitter,
     String coordinatorNode,
-    String problem)
+    String problem,
+    long coordinatingSinceMillis)
     implements CborSerializable {
 
   public static final String SUBMITTING = "submitting";
@@ -48,6 +52,12 @@ public record JobStatus(
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(progress, "progress");
+  }
+
+  /** A status of a job whose tasks no coordinator hands out (submitting, ended, unknown). */
+  public JobStatus(String jobId, String taskType, String state, JobProgress progress, long submittedAtMillis,
+      long endedAtMillis, String submitter, String coordinatorNode, String problem) {
+    this(jobId, taskType, state, progress, submittedAtMillis, endedAtMillis, submitter, coordinatorNode, problem, 0);
   }
 
   /** A status without a problem. */
