@@ -1,5 +1,6 @@
 package dev.tessera.runtime.cluster;
 
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -18,8 +19,15 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class MembershipLog extends AbstractBehavior<MembershipLog.Command> {
 
-  /** Messages this actor handles; all are internal (cluster events). */
+  /** Messages this actor handles: cluster events, and {@link Flush}. */
   public sealed interface Command {}
+
+  /**
+   * Replies once every event received before it is logged. The node sends it while shutting down,
+   * after the cluster has published its last events (this node's own removal among them), so the
+   * node's log always ends with them instead of losing them to the actor system's stop.
+   */
+  public record Flush(ActorRef<Done> replyTo) implements Command {}
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
@@ -46,6 +54,10 @@ public final class MembershipLog extends AbstractBehavior<MembershipLog.Command>
     return newReceiveBuilder()
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
+        .onMessage(Flush.class, flush -> {
+          flush.replyTo().tell(Done.getInstance());
+          return this;
+        })
         .build();
   }
 

@@ -7,11 +7,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -27,6 +30,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   public sealed interface Command {}
 
   private record JoinFinished(JoinWatchdog.Outcome outcome) implements Command {}
+
+  /** How long shutdown waits for the membership log to write its last events. */
+  private static final Duration MEMBERSHIP_LOG_FLUSH = Duration.ofSeconds(2);
 
   /** The reason recorded with CoordinatedShutdown when the node gives up joining. */
   public enum JoinGaveUp implements CoordinatedShutdown.Reason {
@@ -61,9 +67,16 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     context.setLoggerName(NodeGuardian.class);
     this.joinOutcome = joinOutcome;
     // Logging must never take the node down: restart it if it ever throws.
-    context.spawn(
+    ActorRef<MembershipLog.Command> membershipLog = context.spawn(
         Behaviors.supervise(MembershipLog.create()).onFailure(SupervisorStrategy.restart()),
         "membership-log");
+    // The cluster publishes its last events (this node Removed) as it shuts down; an actor's stop
+    // overtakes messages still in its mailbox, so the log is flushed before the actors stop.
+    CoordinatedShutdown.get(context.getSystem()).addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "tessera-flush-membership-log",
+        () -> AskPattern.<MembershipLog.Command, Done>ask(membershipLog, MembershipLog.Flush::new,
+                MEMBERSHIP_LOG_FLUSH, context.getSystem().scheduler())
+            .exceptionally(late -> Done.getInstance()));
     context.spawn(
         Behaviors.supervise(ForeignNodeWatch.create(OncePerInterval.perMinute()))
             .onFailure(SupervisorStrategy.restart()),
