@@ -14,12 +14,8 @@ import dev.tessera.work.protocol.ProtocolInbox;
 import dev.tessera.work.protocol.WorkerMessage;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -194,11 +190,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   /** Work pulling, while the job runs here: null before it starts and after a restart. */
   private CoordinatorCore<Command> core;
   private JobLedger ledger;
-  private final Set<Integer> committing = new HashSet<>();
-  private final List<JobEvent.Completed> toComplete = new ArrayList<>();
-  private final List<JobEvent.Failed> toFail = new ArrayList<>();
-  private final Map<Integer, JobEvent.Attempts> toCount = new LinkedHashMap<>();
-  private boolean flushScheduled;
+  private final GroupCommit commits = new GroupCommit();
   private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
   private boolean recoveryFailed;
   /** Until RecoveryCompleted: events are being replayed, counted for the recovery log line. */
@@ -386,11 +378,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       core.dispatcher().clear();
       core = null;
     }
-    committing.clear();
-    toComplete.clear();
-    toFail.clear();
-    toCount.clear();
-    flushScheduled = false;
+    commits.clear();
   }
 
   /**
@@ -465,18 +453,17 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     core = new CoordinatorCore<>(context, jobId, state.taskType, state.options, new TaskDispatcher.JobTasks() {
       @Override
       public byte[] openInput(int task) {
-        return committing.contains(task) ? null : ledger.unfinished.get(task);
+        return commits.isCommitting(task) ? null : ledger.unfinished.get(task);
       }
 
       @Override
       public void attemptLost(int task, TaskLoss loss) {
         if (loss.forGood()) {
-          committing.add(task);
-          toFail.add(new JobEvent.Failed(task, loss.attempts(), loss.cause()));
+          commits.fail(task, loss.attempts(), loss.cause());
           core.logFailed(task, loss.attempts(), loss.cause());
         } else if (loss.kind() != TaskLoss.Kind.LEASE_LOST || loss.workerDeaths() > 0) {
           // A lease lost without a death changes no count: nothing to record.
-          toCount.put(task, new JobEvent.Attempts(task, loss.failures(), loss.killedNodes()));
+          commits.count(task, loss.failures(), loss.killedNodes());
         }
       }
     }, WorkerGone::new, WorkersChanged::new);
@@ -615,10 +602,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       }
       return Effect().none();
     }
-    core.fromWorker(message.message(), state.total, (task, output) -> {
-      committing.add(task);
-      toComplete.add(new JobEvent.Completed(task, output));
-    });
+    core.fromWorker(message.message(), state.total, commits::complete);
     scheduleFlush();
     return Effect().none();
   }
@@ -639,9 +623,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     }
     core.tick(progress(state), !state.unfinished.isEmpty()).ifPresent(cause -> {
       for (Integer task : state.unfinished.keySet()) {
-        if (committing.add(task)) {
-          toFail.add(new JobEvent.Failed(task, state.attempts.getOrDefault(task, 0), cause));
-        }
+        commits.failIfOpen(task, state.attempts.getOrDefault(task, 0), cause);
       }
     });
     scheduleFlush();
@@ -656,8 +638,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   }
 
   private void scheduleFlush() {
-    if (!flushScheduled && (!toComplete.isEmpty() || !toFail.isEmpty() || !toCount.isEmpty())) {
-      flushScheduled = true;
+    if (commits.needsFlush()) {
       context.getSelf().tell(Flush.INSTANCE);
     }
   }
@@ -667,47 +648,24 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
    * it is written, new messages wait (the behaviour stashes them) and then fill the next one.
    */
   private Effect<JobEvent, JobLedger> onFlush(JobLedger state) {
-    flushScheduled = false;
+    commits.flushing();
     if (!running(state)) {
       return Effect().none();
     }
-    List<Integer> ending = new ArrayList<>(toComplete.size() + toFail.size());
-    List<JobEvent> events = takeBuffered(state, ending);
+    List<Integer> ending = new ArrayList<>();
+    List<JobEvent> events = commits.take(state, ending);
     if (events.isEmpty()) {
       return Effect().none();
     }
     return Effect().persist(events).thenRun(s -> {
       for (Integer task : ending) {
-        committing.remove(task);
+        commits.written(task);
         core.dispatcher().ended(task);
       }
       if (s.isEnded()) {
         ended(s);
       }
     });
-  }
-
-  /** Everything buffered since the last write, as events (emptying the buffers); {@code ending} gets the tasks they end. */
-  private List<JobEvent> takeBuffered(JobLedger state, List<Integer> ending) {
-    List<JobEvent> events = new ArrayList<>(4);
-    if (!toCount.isEmpty()) {
-      events.add(new JobEvent.AttemptsUsed(new ArrayList<>(toCount.values())));
-      toCount.clear();
-    }
-    if (!toComplete.isEmpty()) {
-      events.add(new JobEvent.TasksCompleted(toComplete));
-      toComplete.forEach(c -> ending.add(c.taskId()));
-      toComplete.clear();
-    }
-    if (!toFail.isEmpty()) {
-      events.add(new JobEvent.TasksFailed(toFail));
-      toFail.forEach(f -> ending.add(f.taskId()));
-      toFail.clear();
-    }
-    if (!events.isEmpty() && state.sealed && state.unfinished.size() == ending.size()) {
-      events.add(new JobEvent.JobEnded(false, System.currentTimeMillis()));
-    }
-    return events;
   }
 
   /**
@@ -718,7 +676,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     if (!running(state)) {
       return Effect().stop();
     }
-    List<JobEvent> events = takeBuffered(state, new ArrayList<>());
+    List<JobEvent> events = commits.take(state, new ArrayList<>());
     if (events.isEmpty()) {
       return Effect().stop();
     }
@@ -748,17 +706,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     if (state.status == JobLedger.Status.ABANDONED) {
       return Effect().reply(get.replyTo(), StatusReply.error("job " + jobId + " was abandoned: " + state.abandonedBecause));
     }
-    List<ResultsPage.TaskResult> page = new ArrayList<>();
-    int task = Math.max(0, get.fromTask());
-    long bytes = 0;
-    while (task < state.total && (page.isEmpty() || bytes < MAX_PAGE_BYTES)) {
-      byte[] output = state.results.get(task);
-      var failure = state.failures.get(task);
-      bytes += 16 + (output == null ? (failure == null ? 0 : failure.lastCause().length()) : output.length);
-      page.add(new ResultsPage.TaskResult(task, output, failure));
-      task++;
-    }
-    return Effect().reply(get.replyTo(), StatusReply.success(new ResultsPage(page, task)));
+    return Effect().reply(get.replyTo(), StatusReply.success(state.resultsPage(get.fromTask(), MAX_PAGE_BYTES)));
   }
 
   private Effect<JobEvent, JobLedger> onCancel(JobLedger state, Cancel cancel) {

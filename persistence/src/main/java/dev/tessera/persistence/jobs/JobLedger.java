@@ -122,6 +122,24 @@ final class JobLedger {
     return sealed && unfinished.isEmpty();
   }
 
+  /**
+   * The outcomes of tasks {@code fromTask ..}, one page: it stops growing once its outputs (or
+   * failure causes) reach {@code maxBytes}, and always holds at least one task while any is left.
+   */
+  ResultsPage resultsPage(int fromTask, int maxBytes) {
+    List<ResultsPage.TaskResult> page = new ArrayList<>();
+    int task = Math.max(0, fromTask);
+    long bytes = 0;
+    while (task < total && (page.isEmpty() || bytes < maxBytes)) {
+      byte[] output = results.get(task);
+      JobReport.TaskFailure failure = failures.get(task);
+      bytes += 16 + (output == null ? (failure == null ? 0 : failure.lastCause().length()) : output.length);
+      page.add(new ResultsPage.TaskResult(task, output, failure));
+      task++;
+    }
+    return new ResultsPage(page, task);
+  }
+
   JobLedger apply(JobEvent event) {
     if (event instanceof JobEvent.JobAccepted accepted) {
       if (status == Status.ABANDONED) {
