@@ -1,7 +1,6 @@
 package dev.tessera.work.worker;
 
 import dev.tessera.runtime.cluster.ClusterRoles;
-import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.logging.Durations;
 import dev.tessera.runtime.serialization.CborSerializable;
@@ -44,7 +43,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * cannot fix; a job whose task type has no handler here is declined, so its tasks never come here.
  *
  * <p>It asks for as many tasks per job as keep its threads busy for a few milliseconds ahead (see
- * {@link #window}), so a task is ready as soon as a thread frees up, and it heartbeats every
+ * {@link WorkerJob#window}), so a task is ready as soon as a thread frees up, and it heartbeats every
  * coordinator it holds tasks or credits of, three times per silence timeout.
  *
  * <p>It speaks the work-pulling protocol ({@link WorkerMessage} in, {@link CoordinatorMessage}
@@ -109,60 +108,15 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   /** The coordinator of a job stopped (or its node was removed); a newer coordinator may have taken over. */
   private record CoordinatorGone(String jobId, ActorRef<CoordinatorMessage> coordinator) implements Command {}
 
-  /** What the worker knows of one job it works on. */
-  private static final class JobState implements TaskRunner.Job {
-    final String jobId;
-    final ActorRef<CoordinatorMessage> coordinator;
-    final JobOptions options;
-    /** The handler of the job's task type, looked up once when the worker joins the job. */
-    final TaskRegistry.Registration<?, ?> registration;
-    /** Set when the job is closed: task threads skip its queued tasks. */
-    volatile boolean closed;
-    long requestedUpTo;
-    /** Tasks of this job this worker has finished (however they ended). */
-    long finished;
-    /** Moving average of how long one task runs here; 0 until the first one ends. */
-    double taskNanos;
-    final List<TaskOutcome> outbox = new ArrayList<>();
-
-    JobState(
-        String jobId,
-        ActorRef<CoordinatorMessage> coordinator,
-        JobOptions options,
-        TaskRegistry.Registration<?, ?> registration) {
-      this.jobId = jobId;
-      this.coordinator = coordinator;
-      this.options = options;
-      this.registration = registration;
-    }
-
-    @Override
-    public TaskRegistry.Registration<?, ?> registration() {
-      return registration;
-    }
-
-    @Override
-    public Duration taskTimeout() {
-      return options.taskTimeout();
-    }
-
-    @Override
-    public boolean closed() {
-      return closed;
-    }
-  }
-
   private static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofMillis(500);
   private static final Duration TIMEOUT_CHECK_INTERVAL = Duration.ofMillis(50);
-  /** Work a worker keeps queued per thread: see {@link #window}. */
-  static final Duration QUEUED_WORK_TARGET = Duration.ofMillis(5);
 
   private final TaskRegistry registry;
-  private final TaskRunner<JobState> runner;
+  private final TaskRunner<WorkerJob> runner;
   private final int capacity;
   /** This worker, as coordinators address it. */
   private final ActorRef<WorkerMessage> self;
-  private final Map<String, JobState> jobs = new HashMap<>();
+  private final Map<String, WorkerJob> jobs = new HashMap<>();
   private final TimerScheduler<Command> timers;
   private Duration heartbeatInterval = MAX_HEARTBEAT_INTERVAL;
   /** Set once the node is leaving: the reason, told to coordinators; null while not draining. */
@@ -238,7 +192,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     } else if (m instanceof WorkerMessage.WorkBatch batch) {
       onWorkBatch(batch);
     } else if (m instanceof WorkerMessage.JobClosed closed) {
-      JobState job = jobs.get(closed.jobId());
+      WorkerJob job = jobs.get(closed.jobId());
       if (job != null) {
         close(job);
       }
@@ -260,7 +214,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
           "unknown task type '" + workOn.taskType() + "': no handler is registered for it on " + getContext().getSystem().address()));
       return;
     }
-    JobState job = jobs.get(workOn.jobId());
+    WorkerJob job = jobs.get(workOn.jobId());
     if (job != null && !job.coordinator.equals(workOn.coordinator())) {
       // A durable job's coordinator restarted (on another node): work for the new one, from zero
       // credits; tasks of the old one still queued here are dropped, the new one hands them out again.
@@ -272,7 +226,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     if (job == null) {
       // A coordinator that is gone for good (its node removed) closes its job here too.
       getContext().watchWith(workOn.coordinator(), new CoordinatorGone(workOn.jobId(), workOn.coordinator()));
-      job = new JobState(workOn.jobId(), workOn.coordinator(), workOn.options(), registration.get());
+      job = new WorkerJob(workOn.jobId(), workOn.coordinator(), workOn.options(), registration.get());
       jobs.put(job.jobId, job);
     }
     // Heartbeat three times per silence timeout of the most demanding job.
@@ -282,13 +236,13 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
       timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     }
     if (job.requestedUpTo == 0) {
-      job.requestedUpTo = window(job);
+      job.requestedUpTo = job.window(capacity);
       job.coordinator.tell(new CoordinatorMessage.RequestWork(self, job.requestedUpTo));
     }
   }
 
   private void onWorkBatch(WorkerMessage.WorkBatch batch) {
-    JobState job = jobs.get(batch.jobId());
+    WorkerJob job = jobs.get(batch.jobId());
     if (job == null) {
       return; // the job was closed meanwhile; the coordinator takes these back if it still runs
     }
@@ -302,14 +256,14 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   }
 
   private Behavior<Command> onCoordinatorGone(CoordinatorGone gone) {
-    JobState job = jobs.get(gone.jobId());
+    WorkerJob job = jobs.get(gone.jobId());
     if (job != null && job.coordinator.equals(gone.coordinator())) {
       close(job);
     }
     return this;
   }
 
-  private void close(JobState job) {
+  private void close(WorkerJob job) {
     jobs.remove(job.jobId);
     job.closed = true;
     getContext().unwatch(job.coordinator);
@@ -323,8 +277,8 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   }
 
   private Behavior<Command> onCheckTimeouts() {
-    List<TaskRunner.Queued<JobState>> overdue = runner.abandonOverdue(System.nanoTime());
-    for (TaskRunner.Queued<JobState> task : overdue) {
+    List<TaskRunner.Queued<WorkerJob>> overdue = runner.abandonOverdue(System.nanoTime());
+    for (TaskRunner.Queued<WorkerJob> task : overdue) {
       long limit = task.job().options.taskTimeout().toMillis();
       getContext().getLog().warn("job {}: task {} (attempt {}) ran past its timeout of {} ms; interrupted and reported",
           task.job().jobId, task.task().taskId(), task.task().attempt(), limit);
@@ -339,14 +293,14 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   }
 
   private Behavior<Command> onSendHeartbeats() {
-    for (JobState job : jobs.values()) {
+    for (WorkerJob job : jobs.values()) {
       job.coordinator.tell(new CoordinatorMessage.Heartbeat(self, job.requestedUpTo, runner.running(job)));
     }
     return this;
   }
 
   private Behavior<Command> onStop() {
-    for (JobState job : jobs.values()) {
+    for (WorkerJob job : jobs.values()) {
       job.closed = true;
     }
     runner.close();
@@ -380,12 +334,12 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     drainingWhy = why;
     // Tasks not started go back now; a task thread that takes one meanwhile runs it (it has started).
     Map<String, List<Integer>> returned = new HashMap<>();
-    for (TaskRunner.Queued<JobState> queued : runner.takeQueued()) {
+    for (TaskRunner.Queued<WorkerJob> queued : runner.takeQueued()) {
       returned.computeIfAbsent(queued.job().jobId, id -> new ArrayList<>()).add(queued.task().taskId());
     }
     reportExitingTasks();
     int running = 0;
-    for (JobState job : jobs.values()) {
+    for (WorkerJob job : jobs.values()) {
       List<Integer> back = returned.getOrDefault(job.jobId, List.of());
       running += runner.running(job).size();
       job.coordinator.tell(new CoordinatorMessage.WorkerLeaving(self, back, drainingWhy));
@@ -401,9 +355,9 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
    * task fails for good, naming the node and the call, so no other node runs it.
    */
   private void reportExitingTasks() {
-    List<TaskRunner.Exiting<JobState>> exiting = runner.abandonExiting();
-    for (TaskRunner.Exiting<JobState> exit : exiting) {
-      TaskRunner.Queued<JobState> task = exit.task();
+    List<TaskRunner.Exiting<WorkerJob>> exiting = runner.abandonExiting();
+    for (TaskRunner.Exiting<WorkerJob> exit : exiting) {
+      TaskRunner.Queued<WorkerJob> task = exit.task();
       getContext().getLog().error("job {}: task {} (attempt {}) called System.exit, which takes node {} down;"
           + " it fails as poison and is not tried again", task.job().jobId, task.task().taskId(), task.task().attempt(),
           getContext().getSystem().address());
@@ -417,7 +371,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   }
 
   private Behavior<Command> onDrainDeadline() {
-    for (JobState job : jobs.values()) {
+    for (WorkerJob job : jobs.values()) {
       List<Integer> unfinished = runner.running(job);
       if (!unfinished.isEmpty()) {
         getContext().getLog().warn("job {}: drain timeout ran out with {} tasks running; handed back", job.jobId,
@@ -442,57 +396,15 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     drainWaiters.clear();
   }
 
-  /** Files an outcome for the job's next message, and widens the job's credits to its window. */
-  private void record(JobState job, TaskOutcome outcome, long runNanos) {
-    if (job.closed) {
-      return;
-    }
-    job.outbox.add(outcome);
-    job.finished++;
-    job.taskNanos = job.taskNanos == 0 ? runNanos : 0.8 * job.taskNanos + 0.2 * runNanos;
-    if (drainingWhy == null) {
-      job.requestedUpTo = Math.max(job.requestedUpTo, job.finished + window(job));
-    }
+  /** Files an outcome for the job's next message and, unless draining, widens its credits. */
+  private void record(WorkerJob job, TaskOutcome outcome, long runNanos) {
+    job.record(outcome, runNanos, drainingWhy == null, capacity);
   }
 
-  /** Sends each job's filed outcomes, with its credits, in messages of at most 128 KiB. */
+  /** Sends each job's filed outcomes, with its credits. */
   private void flush() {
-    for (JobState job : jobs.values()) {
-      if (job.outbox.isEmpty()) {
-        continue;
-      }
-      // Several messages when the results are large: Artery refuses frames above 256 KiB by default.
-      List<TaskOutcome> chunk = new ArrayList<>();
-      long bytes = 0;
-      for (TaskOutcome outcome : job.outbox) {
-        long size = outcome instanceof TaskOutcome.Succeeded s ? s.output().length : 1024;
-        if (!chunk.isEmpty() && bytes + size > WorkerMessage.MAX_BATCH_BYTES) {
-          job.coordinator.tell(new CoordinatorMessage.Outcomes(self, chunk, job.requestedUpTo, runner.running(job)));
-          chunk = new ArrayList<>();
-          bytes = 0;
-        }
-        chunk.add(outcome);
-        bytes += size;
-      }
-      job.coordinator.tell(new CoordinatorMessage.Outcomes(self, chunk, job.requestedUpTo, runner.running(job)));
-      job.outbox.clear();
+    for (WorkerJob job : jobs.values()) {
+      job.sendOutcomes(self, runner.running(job));
     }
-  }
-
-  /**
-   * How many tasks of the job this worker asks to hold (running, queued or on their way): enough to
-   * keep every thread busy for about {@link #QUEUED_WORK_TARGET} beyond the task it runs, so short
-   * tasks travel in full batches while long ones are not hoarded by one worker at the end of a job.
-   * At least two per thread; at most two batches.
-   */
-  private int window(JobState job) {
-    int least = 2 * capacity;
-    int most = Math.max(least, 2 * job.options.batchSize());
-    if (job.taskNanos <= 0) {
-      return least;
-    }
-    double perThread = QUEUED_WORK_TARGET.toNanos() / job.taskNanos;
-    double wanted = capacity + Math.ceil(capacity * perThread);
-    return (int) Math.max(least, Math.min(most, wanted));
   }
 }
