@@ -1,14 +1,8 @@
 package dev.tessera.persistence.jobs;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.runtime.cluster.ManagementClient;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Asks a node's management endpoint which durable jobs it coordinates ({@link
@@ -23,15 +17,11 @@ import java.util.Objects;
  */
 public final class CoordinatedJobsClient {
 
-  private final HttpClient http;
-  private final ObjectMapper json =
-      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-  private final Duration timeout;
+  private final ManagementClient management;
 
   /** @param timeout limit for connecting and for the whole request */
   public CoordinatedJobsClient(Duration timeout) {
-    this.timeout = Objects.requireNonNull(timeout, "timeout");
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.management = new ManagementClient(timeout);
   }
 
   /**
@@ -40,23 +30,6 @@ public final class CoordinatedJobsClient {
    * @throws IOException when the node does not answer, or answers with something else
    */
   public CoordinatedJobs.Report fetch(String host, int port) throws IOException {
-    String hostPart = host.contains(":") ? "[" + host + "]" : host;
-    URI uri = URI.create("http://" + hostPart + ":" + port + CoordinatedJobsRoute.PATH);
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
-    HttpResponse<String> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while asking " + uri, e);
-    }
-    if (response.statusCode() != 200) {
-      throw new IOException(uri + " answered HTTP " + response.statusCode() + ": " + response.body());
-    }
-    try {
-      return json.readValue(response.body(), CoordinatedJobs.Report.class);
-    } catch (IOException e) {
-      throw new IOException(uri + " did not answer with the jobs it coordinates: " + e.getMessage(), e);
-    }
+    return management.get(host, port, CoordinatedJobsRoute.PATH, CoordinatedJobs.Report.class, "the jobs it coordinates");
   }
 }

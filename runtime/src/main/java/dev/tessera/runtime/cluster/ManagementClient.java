@@ -1,0 +1,60 @@
+package dev.tessera.runtime.cluster;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Reads one JSON answer from a node's read-only management endpoint, over plain HTTP on its
+ * management port. Needs no cluster membership. {@link MembersClient} and persistence's {@code
+ * CoordinatedJobsClient} ask through it.
+ *
+ * <p>Thread safety: immutable; one instance may be shared.
+ */
+public final class ManagementClient {
+
+  private final HttpClient http;
+  private final ObjectMapper json =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private final Duration timeout;
+
+  /** @param timeout limit for connecting and for the whole request */
+  public ManagementClient(Duration timeout) {
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  /**
+   * GETs {@code path} from the management endpoint at {@code host:port} and reads it as {@code
+   * type}.
+   *
+   * @param what what the answer should be, for the error when it is something else
+   * @throws IOException when the node does not answer, or answers with something else
+   */
+  public <T> T get(String host, int port, String path, Class<T> type, String what) throws IOException {
+    String hostPart = host.contains(":") ? "[" + host + "]" : host;
+    URI uri = URI.create("http://" + hostPart + ":" + port + path);
+    HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while asking " + uri, e);
+    }
+    if (response.statusCode() != 200) {
+      throw new IOException(uri + " answered HTTP " + response.statusCode() + ": " + response.body());
+    }
+    try {
+      return json.readValue(response.body(), type);
+    } catch (IOException e) {
+      throw new IOException(uri + " did not answer with " + what + ": " + e.getMessage(), e);
+    }
+  }
+}
