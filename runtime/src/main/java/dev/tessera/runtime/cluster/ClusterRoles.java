@@ -1,6 +1,7 @@
 package dev.tessera.runtime.cluster;
 
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -57,36 +58,33 @@ public final class ClusterRoles {
     if (!isClusterNode(system)) {
       return true;
     }
-    Cluster cluster = Cluster.get(system);
-    Address address = actor.path().address();
-    if (!address.hasGlobalScope()) {
-      return isUp(cluster.selfMember().status());
-    }
-    for (Member member : cluster.state().getMembers()) {
-      if (member.address().equals(address)) {
-        return isUp(member.status());
-      }
-    }
-    return false;
+    return memberOf(Cluster.get(system), actor).map(member -> isUp(member.status())).orElse(false);
   }
 
   /**
    * False only for an actor whose node this node knows to lack {@code role}. An actor on a node not
    * in this node's view yet (the receptionist can list a restarted node's actor before this node's
-   * membership shows it) counts as having it.
+   * membership shows it) counts as having it. True on an actor system that is not a cluster node.
    */
   public static boolean mayHaveRole(ActorSystem<?> system, ActorRef<?> actor, String role) {
-    Cluster cluster = Cluster.get(system);
+    if (!isClusterNode(system)) {
+      return true;
+    }
+    return memberOf(Cluster.get(system), actor).map(member -> member.hasRole(role)).orElse(true);
+  }
+
+  /** The member {@code actor} lives on, as this node sees the cluster; empty if not in its view. */
+  private static Optional<Member> memberOf(Cluster cluster, ActorRef<?> actor) {
     Address address = actor.path().address();
     if (!address.hasGlobalScope()) {
-      return cluster.selfMember().hasRole(role);
+      return Optional.of(cluster.selfMember());
     }
     for (Member member : cluster.state().getMembers()) {
       if (member.address().equals(address)) {
-        return member.hasRole(role);
+        return Optional.of(member);
       }
     }
-    return true;
+    return Optional.empty();
   }
 
   private static boolean isUp(MemberStatus status) {

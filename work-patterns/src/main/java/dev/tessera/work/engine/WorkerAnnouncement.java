@@ -45,10 +45,8 @@ final class WorkerAnnouncement {
   void workersChanged(Receptionist.Listing listing) {
     Set<ActorRef<WorkerMessage>> current = listing.getServiceInstances(WorkerMessage.SERVICE_KEY);
     for (ActorRef<WorkerMessage> worker : current) {
-      // The cluster is looked up only when there is a worker: a job on a non-cluster system has none.
       // A worker on a node not in this node's view yet is told too; it checks the role itself.
-      if (!announced.contains(worker)
-          && (!ClusterRoles.isClusterNode(system) || ClusterRoles.mayHaveRole(system, worker, workOn.options().requiredRole()))) {
+      if (!announced.contains(worker) && ClusterRoles.mayHaveRole(system, worker, workOn.options().requiredRole())) {
         announced.add(worker);
         worker.tell(workOn);
       }
