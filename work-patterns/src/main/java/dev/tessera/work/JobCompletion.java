@@ -1,6 +1,7 @@
 package dev.tessera.work;
 
 import dev.tessera.runtime.job.JobProgress;
+import dev.tessera.work.engine.CoordinatorCore;
 import dev.tessera.work.engine.JobCoordinator;
 import dev.tessera.work.engine.JobReport;
 import java.util.Objects;
@@ -42,17 +43,12 @@ final class JobCompletion extends AbstractBehavior<JobCompletion.Command> {
   /** How long a report may trail its coordinator's stop (the stop notice can overtake it). */
   private static final java.time.Duration REPORT_GRACE = java.time.Duration.ofSeconds(2);
 
-  /** Receives each task result as it is accepted, on this actor's thread (one at a time). */
-  @FunctionalInterface
-  interface ResultSink {
-    void accept(int taskId, byte[] output);
-  }
-
   private final String jobId;
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final CompletableFuture<JobReport> report;
   private final TimerScheduler<Command> timers;
-  private final ResultSink sink;
+  /** Receives each task result as it is accepted, on this actor's thread (one at a time). */
+  private final CoordinatorCore.ResultSink sink;
   private final CompletableFuture<JobProgress> finalProgress;
   private RuntimeException sinkFailure;
 
@@ -67,7 +63,7 @@ final class JobCompletion extends AbstractBehavior<JobCompletion.Command> {
       String jobId,
       BiFunction<ActorRef<JobReport>, Optional<ActorRef<JobCoordinator.TaskEnded>>, Behavior<JobCoordinator.Command>>
           coordinatorFactory,
-      ResultSink sink,
+      CoordinatorCore.ResultSink sink,
       CompletableFuture<ActorRef<JobCoordinator.Command>> coordinatorRef,
       CompletableFuture<JobProgress> finalProgress,
       CompletableFuture<JobReport> report) {
@@ -92,7 +88,7 @@ final class JobCompletion extends AbstractBehavior<JobCompletion.Command> {
       TimerScheduler<Command> timers,
       String jobId,
       ActorRef<JobCoordinator.Command> coordinator,
-      ResultSink sink,
+      CoordinatorCore.ResultSink sink,
       CompletableFuture<JobProgress> finalProgress,
       CompletableFuture<JobReport> report) {
     super(context);

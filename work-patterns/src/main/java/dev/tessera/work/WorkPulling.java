@@ -4,6 +4,7 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.PayloadCodec;
 import dev.tessera.runtime.job.TaskType;
+import dev.tessera.work.engine.CoordinatorCore;
 import dev.tessera.work.engine.JobCoordinator;
 import dev.tessera.work.engine.JobReport;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class WorkPulling {
     // Touched only by the job's JobCompletion actor, one message at a time.
     Object[] value = {identity};
     int[] combined = {0};
-    JobCompletion.ResultSink sink = (task, bytes) -> {
+    CoordinatorCore.ResultSink sink = (task, bytes) -> {
       @SuppressWarnings("unchecked")
       R current = (R) value[0];
       value[0] = combiner.apply(current, CODEC.decode(bytes, type.outputType()));
@@ -78,7 +79,7 @@ public final class WorkPulling {
   private record Started(String jobId, JobControl control, CompletableFuture<JobReport> report) {}
 
   private static <I, O> Started start(
-      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, JobCompletion.ResultSink sink) {
+      ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, CoordinatorCore.ResultSink sink) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
