@@ -1,0 +1,194 @@
+package dev.tessera.runtime.data;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches objects from the nodes that hold them, chunk by chunk, checking each chunk's CRC-32C as
+ * it arrives. A damaged chunk is asked for again (from the same chunk on, up to {@code
+ * chunk-retries} times); a holder that refuses the connection, closes it or goes silent for the
+ * idle timeout is left for the next holder, which resumes where the last one stopped.
+ *
+ * <p>Thread safety: any thread; each fetch uses its own connections and one direct buffer of a
+ * chunk's size.
+ */
+final class DataClient {
+
+  private static final Logger log = LoggerFactory.getLogger(DataClient.class);
+
+  /** Receives an object's chunks, in order, each checked. */
+  @FunctionalInterface
+  interface ChunkSink {
+    void accept(ByteBuffer chunk);
+  }
+
+  /**
+   * Damages bytes as they arrive, for tests of the checks: returns true if it changed the chunk.
+   * Null in production.
+   */
+  @FunctionalInterface
+  interface Damage {
+    boolean apply(String objectId, int chunk, ByteBuffer bytes);
+  }
+
+  private final DataSettings settings;
+  private final SSLContext tls;
+  private volatile Damage damage;
+
+  DataClient(DataSettings settings, SSLContext tls) {
+    this.settings = settings;
+    this.tls = tls;
+  }
+
+  void damage(Damage damage) {
+    this.damage = damage;
+  }
+
+  /**
+   * Fetches the whole object into {@code sink}.
+   *
+   * @throws DataException UNKNOWN when every holder answered that it does not hold it, LOST when
+   *     some could not be reached, CORRUPT when a chunk kept arriving damaged
+   */
+  void fetch(DataRef<?> ref, ChunkSink sink) {
+    int next = 0;
+    int chunks = -1;
+    int damagedTries = 0;
+    List<String> failures = new ArrayList<>();
+    boolean anyUnreachable = false;
+    CRC32C crc = new CRC32C();
+    ByteBuffer buffer = null;
+    for (DataRef.Holder holder : ref.holders()) {
+      int attemptsHere = 0;
+      while (true) {
+        attemptsHere++;
+        try (Link link = connect(holder)) {
+          link.writeFully(Wire.request(Wire.GET, ref.id(), next, new byte[0]));
+          ByteBuffer status = ByteBuffer.allocate(1);
+          link.readFully(status);
+          byte answer = status.flip().get();
+          if (answer != Wire.OK) {
+            failures.add(holder.node() + " answered: " + Wire.readMessage(link));
+            break;
+          }
+          ByteBuffer head = ByteBuffer.allocate(16);
+          link.readFully(head);
+          head.flip();
+          long size = head.getLong();
+          int chunkSize = head.getInt();
+          chunks = head.getInt();
+          if (size != ref.size()) {
+            failures.add(holder.node() + " holds " + size + " bytes under that id, the ref says " + ref.size());
+            break;
+          }
+          if (buffer == null || buffer.capacity() < chunkSize) {
+            buffer = ByteBuffer.allocateDirect(chunkSize);
+          }
+          ByteBuffer crcBytes = ByteBuffer.allocate(4);
+          boolean damaged = false;
+          while (next < chunks) {
+            link.readFully(crcBytes.clear());
+            int expected = crcBytes.flip().getInt();
+            int length = (int) Math.min(chunkSize, size - (long) next * chunkSize);
+            buffer.clear().limit(length);
+            link.readFully(buffer);
+            buffer.flip();
+            Damage d = damage;
+            if (d != null) {
+              d.apply(ref.id(), next, buffer);
+            }
+            crc.reset();
+            crc.update(buffer.duplicate());
+            if ((int) crc.getValue() != expected) {
+              damaged = true;
+              break;
+            }
+            sink.accept(buffer);
+            next++;
+          }
+          if (!damaged) {
+            return;
+          }
+          damagedTries++;
+          log.warn("{}: chunk {} from {} arrived damaged (CRC-32C mismatch); fetching it again ({} of {})",
+              ref, next, holder.node(), damagedTries, settings.chunkRetries());
+          if (damagedTries > settings.chunkRetries()) {
+            throw new DataException(DataException.Reason.CORRUPT, ref.id(), "chunk " + next + " of " + chunks
+                + " arrived damaged " + damagedTries + " times from " + holder.node());
+          }
+        } catch (IOException e) {
+          anyUnreachable = true;
+          failures.add(holder.node() + " (" + holder.endpoint() + "): " + describe(e)
+              + (next > 0 ? " after " + next + " of " + chunks + " chunks" : ""));
+          break;
+        }
+      }
+    }
+    if (!anyUnreachable) {
+      throw new DataException(DataException.Reason.UNKNOWN, ref.id(), "no node holds it (released, or never stored): "
+          + String.join("; ", failures));
+    }
+    throw new DataException(DataException.Reason.LOST, ref.id(), "every node holding it is lost: "
+        + String.join("; ", failures));
+  }
+
+  /** Sends a one-byte-answer request (RELEASE, PULL) to a holder; returns null if it said OK, else why not. */
+  String ask(DataRef.Holder holder, byte op, String id, byte[] payload) {
+    try (Link link = connect(holder)) {
+      link.writeFully(Wire.request(op, id, 0, payload));
+      ByteBuffer status = ByteBuffer.allocate(1);
+      link.readFully(status);
+      return status.flip().get() == Wire.OK ? null : Wire.readMessage(link);
+    } catch (IOException e) {
+      return holder.node() + " (" + holder.endpoint() + "): " + describe(e);
+    }
+  }
+
+  private Link connect(DataRef.Holder holder) throws IOException {
+    InetSocketAddress address = new InetSocketAddress(holder.host(), holder.port());
+    int timeout = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
+    if (tls == null) {
+      SocketChannel channel = SocketChannel.open();
+      try {
+        channel.socket().connect(address, timeout);
+        channel.socket().setTcpNoDelay(true);
+        return Link.plain(channel, settings.idleTimeout());
+      } catch (IOException e) {
+        channel.close();
+        throw e;
+      }
+    }
+    SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
+    try {
+      socket.connect(address, timeout);
+      socket.startHandshake();
+      return Link.tls(socket, settings.idleTimeout());
+    } catch (IOException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof ConnectException) {
+      return "refused the connection (its node is down?)";
+    }
+    if (e instanceof java.net.SocketTimeoutException) {
+      return "went silent (" + e.getMessage() + ")";
+    }
+    if (e instanceof java.io.EOFException) {
+      return "closed the connection mid-transfer";
+    }
+    return e.toString();
+  }
+}

@@ -1,0 +1,282 @@
+package dev.tessera.runtime.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes' object stores in one JVM (two actor systems), talking over loopback TCP as two
+ * machines would: puts, reads across, spill, release, damaged chunks, limits and lost owners.
+ */
+class DataStoreTest {
+
+  @TempDir static Path dir;
+
+  static ActorTestKit owner;
+  static ActorTestKit reader;
+
+  static Config config(String name, String memoryLimit, String diskLimit) {
+    return ConfigFactory.parseString("""
+        tessera.data.directory = "%s"
+        tessera.data.memory-limit = %s
+        tessera.data.disk-limit = %s
+        tessera.data.chunk-size = 64 KiB
+        tessera.data.idle-timeout = 5s
+        """.formatted(dir.resolve(name).toString().replace("\\", "/"), memoryLimit, diskLimit))
+        .withFallback(ConfigFactory.load());
+  }
+
+  @BeforeAll
+  static void start() {
+    owner = ActorTestKit.create("owner", config("owner", "4 MiB", "256 MiB"));
+    reader = ActorTestKit.create("reader", config("reader", "4 MiB", "256 MiB"));
+  }
+
+  @AfterAll
+  static void stop() {
+    owner.shutdownTestKit();
+    reader.shutdownTestKit();
+  }
+
+  static byte[] random(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return bytes;
+  }
+
+  static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anObjectPutOnOneNodeIsReadIntactOnAnother() throws Exception {
+    byte[] small = random(1000, 1);
+    byte[] large = random(20 << 20, 2); // beyond a quarter of the memory limit: a file
+    DataRef<byte[]> smallRef = Data.put(owner.system(), small);
+    DataRef<byte[]> largeRef = Data.put(owner.system(), large);
+    assertThat(largeRef.size()).isEqualTo(large.length);
+    assertThat(largeRef.owner()).isEqualTo(DataStore.get(owner.system()).self());
+
+    assertThat(await(Data.get(reader.system(), smallRef))).isEqualTo(small);
+    assertThat(await(Data.get(reader.system(), largeRef))).isEqualTo(large);
+    // Outside a task the reader keeps no copy.
+    assertThat(DataStore.get(reader.system()).holds(largeRef.id())).isFalse();
+  }
+
+  @Test
+  void valuesRoundTripAsTheirType() throws Exception {
+    double[] values = {1.5, -2.25, 3e300};
+    DataRef<double[]> ref = Data.putValue(owner.system(), values);
+    assertThat(await(Data.getValue(reader.system(), ref, double[].class))).containsExactly(values);
+  }
+
+  @Test
+  void memoryBeyondTheLimitSpillsToFilesAndStaysReadable() throws Exception {
+    DataStore store = DataStore.get(owner.system());
+    List<DataRef<byte[]>> refs = new ArrayList<>();
+    for (int i = 0; i < 12; i++) { // 12 x 512 KiB = 6 MiB into a 4 MiB memory
+      refs.add(Data.put(owner.system(), random(512 << 10, 100 + i)));
+    }
+    assertThat(store.memoryUsed()).isLessThanOrEqualTo(4 << 20);
+    assertThat(store.diskUsed()).isGreaterThan(0);
+    for (int i = 0; i < 12; i++) {
+      assertThat(await(Data.get(reader.system(), refs.get(i)))).isEqualTo(random(512 << 10, 100 + i));
+    }
+    refs.forEach(ref -> Data.release(owner.system(), ref).toCompletableFuture().join());
+  }
+
+  @Test
+  void aReleasedObjectIsGoneEverywhereAndItsDiskSpaceReturns() throws Exception {
+    DataStore store = DataStore.get(owner.system());
+    long diskBefore = store.diskUsed();
+    DataRef<byte[]> ref = Data.put(owner.system(), random(8 << 20, 3));
+    assertThat(store.diskUsed()).isEqualTo(diskBefore + (8 << 20));
+    long filesBefore = filesIn(dir.resolve("owner"));
+
+    await(Data.release(reader.system(), ref)); // released from another node: asks the owner
+
+    assertThat(store.diskUsed()).isEqualTo(diskBefore);
+    assertThat(filesIn(dir.resolve("owner"))).isEqualTo(filesBefore - 1);
+    assertThatThrownBy(() -> await(Data.get(reader.system(), ref)))
+        .hasCauseInstanceOf(DataException.class)
+        .hasMessageContaining(ref.id())
+        .hasMessageContaining("no node holds it");
+    assertThat(((DataException) causeOf(() -> await(Data.get(reader.system(), ref)))).reason())
+        .isEqualTo(DataException.Reason.UNKNOWN);
+  }
+
+  @Test
+  void aDamagedChunkIsDetectedAndFetchedAgain() throws Exception {
+    byte[] bytes = random(1 << 20, 4);
+    DataRef<byte[]> ref = Data.put(owner.system(), bytes);
+    AtomicInteger damaged = new AtomicInteger();
+    DataStore.get(reader.system()).damageIncoming((id, chunk, data) -> {
+      if (id.equals(ref.id()) && chunk == 5 && damaged.getAndIncrement() == 0) {
+        data.put(data.position() + 100, (byte) (data.get(data.position() + 100) ^ 0x40));
+        return true;
+      }
+      return false;
+    });
+    try {
+      assertThat(await(Data.get(reader.system(), ref))).isEqualTo(bytes);
+      assertThat(damaged.get()).isEqualTo(2); // damaged once, then fetched again from chunk 5 intact
+    } finally {
+      DataStore.get(reader.system()).damageIncoming(null);
+    }
+  }
+
+  @Test
+  void aChunkDamagedOnEveryTryFailsTheReadNamingTheObject() throws Exception {
+    DataRef<byte[]> ref = Data.put(owner.system(), random(300 << 10, 5));
+    DataStore.get(reader.system()).damageIncoming((id, chunk, data) -> {
+      data.put(data.position(), (byte) ~data.get(data.position()));
+      return true;
+    });
+    try {
+      DataException e = (DataException) causeOf(() -> await(Data.get(reader.system(), ref)));
+      assertThat(e.reason()).isEqualTo(DataException.Reason.CORRUPT);
+      assertThat(e.getMessage()).contains(ref.id()).contains("chunk 0");
+    } finally {
+      DataStore.get(reader.system()).damageIncoming(null);
+    }
+  }
+
+  @Test
+  void aThousandConcurrentReadsOfOneObjectShareOneTransfer() throws Exception {
+    byte[] bytes = random(2 << 20, 6);
+    DataRef<byte[]> ref = Data.put(owner.system(), bytes);
+    long transfersBefore = DataStore.get(reader.system()).transfersStarted();
+    long expected = crcOf(bytes);
+    // Each read's bytes are checked and dropped as it completes: a thousand 2 MiB arrays at once
+    // would be the test's heap, not the store's.
+    List<CompletableFuture<Long>> reads = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      reads.add(Data.get(reader.system(), ref).thenApply(DataStoreTest::crcOf).toCompletableFuture());
+    }
+    CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    for (CompletableFuture<Long> read : reads) {
+      assertThat(read.join()).isEqualTo(expected);
+    }
+    // Reads that come after a shared transfer's readers have all finished start another: far fewer
+    // than one per read.
+    assertThat(DataStore.get(reader.system()).transfersStarted() - transfersBefore).isBetween(1L, 20L);
+  }
+
+  @Test
+  void aPutBeyondTheDiskLimitFailsClearlyAndLosesNothing() throws Exception {
+    ActorTestKit small = ActorTestKit.create("small", config("small", "1 MiB", "10 MiB"));
+    try {
+      DataRef<byte[]> kept = Data.put(small.system(), random(6 << 20, 7));
+      DataException e = (DataException) catchThrowable(() -> Data.put(small.system(), random(6 << 20, 8)));
+      assertThat(e.reason()).isEqualTo(DataException.Reason.STORE_FULL);
+      assertThat(e.getMessage()).contains("tessera.data.disk-limit").contains("cannot store 6291456 bytes");
+      assertThat(await(Data.get(reader.system(), kept))).isEqualTo(random(6 << 20, 7));
+      assertThat(DataStore.get(small.system()).objects()).isEqualTo(1);
+    } finally {
+      small.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void aReadFromAStoppedOwnerFailsNamingTheObjectAndTheNodeWithoutHanging() throws Exception {
+    ActorTestKit gone = ActorTestKit.create("gone", config("gone", "4 MiB", "64 MiB"));
+    DataRef<byte[]> ref = Data.put(gone.system(), random(1000, 9));
+    gone.shutdownTestKit();
+    long start = System.nanoTime();
+    DataException e = (DataException) causeOf(() -> await(Data.get(reader.system(), ref)));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    assertThat(e.reason()).isEqualTo(DataException.Reason.LOST);
+    assertThat(e.getMessage()).contains(ref.id()).contains(ref.owner().node()).contains("refused");
+  }
+
+  @Test
+  void objectsOfAJobAreFreedWhenItEndsExceptThoseKept() throws Exception {
+    DataStore store = DataStore.get(owner.system());
+    DataRef<byte[]> scratch;
+    DataRef<byte[]> result;
+    try (DataScope.Entered ignored = DataScope.enter("job-1", 7)) {
+      scratch = Data.put(owner.system(), random(1000, 10));
+      result = Data.put(owner.system(), random(1000, 11));
+    }
+    assertThat(scratch.lineage()).isEqualTo(new DataRef.Lineage("job-1", 7, 0));
+    assertThat(result.lineage()).isEqualTo(new DataRef.Lineage("job-1", 7, 1));
+    // A reader inside the same job keeps its copy for the job.
+    try (DataScope.Entered ignored = DataScope.enter("job-1", 8)) {
+      await(Data.get(reader.system(), scratch));
+    }
+    assertThat(DataStore.get(reader.system()).holds(scratch.id())).isTrue();
+
+    store.keep(List.of(result));
+    assertThat(store.releaseJob("job-1")).isEqualTo(1);
+    assertThat(DataStore.get(reader.system()).releaseJob("job-1")).isEqualTo(1);
+    assertThat(store.holds(scratch.id())).isFalse();
+    assertThat(store.holds(result.id())).isTrue();
+  }
+
+  @Test
+  void refsSerializeAsPlainValuesAndAreSeenWhenWritten() throws Exception {
+    DataRef<byte[]> ref = Data.put(owner.system(), random(10, 12));
+    var codec = new dev.tessera.runtime.job.PayloadCodec();
+    RefsSeen.Seen<byte[]> seen = RefsSeen.during(() -> codec.encode(List.of(ref, ref)));
+    assertThat(seen.refs()).containsExactly(ref, ref);
+    @SuppressWarnings("unchecked")
+    DataRef<byte[]> back = codec.decode(codec.encode(ref), DataRef.class);
+    assertThat(back).isEqualTo(ref);
+  }
+
+  private static long crcOf(byte[] bytes) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(bytes);
+    return crc.getValue() ^ ((long) bytes.length << 32);
+  }
+
+  private static long filesIn(Path folder) throws Exception {
+    try (Stream<Path> files = Files.walk(folder)) {
+      return files.filter(p -> p.toString().endsWith(".obj")).count();
+    }
+  }
+
+  @FunctionalInterface
+  interface Call {
+    Object call() throws Exception;
+  }
+
+  private static Throwable catchThrowable(Call call) {
+    try {
+      call.call();
+    } catch (Throwable t) {
+      return t;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  private static Throwable causeOf(Call call) {
+    Throwable t = catchThrowable(call);
+    while ((t instanceof java.util.concurrent.ExecutionException || t instanceof CompletionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+}
