@@ -35,7 +35,7 @@ class SettingRangesTest {
         "tessera.persistence.jobs.snapshot-every | -3 | \"-3\" is out of range: allowed 1 .. 2147483647",
         "tessera.work-pulling.worker.capacity | -1"
             + " | \"-1\" is out of range: allowed 0 .. 4096 (0 = one per available processor)",
-        "tessera.work-pulling.worker.max-result-bytes | 0 | \"0\" is out of range: allowed 1 B .. 1 GiB",
+        "tessera.work-pulling.worker.inline-result-bytes | 0 | \"0\" is out of range: allowed 1 KiB .. 192 KiB (results above it travel through the object store)",
         "tessera.persistence.checkpoint.chunk-size | 10 | \"10\" is out of range: allowed 1 KiB .. 64 MiB",
         "tessera.gpu.batch.max-requests | lots | \"lots\" is not a whole number (allowed 1 .. 1000000)",
         "tessera.samples.heat.seed-retry | 0s | \"0s\" is out of range: allowed 10ms .. 1h",

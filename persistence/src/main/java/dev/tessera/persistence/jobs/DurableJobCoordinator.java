@@ -158,6 +158,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
 
   private record WorkersChanged(Receptionist.Listing listing) implements Internal {}
 
+  /** A result a worker stored in its node's object store, fetched (or lost). Only sent to itself. */
+  private record ResultFetched(CoordinatorCore.ResultFetched fetched)
+      implements Internal, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   /** A job being submitted has heard nothing from its submitter for {@code submission-timeout}. */
   private enum SubmissionDeadline implements Internal {
     INSTANCE
@@ -329,6 +333,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
         .onCommand(Flush.class, (state, flush) -> onFlush(state))
         .onCommand(HandOff.class, (state, handOff) -> onHandOff(state))
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
+        .onCommand(ResultFetched.class, this::onResultFetched)
         .onCommand(GetProgress.class, (state, get) -> {
           get.replyTo().tell(progress(state));
           return Effect().none();
@@ -466,7 +471,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
           commits.count(task, loss.failures(), loss.killedNodes());
         }
       }
-    }, WorkerGone::new, WorkersChanged::new);
+    }, WorkerGone::new, WorkersChanged::new, ResultFetched::new);
     state.unfinished.keySet().forEach(task -> {
       List<String> killed = state.killedNodes.getOrDefault(task, List.of());
       core.dispatcher().add(task, state.attempts.getOrDefault(task, 0), killed.size(), killed);
@@ -627,6 +632,14 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       }
     });
     scheduleFlush();
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobLedger> onResultFetched(JobLedger state, ResultFetched fetched) {
+    if (running(state)) {
+      core.resultFetched(fetched.fetched(), commits::complete);
+      scheduleFlush();
+    }
     return Effect().none();
   }
 

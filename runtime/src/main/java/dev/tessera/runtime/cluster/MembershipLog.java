@@ -27,7 +27,8 @@ public final class MembershipLog extends AbstractBehavior<MembershipLog.Command>
    * after the cluster has published its last events (this node's own removal among them), so the
    * node's log always ends with them instead of losing them to the actor system's stop.
    */
-  public record Flush(ActorRef<Done> replyTo) implements Command {}
+  public record Flush(ActorRef<Done> replyTo)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {} // local only
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -35,9 +36,10 @@ public final class DataNode extends AbstractBehavior<DataNode.Command> {
   /** Asks for the other nodes' stores known now. */
   public record Peers(ActorRef<List<DataRef.Holder>> replyTo) implements Command {}
 
-  private record Listed(Receptionist.Listing listing) implements Command {}
+  private record Listed(Receptionist.Listing listing) implements Command, NoSerializationVerificationNeeded {}
 
-  private record Learned(ActorRef<Command> node, DataRef.Holder holder) implements Command {}
+  private record Learned(ActorRef<Command> node, DataRef.Holder holder)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private final DataRef.Holder self;
   private final Map<ActorRef<Command>, DataRef.Holder> peers = new HashMap<>();

@@ -180,9 +180,39 @@ public final class DataStore implements Extension {
    * Stores a task's result, too large to send inline: it belongs to the job until the coordinator
    * has it, and records the task as its lineage.
    */
-  public <T> DataRef<T> putResult(ByteBuffer bytes, String jobId, int taskId) {
+  public DataRef<byte[]> putResult(ByteBuffer bytes, String jobId, int taskId) {
     ObjectStore.Entry entry = store.put(newId(), bytes.duplicate(), jobId);
     return refTo(entry, new DataRef.Lineage(jobId, taskId, DataRef.Lineage.RESULT));
+  }
+
+  /** Writes an object onto a stream. */
+  @FunctionalInterface
+  public interface StreamWriter {
+    void writeTo(java.io.OutputStream out) throws IOException;
+  }
+
+  /**
+   * Stores a task's result as {@code writer} serializes it, straight into a file of the store (never
+   * whole on the heap); otherwise as {@link #putResult(ByteBuffer, String, int)}.
+   */
+  public DataRef<byte[]> putResult(StreamWriter writer, String jobId, int taskId) {
+    String id = newId();
+    Path incoming = store.incomingFile(id);
+    try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(incoming,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+      writer.writeTo(out);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(incoming);
+      } catch (IOException ignored) {
+        // reported below
+      }
+      if (e instanceof RuntimeException runtime && !(e instanceof UncheckedIOException)) {
+        throw runtime;
+      }
+      throw new DataException(DataException.Reason.IO, id, "writing the result to " + incoming + " failed: " + e, e);
+    }
+    return refTo(store.adopt(id, incoming, jobId), new DataRef.Lineage(jobId, taskId, DataRef.Lineage.RESULT));
   }
 
   /** Stores a file's content, streamed through a direct buffer: the file may be larger than the heap. */

@@ -151,6 +151,68 @@ final class ObjectStore implements AutoCloseable {
     }
   }
 
+  /**
+   * A file for writing an object whose size is not known yet (a result being serialized): write
+   * it, then {@link #adopt} it. It lies in the store's folder, so the adoption is a rename.
+   */
+  Path incomingFile(String id) {
+    return directory.resolve(id.replace(':', '_') + ".incoming");
+  }
+
+  /**
+   * Makes a finished file (from {@link #incomingFile}) an object: reads it once for its chunks'
+   * CRCs and renames it into place. The file is deleted if it does not fit the disk limit.
+   */
+  Entry adopt(String id, Path incoming, String scope) {
+    long size;
+    try {
+      size = Files.size(incoming);
+    } catch (IOException e) {
+      throw new DataException(DataException.Reason.IO, id, "cannot read " + incoming + ": " + e, e);
+    }
+    synchronized (this) {
+      checkOpen(id);
+      long free = settings.diskLimit() - diskUsed - diskReserved;
+      if (size > free) {
+        delete(incoming);
+        throw new DataException(DataException.Reason.STORE_FULL, id, "cannot store " + size + " bytes on this node:"
+            + " its object store has " + Math.max(0, free) + " of " + settings.diskLimit() + " bytes free on disk"
+            + " (tessera.data.disk-limit, in " + directory + "); release objects or raise the limit");
+      }
+      diskReserved += size;
+    }
+    int chunkSize = settings.chunkSize();
+    int[] crcs = new int[(int) Math.max(1, (size + chunkSize - 1) / chunkSize)];
+    try (FileChannel in = FileChannel.open(incoming, StandardOpenOption.READ)) {
+      ByteBuffer buffer = ByteBuffer.allocateDirect(chunkSize);
+      CRC32C crc = new CRC32C();
+      for (int c = 0; c < crcs.length; c++) {
+        buffer.clear();
+        while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+          // fill the chunk
+        }
+        crc.reset();
+        crc.update(buffer.flip());
+        crcs[c] = (int) crc.getValue();
+      }
+      Files.move(incoming, fileOf(id), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      synchronized (this) {
+        diskReserved -= size;
+      }
+      delete(incoming);
+      throw new DataException(DataException.Reason.IO, id, "storing " + incoming + " failed: " + e, e);
+    }
+    Entry entry = new Entry(id, size, chunkSize, crcs, scope);
+    synchronized (this) {
+      diskReserved -= size;
+      diskUsed += size;
+      entry.file = fileOf(id);
+      entries.put(id, entry);
+    }
+    return entry;
+  }
+
   /** Stores a whole buffer's remaining bytes as a new object. */
   Entry put(String id, ByteBuffer bytes, String scope) {
     Writer writer = create(id, bytes.remaining(), scope);

@@ -35,6 +35,24 @@ public final class PayloadCodec {
   }
 
   /**
+   * Serializes a value onto a stream (left open), for values too large to hold twice in memory.
+   *
+   * @throws IllegalArgumentException naming the value's class when it cannot be serialized
+   * @throws java.io.UncheckedIOException when the stream fails
+   */
+  public void write(Object value, java.io.OutputStream out) {
+    Objects.requireNonNull(value, "value");
+    try {
+      mapper.writer().without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(out, value);
+    } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+      throw new IllegalArgumentException(
+          "cannot serialize a " + value.getClass().getName() + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
    * Serializes a value into at most {@code maxBytes} bytes, stopping as soon as it writes more: an
    * oversized result fails at once, without a second copy of it in memory (a 50 MB result on a
    * 256 MiB node heap used to end in OutOfMemoryError while it was being encoded).

@@ -8,7 +8,12 @@ import dev.tessera.work.protocol.CoordinatorMessage;
 import dev.tessera.work.protocol.ProtocolInbox;
 import dev.tessera.work.protocol.TaskOutcome;
 import dev.tessera.work.protocol.WorkerMessage;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataException;
+import dev.tessera.runtime.data.DataRef;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -39,7 +44,21 @@ public final class CoordinatorCore<C> {
     void accept(int taskId, byte[] output);
   }
 
+  /**
+   * A stored result fetched from the node that stored it, or the reason it could not be: the
+   * message made by the coordinator's {@code resultFetched} function; hand it to {@link
+   * #resultFetched}. Only ever sent to the coordinator itself.
+   *
+   * @param output the result's bytes, or null when {@code failure} says why there are none
+   * @param lost true when the failure was the loss of the storing node (the task runs again,
+   *     charged nothing), false when the result was refused or damaged (a failed attempt)
+   */
+  public record ResultFetched(int taskId, DataRef<byte[]> ref, byte[] output, String failure, boolean lost) {}
+
   private final ActorContext<C> context;
+  private final Function<ResultFetched, C> resultFetched;
+  /** Tasks whose stored result is being fetched: not open to the dispatcher meanwhile. */
+  private final Map<Integer, DataRef<byte[]>> fetching = new HashMap<>();
   private final String jobId;
   private final String taskType;
   private final JobOptions options;
@@ -55,6 +74,8 @@ public final class CoordinatorCore<C> {
    *     {@link #workerGone}
    * @param workersChanged the coordinator's message for a new listing of task workers; hand it to
    *     {@link #workersChanged}
+   * @param resultFetched the coordinator's message for a stored result fetched (or lost); hand it
+   *     to {@link #resultFetched}
    */
   public CoordinatorCore(
       ActorContext<C> context,
@@ -63,13 +84,26 @@ public final class CoordinatorCore<C> {
       JobOptions options,
       TaskDispatcher.JobTasks tasks,
       Function<ActorRef<WorkerMessage>, C> workerGone,
-      Function<Receptionist.Listing, C> workersChanged) {
+      Function<Receptionist.Listing, C> workersChanged,
+      Function<ResultFetched, C> resultFetched) {
     this.context = Objects.requireNonNull(context, "context");
+    this.resultFetched = Objects.requireNonNull(resultFetched, "resultFetched");
     this.jobId = Objects.requireNonNull(jobId, "jobId");
     this.taskType = Objects.requireNonNull(taskType, "taskType");
     this.options = Objects.requireNonNull(options, "options");
     Objects.requireNonNull(workerGone, "workerGone");
-    this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), tasks,
+    TaskDispatcher.JobTasks notWhileFetching = new TaskDispatcher.JobTasks() {
+      @Override
+      public byte[] openInput(int task) {
+        return fetching.containsKey(task) ? null : tasks.openInput(task);
+      }
+
+      @Override
+      public void attemptLost(int task, TaskLoss loss) {
+        tasks.attemptLost(task, loss);
+      }
+    };
+    this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), notWhileFetching,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
         worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker));
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
@@ -116,7 +150,11 @@ public final class CoordinatorCore<C> {
         if (task < 0 || task >= total) {
           context.getLog().warn("job {}: {} reported unknown task {}; ignored", jobId, worker, task);
         } else if (dispatcher.accept(worker, outcome) == TaskDispatcher.Verdict.RESULT) {
-          results.accept(task, ((TaskOutcome.Succeeded) outcome).output());
+          if (outcome instanceof TaskOutcome.Stored stored) {
+            fetch(task, stored.result());
+          } else {
+            results.accept(task, ((TaskOutcome.Succeeded) outcome).output());
+          }
         }
       }
     } else if (message instanceof CoordinatorMessage.WorkerLeaving leaving) {
@@ -124,6 +162,40 @@ public final class CoordinatorCore<C> {
     } else if (message instanceof CoordinatorMessage.Decline decline) {
       dispatcher.declined(worker, decline.reason());
       return;
+    }
+    dispatcher.dispatch();
+  }
+
+  /**
+   * Fetches a result the worker stored in its node's object store; the task is neither open nor
+   * ended meanwhile (a second result for it is a duplicate).
+   */
+  private void fetch(int task, DataRef<byte[]> ref) {
+    fetching.put(task, ref);
+    context.pipeToSelf(Data.get(context.getSystem(), ref), (bytes, error) -> {
+      if (error == null) {
+        return resultFetched.apply(new ResultFetched(task, ref, bytes, null, false));
+      }
+      Throwable cause = error.getCause() != null && error instanceof java.util.concurrent.CompletionException
+          ? error.getCause() : error;
+      boolean lost = cause instanceof DataException data && data.reason() == DataException.Reason.LOST;
+      return resultFetched.apply(new ResultFetched(task, ref, null, cause.getMessage(), lost));
+    });
+  }
+
+  /**
+   * A stored result arrived: it goes to {@code results}, and the copy on the worker's node is
+   * freed. One that could not be fetched sends its task to run again.
+   */
+  public void resultFetched(ResultFetched fetched, ResultSink results) {
+    if (fetching.remove(fetched.taskId()) == null) {
+      return; // the job was cleared meanwhile
+    }
+    if (fetched.output() != null) {
+      results.accept(fetched.taskId(), fetched.output());
+      Data.release(context.getSystem(), fetched.ref());
+    } else {
+      dispatcher.resultLost(fetched.taskId(), fetched.failure(), !fetched.lost());
     }
     dispatcher.dispatch();
   }
@@ -195,6 +267,7 @@ public final class CoordinatorCore<C> {
     for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }
+    fetching.clear();
     dispatcher.clear();
   }
 

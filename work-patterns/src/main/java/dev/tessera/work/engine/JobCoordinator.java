@@ -80,7 +80,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** Messages the coordinator handles: its owner's requests, and the workers' protocol messages. */
   public sealed interface Command extends CborSerializable
-      permits FromWorker, AddTasks, NoMoreTasks, GetProgress, Cancel, WorkerGone, WorkersChanged, Tick {}
+      permits FromWorker, AddTasks, NoMoreTasks, GetProgress, Cancel, WorkerGone, WorkersChanged, ResultFetched, Tick {}
 
   /**
    * A worker's message ({@link CoordinatorMessage}); workers send them to {@link
@@ -108,6 +108,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   record WorkerGone(ActorRef<WorkerMessage> worker) implements Command {}
 
   private record WorkersChanged(Receptionist.Listing listing) implements Command {}
+
+  private record ResultFetched(CoordinatorCore.ResultFetched fetched)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -224,7 +227,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           fail(task, loss.attempts(), loss.cause());
         }
       }
-    }, WorkerGone::new, WorkersChanged::new);
+    }, WorkerGone::new, WorkersChanged::new, ResultFetched::new);
     add(inputs);
     this.sealed = sealed;
     timers.startTimerWithFixedDelay(Tick.INSTANCE, CoordinatorCore.tickInterval(options));
@@ -239,6 +242,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           core.workersChanged(changed.listing());
           return this;
         })
+        .onMessage(ResultFetched.class, this::onResultFetched)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(GetProgress.class, this::onGetProgress)
         .onMessage(Cancel.class, this::onCancel)
@@ -276,6 +280,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private Behavior<Command> onFromWorker(FromWorker message) {
     core.fromWorker(message.message(), total, this::complete);
+    return isFinished() ? finish(false) : this;
+  }
+
+  private Behavior<Command> onResultFetched(ResultFetched fetched) {
+    core.resultFetched(fetched.fetched(), this::complete);
     return isFinished() ? finish(false) : this;
   }
 

@@ -185,6 +185,24 @@ public final class TaskDispatcher {
     (deaths > 0 ? suspects : pending).add(task);
   }
 
+  /**
+   * A result the dispatcher accepted was lost before the coordinator had it: the node storing it
+   * died or failed to serve it. The task runs again (its lineage), first in the queue; a loss
+   * with its node ({@code charged} false) costs it nothing, a damaged or refused result counts as
+   * a failed attempt.
+   */
+  public void resultLost(int task, String cause, boolean charged) {
+    if (tasks.openInput(task) == null || leases.containsKey(task)) {
+      return; // ended meanwhile, or already running again
+    }
+    log.warn("job {}: the result of task {} was lost before it arrived ({}); the task runs again", jobId, task, cause);
+    if (charged) {
+      failed(task, "its result could not be fetched: " + cause, false);
+    } else {
+      leaseLost(task, "its result was lost before it arrived: " + cause);
+    }
+  }
+
   /** The task has ended (committed or failed for good): forget it. */
   public void ended(int task) {
     histories.remove(task);
@@ -233,7 +251,7 @@ public final class TaskDispatcher {
     }
     Lease lease = leases.get(task);
     boolean current = lease != null && lease.worker.equals(worker) && lease.attempt == outcome.attempt();
-    if (outcome instanceof TaskOutcome.Succeeded) {
+    if (outcome instanceof TaskOutcome.Succeeded || outcome instanceof TaskOutcome.Stored) {
       // A valid result is a result, even from an attempt whose lease was taken back. If the task
       // also waits to be handed out again, dispatch skips it once it is no longer open.
       removeLease(task);

@@ -1,5 +1,6 @@
 package dev.tessera.work.protocol;
 
+import dev.tessera.runtime.data.DataRef;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.tessera.runtime.serialization.CborSerializable;
@@ -18,6 +19,7 @@ import java.util.Objects;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({
   @JsonSubTypes.Type(value = TaskOutcome.Succeeded.class, name = "ok"),
+  @JsonSubTypes.Type(value = TaskOutcome.Stored.class, name = "stored"),
   @JsonSubTypes.Type(value = TaskOutcome.Failed.class, name = "failed"),
   @JsonSubTypes.Type(value = TaskOutcome.Crashed.class, name = "crashed")
 })
@@ -31,6 +33,18 @@ public sealed interface TaskOutcome extends CborSerializable {
   record Succeeded(int taskId, int attempt, byte[] output) implements TaskOutcome {
     public Succeeded {
       Objects.requireNonNull(output, "output");
+    }
+  }
+
+  /**
+   * The handler returned a result too large to send inline ({@code
+   * tessera.work-pulling.worker.inline-result-bytes}): the worker stored it, serialized, in its
+   * node's object store, and the coordinator fetches it from there before it accepts it. If the
+   * worker's node is lost first, the task runs again.
+   */
+  record Stored(int taskId, int attempt, DataRef<byte[]> result) implements TaskOutcome {
+    public Stored {
+      Objects.requireNonNull(result, "result");
     }
   }
 

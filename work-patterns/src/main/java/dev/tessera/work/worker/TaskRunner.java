@@ -1,5 +1,7 @@
 package dev.tessera.work.worker;
 
+import dev.tessera.runtime.data.DataStore;
+import java.util.function.Supplier;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.work.protocol.TaskOutcome;
 import dev.tessera.work.protocol.WorkerMessage;
@@ -28,6 +30,9 @@ final class TaskRunner<J extends TaskRunner.Job> {
 
   /** What the runner needs to know of the job a task belongs to. */
   interface Job {
+    /** The job's id: objects its tasks put belong to it. */
+    String jobId();
+
     /** The handler of the job's task type. */
     TaskRegistry.Registration<?, ?> registration();
 
@@ -54,14 +59,17 @@ final class TaskRunner<J extends TaskRunner.Job> {
 
   /**
    * @param pool runs the handlers; shut down by {@link #close}
+   * @param inlineResultBytes results larger than this, serialized, go to the node's object store
+   * @param data the node's object store, asked for when a result must be stored
    * @param outcomesReady called on a task thread when outcomes wait to be collected ({@link #collect})
    */
-  TaskRunner(int capacity, ExecutorService pool, int maxResultBytes, IsolationSettings isolation, String node,
-      Runnable outcomesReady) {
-    this.isolated = new ChildJvm(isolation.withMaxResultBytes(maxResultBytes));
-    TaskExecution execution = new TaskExecution(maxResultBytes, isolated, node);
+  TaskRunner(int capacity, ExecutorService pool, int inlineResultBytes, IsolationSettings isolation,
+      Supplier<DataStore> data, String node, Runnable outcomesReady) {
+    this.isolated = new ChildJvm(isolation);
+    TaskExecution execution = new TaskExecution(inlineResultBytes, isolated, data, node);
     this.threads = new TaskThreads<>(capacity, pool, queued -> queued.job().closed(),
-        queued -> execution.run(queued.job().registration(), queued.task(), queued.job().taskTimeout()),
+        queued -> execution.run(queued.job().jobId(), queued.job().registration(), queued.task(),
+            queued.job().taskTimeout()),
         outcomesReady);
   }
 

@@ -1,5 +1,7 @@
 package dev.tessera.work.worker;
 
+import dev.tessera.runtime.data.DataStore;
+import org.apache.pekko.actor.typed.ActorSystem;
 import dev.tessera.runtime.cluster.ClusterRoles;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.logging.Durations;
@@ -158,8 +160,9 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     this.timers = timers;
     this.self = ProtocolInbox.of(WorkerMessage.class, context.getSelf());
     ActorRef<Command> inbox = context.getSelf();
+    ActorSystem<?> system = context.getSystem();
     this.runner = new TaskRunner<>(capacity, pool, maxResultBytes,
-        IsolationSettings.create(context.getSystem().settings().config()), context.getSystem().address().toString(),
+        IsolationSettings.create(system.settings().config()), () -> DataStore.get(system), system.address().toString(),
         () -> inbox.tell(OutcomesReady.INSTANCE)); // a task thread: not getContext()
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     timers.startTimerWithFixedDelay(CheckTimeouts.INSTANCE, TIMEOUT_CHECK_INTERVAL);
@@ -267,6 +270,10 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     jobs.remove(job.jobId);
     job.closed = true;
     getContext().unwatch(job.coordinator);
+    // The objects its tasks put or fetched here go with it (those its results named were kept).
+    if (getContext().getSystem().hasExtension(DataStore.ID)) {
+      DataStore.get(getContext().getSystem()).releaseJob(job.jobId);
+    }
   }
 
   private Behavior<Command> onOutcomesReady() {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * # application.conf of a worker node: 8 task threads instead of one per core, results up to 512 KiB
- * tessera.work-pulling.worker { capacity = 8, max-result-bytes = 512k }
+ * tessera.work-pulling.worker { capacity = 8, inline-result-bytes = 32k }
  * }</pre>
  */
 public final class TaskWorkerPlugin implements NodePlugin {
@@ -44,7 +44,7 @@ public final class TaskWorkerPlugin implements NodePlugin {
       throw new IllegalArgumentException("tessera.work-pulling.worker.capacity must be 0 or more, got " + configured);
     }
     int capacity = configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
-    long maxResultBytes = config.getBytes("max-result-bytes");
+    long inlineResultBytes = config.getBytes("inline-result-bytes");
     TaskRegistry.Builder builder = TaskRegistry.builder();
     List<String> libraries = new ArrayList<>();
     for (TaskLibrary library : ServiceLoader.load(TaskLibrary.class)) {
@@ -52,7 +52,7 @@ public final class TaskWorkerPlugin implements NodePlugin {
       libraries.add(library.getClass().getName());
     }
     ActorRef<TaskWorker.Command> worker = node.system().systemActorOf(
-        TaskWorker.create(builder.build(), capacity, (int) Math.min(Integer.MAX_VALUE, maxResultBytes)),
+        TaskWorker.create(builder.build(), capacity, (int) Math.min(Integer.MAX_VALUE, inlineResultBytes)),
         "task-worker",
         Props.empty());
     drainOnShutdown(node.system(), worker, node.system().settings().config().getDuration("tessera.node.drain-timeout"));

@@ -49,6 +49,11 @@ final class WorkerJob implements TaskRunner.Job {
   }
 
   @Override
+  public String jobId() {
+    return jobId;
+  }
+
+  @Override
   public TaskRegistry.Registration<?, ?> registration() {
     return registration;
   }

@@ -200,7 +200,8 @@ public final class ChildMain {
       byte[] bytes = codec.encode(output);
       if (bytes.length > maxResultBytes) {
         return new Frames.Failed(run.id(),
-            "result of " + bytes.length + " bytes exceeds the limit of " + maxResultBytes + " bytes", false);
+            "result of " + bytes.length + " bytes exceeds the limit of " + maxResultBytes
+                + " bytes for isolated tasks (tessera.work-pulling.worker.isolation.max-result-bytes)", false);
       }
       return new Frames.Succeeded(run.id(), bytes);
     } catch (OutOfMemoryError e) {

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * How a node runs its isolated child JVM: {@code tessera.work-pulling.worker.isolation} and the
- * worker's {@code max-result-bytes} (see {@code reference.conf}).
+ * {@code isolation.max-result-bytes} (see {@code reference.conf}).
  *
  * @param heap the child's maximum heap, as {@code -Xmx} takes it ({@code 256m}, {@code 2g})
  * @param jvmOptions further options for the child JVM, after the runner's own (so they may override them)
@@ -42,7 +42,7 @@ public record IsolationSettings(
 
   /** The defaults of {@code reference.conf}. */
   public static IsolationSettings defaults() {
-    return new IsolationSettings("256m", List.of(), 64 * 1024, Duration.ofSeconds(30), Duration.ofSeconds(1));
+    return new IsolationSettings("256m", List.of(), 256 << 20, Duration.ofSeconds(30), Duration.ofSeconds(1));
   }
 
   /** Reads {@code tessera.work-pulling.worker} of a node's (resolved) config. */
@@ -52,7 +52,7 @@ public record IsolationSettings(
     return new IsolationSettings(
         isolation.getString("heap"),
         isolation.getStringList("jvm-options"),
-        (int) Math.min(Integer.MAX_VALUE, worker.getBytes("max-result-bytes")),
+        (int) Math.min(Integer.MAX_VALUE, isolation.getBytes("max-result-bytes")),
         isolation.getDuration("start-timeout"),
         isolation.getDuration("cancel-grace"));
   }

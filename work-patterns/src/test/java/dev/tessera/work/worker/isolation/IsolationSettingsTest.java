@@ -18,7 +18,7 @@ class IsolationSettingsTest {
   @Test
   void anApplicationOverridesTheIsolationKeys() {
     IsolationSettings settings = IsolationSettings.create(ConfigFactory.parseString("""
-        tessera.work-pulling.worker { max-result-bytes = 1k, isolation { heap = 2g, jvm-options = ["-Dx=1"], cancel-grace = 5s } }
+        tessera.work-pulling.worker { isolation { max-result-bytes = 1k, heap = 2g, jvm-options = ["-Dx=1"], cancel-grace = 5s } }
         """).withFallback(ConfigFactory.load()));
 
     assertThat(settings).isEqualTo(new IsolationSettings("2g", List.of("-Dx=1"), 1024, Duration.ofSeconds(30), Duration.ofSeconds(5)));
