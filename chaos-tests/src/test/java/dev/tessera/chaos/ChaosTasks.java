@@ -47,8 +47,24 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Gated, Long> GATED_SQUARE = TaskType.of("chaos.gated-square", Gated.class, Long.class);
 
+  /**
+   * {@code size} pseudo-random bytes, the same for the same {@code seed} on any node: a result far
+   * above the inline limit, which the worker stores and the coordinator fetches by reference.
+   */
+  public record Block(long seed, int size) {}
+
+  public static final TaskType<Block, byte[]> LARGE_BLOCK = TaskType.of("chaos.large-block", Block.class, byte[].class);
+
+  /** The bytes {@link #LARGE_BLOCK} returns for {@code block}. */
+  public static byte[] blockBytes(Block block) {
+    byte[] bytes = new byte[block.size()];
+    new java.util.SplittableRandom(block.seed()).nextBytes(bytes);
+    return bytes;
+  }
+
   @Override
   public void register(TaskRegistry.Builder registry) {
+    registry.register(LARGE_BLOCK, ChaosTasks::blockBytes);
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
     registry.register(POISONED_SQUARE, ChaosTasks::poisonedSquare);

@@ -50,12 +50,14 @@ final class DataServer implements AutoCloseable {
   private final SSLServerSocket secure;
   private final ThreadPoolExecutor pool;
   private final Thread acceptor;
+  private final ServeRate rate;
   private volatile boolean closed;
 
   DataServer(DataSettings settings, Requests requests, SSLContext tls) throws IOException {
     this.settings = settings;
     this.requests = requests;
     this.tls = tls;
+    this.rate = new ServeRate(settings.maxServeRate());
     InetSocketAddress bind = new InetSocketAddress(settings.bindHost(), settings.port());
     if (tls == null) {
       plain = ServerSocketChannel.open();
@@ -170,6 +172,7 @@ final class DataServer implements AutoCloseable {
     ByteBuffer crc = ByteBuffer.allocate(4);
     if (memory != null) {
       for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
+        rate.pace(entry.chunkLength(c));
         link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
         int offset = (int) entry.chunkOffset(c);
         link.writeFully(memory.duplicate().position(offset).limit(offset + entry.chunkLength(c)));
@@ -178,6 +181,7 @@ final class DataServer implements AutoCloseable {
     }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
+        rate.pace(entry.chunkLength(c));
         link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
         link.writeFile(channel, entry.chunkOffset(c), entry.chunkLength(c));
       }

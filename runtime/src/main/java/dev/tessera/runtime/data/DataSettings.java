@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param idleTimeout how long a transfer may go without a byte before it counts as broken
  * @param chunkRetries how often a damaged chunk is fetched again before the read fails
  * @param serverThreads connections served at once (more wait in the accept queue)
+ * @param maxServeRate bytes per second this node's store sends at most, over all connections; 0: no cap
  */
 public record DataSettings(
     String bindHost,
@@ -32,7 +33,8 @@ public record DataSettings(
     Duration connectTimeout,
     Duration idleTimeout,
     int chunkRetries,
-    int serverThreads) {
+    int serverThreads,
+    long maxServeRate) {
 
   public DataSettings {
     Objects.requireNonNull(bindHost, "bindHost");
@@ -70,7 +72,8 @@ public record DataSettings(
         data.getDuration("connect-timeout"),
         data.getDuration("idle-timeout"),
         data.getInt("chunk-retries"),
-        data.getInt("server-threads"));
+        data.getInt("server-threads"),
+        data.getBytes("max-serve-rate"));
   }
 
   private static long usableSpaceHalf(Path directory) {

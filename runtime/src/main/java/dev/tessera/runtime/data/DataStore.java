@@ -83,11 +83,13 @@ public final class DataStore implements Extension {
 
   /** A transfer in progress, and how many readers wait on it. */
   private static final class Fetch {
+    final DataRef<?> ref;
     final CompletableFuture<ObjectStore.Entry> done = new CompletableFuture<>();
     final AtomicInteger readers = new AtomicInteger();
     final boolean transientCopy;
 
-    Fetch(boolean transientCopy) {
+    Fetch(DataRef<?> ref, boolean transientCopy) {
+      this.ref = ref;
       this.transientCopy = transientCopy;
     }
   }
@@ -152,6 +154,17 @@ public final class DataStore implements Extension {
   /** Objects held on this node now (made here, replicas and cached copies). */
   public int objects() {
     return store.objects();
+  }
+
+  /** The objects being fetched into this node's store now. */
+  public List<DataRef<?>> transfersInFlight() {
+    List<DataRef<?>> now = new ArrayList<>();
+    fetching.forEach((id, fetch) -> {
+      if (!fetch.done.isDone()) {
+        now.add(fetch.ref);
+      }
+    });
+    return now;
   }
 
   /** Transfers of objects into this node begun so far (reads of one object at once share one). */
@@ -373,7 +386,7 @@ public final class DataStore implements Extension {
 
   private Fetch startFetch(DataRef<?> ref, String scope) {
     transfersStarted.incrementAndGet();
-    Fetch fetch = new Fetch(scope == null);
+    Fetch fetch = new Fetch(ref, scope == null);
     io.execute(() -> {
       ObjectStore.Writer writer = null;
       try {
