@@ -264,6 +264,11 @@ public final class DataStore implements Extension {
     return prefix + "-" + Long.toString(sequence.incrementAndGet(), 36);
   }
 
+  /** The other nodes' stores this node knows of now (through the receptionist). */
+  public CompletionStage<List<DataRef.Holder>> peers() {
+    return AskPattern.ask(node, DataNode.Peers::new, Duration.ofSeconds(10), system.scheduler());
+  }
+
   /**
    * Copies the object to {@code count} other nodes' stores (fewer if the cluster has fewer), and
    * answers with a ref naming them too: if its owner is lost, readers fetch from them.
@@ -272,9 +277,7 @@ public final class DataStore implements Extension {
     if (count <= 0) {
       return CompletableFuture.completedFuture(ref);
     }
-    CompletionStage<List<DataRef.Holder>> peers =
-        AskPattern.ask(node, DataNode.Peers::new, Duration.ofSeconds(10), system.scheduler());
-    return peers.thenApplyAsync(candidates -> {
+    return peers().thenApplyAsync(candidates -> {
       byte[] json;
       try {
         json = JSON.writeValueAsBytes(ref);

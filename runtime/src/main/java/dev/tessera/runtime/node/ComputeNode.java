@@ -179,6 +179,7 @@ public final class ComputeNode implements AutoCloseable {
     if (effective.management().enabled()) {
       node.startManagement();
     }
+    node.startObjectStore();
     node.startPlugins(plugins);
     log.info(
         "node {} starting with roles {}; {}",
@@ -235,6 +236,21 @@ public final class ComputeNode implements AutoCloseable {
       Thread.currentThread().interrupt();
       terminateQuietly();
       throw new NodeStartException(NodeStartException.Reason.OTHER, "interrupted while starting", e);
+    }
+  }
+
+  /**
+   * Every node runs an object store (dev.tessera.runtime.data): it listens before the node joins,
+   * so the other nodes learn of it as they learn of the node. A port already taken stops the node.
+   */
+  private void startObjectStore() {
+    try {
+      dev.tessera.runtime.data.DataStore.get(system);
+    } catch (RuntimeException e) {
+      system.terminate();
+      boolean taken = e.getCause() instanceof java.net.BindException;
+      throw new NodeStartException(taken ? NodeStartException.Reason.ADDRESS_IN_USE : NodeStartException.Reason.OTHER,
+          "the object store did not start: " + e.getMessage(), e);
     }
   }
 
