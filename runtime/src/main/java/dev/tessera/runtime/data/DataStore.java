@@ -378,10 +378,10 @@ public final class DataStore implements Extension {
         continue; // that fetch's readers were done and it was dropped: start another
       }
       return fetch.done.thenApplyAsync(reader::read, io).whenComplete((v, e) -> {
-        if (fetch.readers.decrementAndGet() == 0 && fetch.transientCopy
+        if (fetch.readers.decrementAndGet() == 0 && fetch.transientCopy && !fetch.done.isCompletedExceptionally()
             && fetch.readers.compareAndSet(0, Integer.MIN_VALUE)) {
+          store.release(ref.id()); // before the fetch goes: the next one makes a copy of its own
           fetching.remove(ref.id(), fetch);
-          store.release(ref.id());
         }
       }).exceptionallyCompose(error -> remade(ref, error).thenCompose(again -> read(again, reader)));
     }
@@ -391,26 +391,34 @@ public final class DataStore implements Extension {
     transfersStarted.incrementAndGet();
     Fetch fetch = new Fetch(ref, scope == null);
     io.execute(() -> {
+      ObjectStore.Entry entry = null;
+      RuntimeException failure = null;
       ObjectStore.Writer writer = null;
       try {
-        ObjectStore.Writer w = writer = store.create(ref.id(), ref.size(), scope);
-        client.fetch(ref, w::write);
-        ObjectStore.Entry entry = w.commit();
+        writer = store.create(ref.id(), ref.size(), scope == null ? ObjectStore.TRANSIENT : scope);
+        client.fetch(ref, writer::write);
+        entry = writer.commit();
         if (!entry.hash.equals(ref.hash())) {
           store.release(ref.id());
           throw new DataException(DataException.Reason.CORRUPT, ref.id(), "its content's hash is " + entry.hash
               + ", the ref says " + ref.hash());
         }
-        fetch.done.complete(entry);
       } catch (RuntimeException e) {
-        fetch.done.completeExceptionally(e);
+        failure = e;
       } finally {
         if (writer != null) {
           writer.abortIfOpen();
         }
-        if (scope != null || fetch.done.isCompletedExceptionally()) {
-          fetching.remove(ref.id(), fetch); // kept in the store from now on (or failed: the next read tries again)
-        }
+      }
+      // Tidy up before anyone hears: a reader told of a failure may try again at once, and one
+      // told of a job's copy reads it from the store from now on.
+      if (failure != null || scope != null) {
+        fetching.remove(ref.id(), fetch);
+      }
+      if (failure != null) {
+        fetch.done.completeExceptionally(failure);
+      } else {
+        fetch.done.complete(entry);
       }
     });
     return fetch;

@@ -40,6 +40,13 @@ final class ObjectStore implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ObjectStore.class);
 
+  /**
+   * The scope of a copy fetched for readers outside any job: invisible to {@link #lookup} (it is
+   * reached only through the fetch that made it, and freed when that fetch's readers are done),
+   * and never served to other nodes.
+   */
+  static final String TRANSIENT = "\u0000transient";
+
   /** Where an object's bytes are, and what they are. */
   static final class Entry {
     final String id;
@@ -224,10 +231,16 @@ final class ObjectStore implements AutoCloseable {
     }
   }
 
-  /** The object, or null if this node does not hold it. Counts as a use (for spilling). */
+  /**
+   * The object, or null if this node does not hold it (a {@link #TRANSIENT} copy does not count).
+   * Counts as a use (for spilling).
+   */
   synchronized Entry lookup(String id) {
     Entry entry = entries.get(id);
-    if (entry != null && entry.memory != null) {
+    if (entry == null || TRANSIENT.equals(entry.scope)) {
+      return null;
+    }
+    if (entry.memory != null) {
       inMemory.get(id); // touch
     }
     return entry;
@@ -268,7 +281,7 @@ final class ObjectStore implements AutoCloseable {
   /** Takes an object out of its job's scope: it lives until released. False if not held here. */
   synchronized boolean keep(String id) {
     Entry entry = entries.get(id);
-    if (entry == null) {
+    if (entry == null || TRANSIENT.equals(entry.scope)) {
       return false;
     }
     entry.scope = null;
