@@ -91,7 +91,8 @@ class IsolatedTaskRunnerTest {
     IsolatedTaskRunner.Result result = run(runner, CrashingTasks.ECHO, large);
 
     assertThat(result).isEqualTo(new IsolatedTaskRunner.Result.Failed(
-        "result of " + CODEC.encode(large).length + " bytes exceeds the limit of 1024 bytes", false));
+        "result of " + CODEC.encode(large).length + " bytes exceeds the limit of 1024 bytes for isolated tasks"
+            + " (tessera.work-pulling.worker.isolation.max-result-bytes)", false));
   }
 
   @Test
