@@ -47,8 +47,21 @@ public final class ChaosTasks implements TaskLibrary {
 
   public static final TaskType<Gated, Long> GATED_SQUARE = TaskType.of("chaos.gated-square", Gated.class, Long.class);
 
+  /** {@code size} bytes made from seed {@code x} (the same for the same input, on any node). */
+  public record Large(int x, int size) {}
+
+  public static final TaskType<Large, byte[]> LARGE_BYTES = TaskType.of("chaos.large-bytes", Large.class, byte[].class);
+
+  /** The bytes {@link #LARGE_BYTES} returns for {@code input}, for a test to compare with. */
+  public static byte[] largeBytes(Large input) {
+    byte[] bytes = new byte[input.size()];
+    new java.util.SplittableRandom(input.x()).nextBytes(bytes);
+    return bytes;
+  }
+
   @Override
   public void register(TaskRegistry.Builder registry) {
+    registry.register(LARGE_BYTES, ChaosTasks::largeBytes);
     registry.register(SLOW_SQUARE, ChaosTasks::slowSquare);
     registry.register(COUNTED_SQUARE, ChaosTasks::countedSquare);
     registry.register(POISONED_SQUARE, ChaosTasks::poisonedSquare);
