@@ -88,6 +88,26 @@ final class TestJournal implements AutoCloseable {
     return url;
   }
 
+  /** A connection of the test's own to the journal's database. */
+  Connection connect() throws SQLException {
+    return kind == Kind.H2_SERVER ? DriverManager.getConnection(url, "sa", "")
+        : DriverManager.getConnection(url, POSTGRES_USER, POSTGRES_PASSWORD);
+  }
+
+  /**
+   * The journal after its database server restarted: an H2 server is stopped and a new one started
+   * on the same database file (on another port: the nodes need the new {@link #nodeConfig}); a
+   * PostgreSQL database, on a server of its own, is the same.
+   */
+  TestJournal restarted() throws IOException {
+    if (server == null) {
+      return this;
+    }
+    server.close();
+    JournalServer again = JournalServer.start(server.dataDir());
+    return new TestJournal(kind, again, null, again.url());
+  }
+
   @Override
   public void close() throws SQLException {
     if (server != null) {

@@ -3,6 +3,7 @@ package dev.tessera.cli;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobRegistry;
 import dev.tessera.persistence.jobs.JobStatus;
+import dev.tessera.persistence.journal.ResultBlobs;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.launch.ExitCodes;
 import dev.tessera.runtime.node.ComputeNode;
@@ -208,7 +209,8 @@ final class JobsCommand implements Runnable {
   }
 
   @Command(name = "schema", mixinStandardHelpOptions = true,
-      description = "Print the journal's DDL (pekko-persistence-jdbc's), for an administrator to run.")
+      description = "Print the journal's DDL (pekko-persistence-jdbc's, and the table of large job results"
+          + " beside it), for an administrator to run.")
   static final class Schema implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -228,6 +230,8 @@ final class JobsCommand implements Runnable {
           throw new CommandFailedException(ExitCodes.FAILURE, resource + " is missing from the classpath");
         }
         spec.commandLine().getOut().print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        // Durable jobs keep results above inline-result-bytes in a table of their own, in the same database.
+        spec.commandLine().getOut().printf("%n%s;%n", ResultBlobs.DDL);
         spec.commandLine().getOut().flush();
       }
       return ExitCodes.OK;

@@ -3,6 +3,8 @@ package dev.tessera.persistence.jobs;
 import dev.tessera.persistence.journal.JournalFailures;
 import dev.tessera.persistence.journal.JournalHealth;
 import dev.tessera.persistence.journal.JournalPlugins;
+import dev.tessera.persistence.journal.ResultBlobs;
+import dev.tessera.persistence.journal.StoredResult;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.serialization.CborSerializable;
@@ -15,7 +17,10 @@ import dev.tessera.work.protocol.WorkerMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,6 +55,12 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * tasks). A result for a task that is committed, or being committed, is dropped and counted. After
  * a restart the journal says which tasks ended; only the others are handed out again, each with
  * the attempts it had used.
+ *
+ * <p><b>Large results</b> (above {@code inline-result-bytes}) are written to the table of large
+ * results beside the journal ({@link ResultBlobs}) and committed there before the event that
+ * completes their tasks is written; the event, the ledger and snapshots hold only their size and
+ * hash, and readers fetch them from the table. A store that fails restarts this actor with the
+ * journal's backoff, as a failed journal write does: those tasks are not committed, and run again.
  *
  * <p><b>Snapshots</b> of the whole ledger (results included) are taken every {@code
  * snapshot-every} events, so recovery reads one snapshot and a bounded tail of events.
@@ -162,6 +173,17 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   private record ResultFetched(CoordinatorCore.ResultFetched fetched)
       implements Internal, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
+  /** Store {@code number} of large results was committed ({@code stored}) or failed ({@code error}); sent to itself. */
+  private record ResultsStored(long number, Map<Integer, StoredResult> stored, Throwable error)
+      implements Internal, NoSerializationVerificationNeeded {}
+
+  /** Thrown to restart this actor, with the journal's backoff, after a store of large results failed. */
+  private static final class ResultsNotStored extends RuntimeException {
+    ResultsNotStored(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** A job being submitted has heard nothing from its submitter for {@code submission-timeout}. */
   private enum SubmissionDeadline implements Internal {
     INSTANCE
@@ -190,11 +212,17 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
   /** The shard this entity lives in, to passivate through; null outside sharding (tests). */
   private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
 
+  private final ResultBlobs blobs;
+
   // Volatile state: rebuilt after every restart.
   /** Work pulling, while the job runs here: null before it starts and after a restart. */
   private CoordinatorCore<Command> core;
   private JobLedger ledger;
-  private final GroupCommit commits = new GroupCommit();
+  private final GroupCommit commits;
+  /** Sharding stops this job here once the store under way is committed and written ({@link #onHandOff}). */
+  private boolean handingOff;
+  /** Why this actor restarts, when a store of large results failed (the restart says so). */
+  private String storeFailure;
   private final List<ActorRef<JobStatus>> waiters = new ArrayList<>();
   private boolean recoveryFailed;
   /** Until RecoveryCompleted: events are being replayed, counted for the recovery log line. */
@@ -232,7 +260,11 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     return ProtocolInbox.accepting(CoordinatorMessage.class, FromWorker::new,
         Behaviors.setup(context -> Behaviors.withTimers(timers -> {
           DurableJobCoordinator job = new DurableJobCoordinator(jobId, context, timers, registry, snapshotEvery, shard);
-          return StopWhenUnreadable.wrap(job, () -> job.unreadable);
+          // A failed store of large results restarts it as a failed journal write does (this object
+          // survives, as there); ResultBlobs and onJournalFailed log it, not the supervisor.
+          Behavior<Command> supervised = Behaviors.supervise(job).onFailure(ResultsNotStored.class,
+              PendingWrites.backoff(context.getSystem()).withLoggingEnabled(false));
+          return StopWhenUnreadable.wrap(supervised, () -> job.unreadable);
         })));
   }
 
@@ -262,6 +294,8 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     this.recoveryStartedNanos = System.nanoTime();
     this.submissionTimeout = context.getSystem().settings().config()
         .getDuration("tessera.persistence.jobs.submission-timeout");
+    this.blobs = ResultBlobs.get(context.getSystem());
+    this.commits = new GroupCommit(blobs.inlineBytes());
   }
 
   @Override
@@ -334,6 +368,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
         .onCommand(HandOff.class, (state, handOff) -> onHandOff(state))
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
         .onCommand(ResultFetched.class, this::onResultFetched)
+        .onCommand(ResultsStored.class, this::onResultsStored)
         .onCommand(GetProgress.class, (state, get) -> {
           get.replyTo().tell(progress(state));
           return Effect().none();
@@ -379,6 +414,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
    */
   private void forgetVolatileState() {
     stopCoordinating();
+    handingOff = false;
     if (core != null) {
       core.dispatcher().clear();
       core = null;
@@ -395,7 +431,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     if (unreadable) {
       return;
     }
-    String cause = recoveryOutage != null ? recoveryOutage : PendingWrites.journalFailure(context.getSystem());
+    String cause = storeFailure != null ? storeFailure
+        : recoveryOutage != null ? recoveryOutage : PendingWrites.journalFailure(context.getSystem());
+    storeFailure = null;
     recoveryOutage = null;
     int answered = pendingWrites.failAll("job " + jobId + ": " + cause + "; the job is paused and resumes by itself once"
         + " the journal works again; nothing of this request was recorded, and asking again is safe");
@@ -665,6 +703,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     if (!running(state)) {
       return Effect().none();
     }
+    if (!handingOff) {
+      storeLargeResults();
+    }
     List<Integer> ending = new ArrayList<>();
     List<JobEvent> events = commits.take(state, ending);
     if (events.isEmpty()) {
@@ -681,14 +722,59 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     });
   }
 
+  /** Starts writing the large results that wait, unless a store is under way (its answer starts the next). */
+  private void storeLargeResults() {
+    commits.startStoring().ifPresent(store -> context.pipeToSelf(blobs.store(jobId, store.results()),
+        (stored, error) -> new ResultsStored(store.number(), stored, error)));
+  }
+
+  /**
+   * Large results are committed in their table: they join the next journal write. A failed store
+   * restarts this actor (with the journal's backoff): its tasks are not committed, and the journal
+   * says which are; the job resumes by itself once the database works again.
+   */
+  private Effect<JobEvent, JobLedger> onResultsStored(JobLedger state, ResultsStored stored) {
+    if (stored.error() != null) {
+      if (!commits.storeFailed(stored.number()) || !running(state)) {
+        return Effect().none(); // stale, or the job ended meanwhile: nothing of it is lost
+      }
+      if (handingOff) {
+        return Effect().stop(); // the next coordinator runs those tasks again
+      }
+      Throwable cause = stored.error() instanceof CompletionException && stored.error().getCause() != null
+          ? stored.error().getCause() : stored.error();
+      storeFailure = "storing large results in " + blobs.describe() + " failed: " + JournalFailures.rootCause(cause);
+      throw new ResultsNotStored("job " + jobId + ": " + storeFailure, cause);
+    }
+    if (commits.stored(stored.number(), stored.stored())) {
+      if (handingOff) {
+        return running(state) ? writeAndStop(state) : Effect().stop();
+      }
+      scheduleFlush();
+    }
+    return Effect().none();
+  }
+
   /**
    * Sharding moves this job elsewhere (its node is leaving, or it passivates): results and counts
-   * received but not yet written are written first, so the next coordinator finds every commit.
+   * received but not yet written are written first, so the next coordinator finds every commit;
+   * large results are stored first (one store; those that arrive meanwhile run again elsewhere).
    */
   private Effect<JobEvent, JobLedger> onHandOff(JobLedger state) {
     if (!running(state)) {
       return Effect().stop();
     }
+    storeLargeResults();
+    if (commits.isStoring()) {
+      context.getLog().info("job {}: handing over to another node once the large results being stored are written", jobId);
+      handingOff = true;
+      return Effect().none();
+    }
+    return writeAndStop(state);
+  }
+
+  /** Writes what is buffered, then stops. */
+  private Effect<JobEvent, JobLedger> writeAndStop(JobLedger state) {
     List<JobEvent> events = commits.take(state, new ArrayList<>());
     if (events.isEmpty()) {
       return Effect().stop();
@@ -750,7 +836,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     if (state.status == JobLedger.Status.RUNNING) {
       return Effect().reply(purge.replyTo(), StatusReply.error("job " + jobId + " is running; cancel it first"));
     }
-    JournalPurger.start(context.getSystem(), persistenceId(jobId).id(), purge.replyTo());
+    // Its large results go after its events: a job whose events outlive them would be unreadable.
+    JournalPurger.start(context.getSystem(), persistenceId(jobId).id(), () -> blobs.enabled()
+        ? blobs.delete(jobId).thenApply(rows -> Done.getInstance())
+        : CompletableFuture.completedFuture(Done.getInstance()), purge.replyTo());
     return Effect().stop();
   }
 

@@ -1,5 +1,6 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.ResultBlobs;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.work.JobResult;
@@ -67,7 +68,9 @@ public final class DurableJobHandle<O> {
 
   /**
    * The job's results in task order (null where a task failed) and failures, once it has ended. If
-   * its coordinator moves meanwhile (its node died), the handle asks the new one.
+   * its coordinator moves meanwhile (its node died), the handle asks the new one. Results above
+   * {@code inline-result-bytes} are read from the table beside the journal, by this node, and
+   * checked against the size and hash their events recorded.
    */
   public CompletionStage<JobResult<O>> result() {
     return submitted.thenCompose(d -> awaitEnd()).thenCompose(this::readResults);
@@ -106,16 +109,29 @@ public final class DurableJobHandle<O> {
     return jobs.coordinator(jobId)
         .<ResultsPage>askWithStatus(reply -> new DurableJobCoordinator.GetResults(from, reply), jobs.askTimeout())
         .thenCompose(page -> {
+          // In task order, one at a time: a large result is read from its table only when its turn comes.
+          CompletionStage<Done> read = CompletableFuture.completedFuture(Done.getInstance());
           for (ResultsPage.TaskResult outcome : page.outcomes()) {
-            results.add(outcome.output() == null ? null : DurableJobs.codec().decode(outcome.output(), type.outputType()));
-            if (outcome.failure() != null) {
-              failures.put(outcome.taskId(), outcome.failure());
-            }
+            read = read.thenCompose(d -> output(outcome)).thenApply(output -> {
+              results.add(output == null ? null : DurableJobs.codec().decode(output, type.outputType()));
+              if (outcome.failure() != null) {
+                failures.put(outcome.taskId(), outcome.failure());
+              }
+              return Done.getInstance();
+            });
           }
           if (page.outcomes().isEmpty()) {
-            return CompletableFuture.completedFuture(Done.getInstance());
+            return read;
           }
-          return readPage(page.next(), results, failures);
+          return read.thenCompose(d -> readPage(page.next(), results, failures));
         });
+  }
+
+  /** A task's result: from its page, or, for a large one, from the table beside the journal; null if it has none. */
+  private CompletionStage<byte[]> output(ResultsPage.TaskResult outcome) {
+    if (outcome.stored() == null) {
+      return CompletableFuture.completedFuture(outcome.output());
+    }
+    return ResultBlobs.get(jobs.system()).read(jobId, outcome.taskId(), outcome.stored());
   }
 }

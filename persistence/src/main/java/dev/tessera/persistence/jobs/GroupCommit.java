@@ -1,10 +1,12 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.StoredResult;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -13,15 +15,36 @@ import java.util.Set;
  * commit). A task is <em>committing</em> from the moment its result or failure is buffered until
  * its write is done: it is not handed out again, and a second result for it is a duplicate.
  *
+ * <p><b>Large results</b> (above {@code inline-result-bytes}) take one more step: they wait in
+ * {@code toStore} until they are written to the table of large results ({@link #startStoring}, one
+ * store at a time), and only once that store is committed ({@link #stored}) do they join the next
+ * journal write, as their {@link StoredResult}: the event that completes a task never names rows
+ * that are not there. Their bytes are dropped from here then.
+ *
  * <p>Threading: not thread-safe; used by the coordinator's actor only.
  */
 final class GroupCommit {
 
+  /** Large results to store, and their store's number (to tell its answer from a stale one). */
+  record Store(long number, Map<Integer, byte[]> results) {}
+
+  private final long inlineBytes;
   private final Set<Integer> committing = new HashSet<>();
   private final List<JobEvent.Completed> toComplete = new ArrayList<>();
+  /** Large results waiting for the next store. */
+  private final Map<Integer, byte[]> toStore = new LinkedHashMap<>();
+  /** The store under way, if any. */
+  private Store storing;
+  /** Numbers stores; never reset, so an answer to a store from before {@link #clear} is known stale. */
+  private long stores;
   private final List<JobEvent.Failed> toFail = new ArrayList<>();
   private final Map<Integer, JobEvent.Attempts> toCount = new LinkedHashMap<>();
   private boolean flushScheduled;
+
+  /** @param inlineBytes results larger than this are stored in the table of large results first */
+  GroupCommit(long inlineBytes) {
+    this.inlineBytes = inlineBytes;
+  }
 
   /** Whether the task's result or failure is buffered or being written. */
   boolean isCommitting(int task) {
@@ -31,7 +54,58 @@ final class GroupCommit {
   /** A task's accepted result. */
   void complete(int task, byte[] output) {
     committing.add(task);
-    toComplete.add(new JobEvent.Completed(task, output));
+    if (output.length > inlineBytes) {
+      toStore.put(task, output);
+    } else {
+      toComplete.add(new JobEvent.Completed(task, output));
+    }
+  }
+
+  /**
+   * The large results to store now, if any wait and no store is under way; they are {@link
+   * #isStoring} until {@link #stored} or {@link #storeFailed}.
+   */
+  Optional<Store> startStoring() {
+    if (storing != null || toStore.isEmpty()) {
+      return Optional.empty();
+    }
+    storing = new Store(++stores, new LinkedHashMap<>(toStore));
+    toStore.clear();
+    return Optional.of(storing);
+  }
+
+  /** Whether a store is under way. */
+  boolean isStoring() {
+    return storing != null;
+  }
+
+  /**
+   * Store {@code number} is committed: its results join the next write as {@code stored}, and
+   * their bytes are dropped here.
+   *
+   * @return false for a stale answer (a store from before {@link #clear}), which changes nothing
+   */
+  boolean stored(long number, Map<Integer, StoredResult> stored) {
+    if (storing == null || storing.number() != number) {
+      return false;
+    }
+    storing.results().keySet().forEach(task -> toComplete.add(new JobEvent.Completed(task, stored.get(task))));
+    storing = null;
+    return true;
+  }
+
+  /**
+   * Store {@code number} failed: its results are dropped (their tasks stay committing until the
+   * caller clears everything and the journal says what is committed).
+   *
+   * @return false for a stale answer
+   */
+  boolean storeFailed(long number) {
+    if (storing == null || storing.number() != number) {
+      return false;
+    }
+    storing = null;
+    return true;
   }
 
   /** A task that failed for good. */
@@ -54,9 +128,13 @@ final class GroupCommit {
     toCount.put(task, new JobEvent.Attempts(task, failures, killedNodes));
   }
 
-  /** True once per batch of buffered facts: the caller then schedules one write. */
+  /**
+   * True once per batch of buffered facts (or of large results to store, while no store is under
+   * way): the caller then schedules one write.
+   */
   boolean needsFlush() {
-    if (flushScheduled || (toComplete.isEmpty() && toFail.isEmpty() && toCount.isEmpty())) {
+    boolean storeWaits = !toStore.isEmpty() && storing == null;
+    if (flushScheduled || (toComplete.isEmpty() && toFail.isEmpty() && toCount.isEmpty() && !storeWaits)) {
       return false;
     }
     flushScheduled = true;
@@ -70,7 +148,8 @@ final class GroupCommit {
 
   /**
    * Everything buffered since the last write, as events, emptying the buffers; the job's end
-   * follows when they end its last open tasks. {@code ending} gets the tasks they end.
+   * follows when they end its last open tasks. {@code ending} gets the tasks they end. Large
+   * results not yet stored are not in them (and so a job with one waiting does not end yet).
    */
   List<JobEvent> take(JobLedger state, List<Integer> ending) {
     List<JobEvent> events = new ArrayList<>(4);
@@ -105,6 +184,8 @@ final class GroupCommit {
     toComplete.clear();
     toFail.clear();
     toCount.clear();
+    toStore.clear();
+    storing = null;
     flushScheduled = false;
   }
 }

@@ -2,6 +2,8 @@ package dev.tessera.persistence.jobs;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.tessera.persistence.journal.ResultBlobs;
+import dev.tessera.persistence.journal.StoredResult;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.util.List;
@@ -15,7 +17,8 @@ import java.util.Objects;
  * worker messages it covers. Their serialized form carries a short type name (never a class name)
  * and, once an event class has changed, its version in the journal's manifest (Pekko's {@code
  * JacksonMigration}, configured in reference.conf): a changed event class still reads old journals.
- * Changed so far: {@link JobAccepted} (version 2, {@link JobAcceptedMigration}).
+ * Changed so far: {@link JobAccepted} (version 2, {@link JobAcceptedMigration}); {@link Completed}
+ * gained {@code stored}, an optional property that old events lack (no version needed).
  *
  * <pre>{@code
  * new JobEvent.TasksCompleted(List.of(new JobEvent.Completed(7, output)))
@@ -61,10 +64,35 @@ public sealed interface JobEvent extends CborSerializable {
     }
   }
 
-  /** One task's committed result. */
-  record Completed(int taskId, byte[] output) implements CborSerializable {
+  /**
+   * One task's committed result: its bytes ({@code output}), or, for a result above {@code
+   * inline-result-bytes}, what identifies it in {@link ResultBlobs}' table ({@code stored}), where
+   * it was committed before this event was written. Exactly one of the two is set.
+   *
+   * <p>{@code stored} was added after the first journals were written; their events have only
+   * {@code output} and read with {@code stored} null (no migration needed: a missing property reads
+   * as null, and every such event has its output).
+   *
+   * @param output the result, or null when it is in the table
+   * @param stored the result's size and SHA-256 in the table, or null when {@code output} holds it
+   */
+  record Completed(int taskId, byte[] output, StoredResult stored) implements CborSerializable {
     public Completed {
-      Objects.requireNonNull(output, "output");
+      if ((output == null) == (stored == null)) {
+        throw new IllegalArgumentException("task " + taskId + ": a completion has its output or a stored result,"
+            + " exactly one of them (output " + (output == null ? "absent" : output.length + " bytes") + ", stored "
+            + stored + ")");
+      }
+    }
+
+    /** A result kept in the event. */
+    public Completed(int taskId, byte[] output) {
+      this(taskId, Objects.requireNonNull(output, "output"), null);
+    }
+
+    /** A result kept in the table of large results. */
+    public Completed(int taskId, StoredResult stored) {
+      this(taskId, null, Objects.requireNonNull(stored, "stored"));
     }
   }
 

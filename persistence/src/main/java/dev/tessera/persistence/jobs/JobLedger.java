@@ -1,5 +1,6 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.StoredResult;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.work.engine.JobReport;
@@ -59,8 +60,13 @@ final class JobLedger {
   final Map<Integer, Integer> attempts = new HashMap<>();
   /** Nodes of the workers that died while an unfinished task was on them (absent: none). */
   final Map<Integer, List<String>> killedNodes = new HashMap<>();
-  /** Results by task id; null where a task has not completed. */
+  /** Results kept in events, by task id; null where a task has not completed or its result is in {@link #stored}. */
   final List<byte[]> results = new ArrayList<>();
+  /**
+   * Results kept in the table of large results (above {@code inline-result-bytes}), by task id: only
+   * their size and hash; the bytes are read from the table when asked for.
+   */
+  final Map<Integer, StoredResult> stored = new HashMap<>();
   final TreeMap<Integer, JobReport.TaskFailure> failures = new TreeMap<>();
   /** Each input chunk's {@link #digest}, by its first task id; null when read from a snapshot older than them. */
   Map<Integer, String> chunks = new HashMap<>();
@@ -125,6 +131,7 @@ final class JobLedger {
   /**
    * The outcomes of tasks {@code fromTask ..}, one page: it stops growing once its outputs (or
    * failure causes) reach {@code maxBytes}, and always holds at least one task while any is left.
+   * A result kept in the table of large results is in the page as its {@link StoredResult} only.
    */
   ResultsPage resultsPage(int fromTask, int maxBytes) {
     List<ResultsPage.TaskResult> page = new ArrayList<>();
@@ -132,9 +139,12 @@ final class JobLedger {
     long bytes = 0;
     while (task < total && (page.isEmpty() || bytes < maxBytes)) {
       byte[] output = results.get(task);
+      StoredResult kept = output == null ? stored.get(task) : null;
       JobReport.TaskFailure failure = failures.get(task);
-      bytes += 16 + (output == null ? (failure == null ? 0 : failure.lastCause().length()) : output.length);
-      page.add(new ResultsPage.TaskResult(task, output, failure));
+      bytes += 16 + (output != null ? output.length
+          : kept != null ? 96 // its size and a hash of 64 hex digits
+          : failure != null ? failure.lastCause().length() : 0);
+      page.add(new ResultsPage.TaskResult(task, output, failure, kept));
       task++;
     }
     return new ResultsPage(page, task);
@@ -169,6 +179,9 @@ final class JobLedger {
           attempts.remove(c.taskId());
           killedNodes.remove(c.taskId());
           results.set(c.taskId(), c.output());
+          if (c.stored() != null) {
+            stored.put(c.taskId(), c.stored());
+          }
           done++;
         }
       }
@@ -200,6 +213,7 @@ final class JobLedger {
     } else if (event instanceof JobEvent.JobPurged purged) {
       status = Status.PURGED;
       results.replaceAll(r -> null);
+      stored.clear();
       failures.clear();
     } else if (event instanceof JobEvent.SubmissionAbandoned abandoned) {
       status = Status.ABANDONED;
@@ -228,6 +242,7 @@ final class JobLedger {
     unfinished.clear();
     attempts.clear();
     results.clear();
+    stored.clear();
     failures.clear();
     chunks = new HashMap<>();
   }
@@ -236,7 +251,8 @@ final class JobLedger {
   Snapshot snapshot() {
     return new Snapshot(jobId, taskType, options, submittedAtMillis, submitter, endedAtMillis, status, total, sealed, done,
         new TreeMap<>(unfinished), new HashMap<>(attempts), new ArrayList<>(results), new TreeMap<>(failures),
-        chunks == null ? null : new HashMap<>(chunks), abandonedBecause, new HashMap<>(killedNodes));
+        chunks == null ? null : new HashMap<>(chunks), abandonedBecause, new HashMap<>(killedNodes),
+        new HashMap<>(stored));
   }
 
   static JobLedger of(Snapshot s) {
@@ -259,6 +275,9 @@ final class JobLedger {
     if (s.killedNodes() != null) { // null in snapshots taken before worker deaths were counted
       ledger.killedNodes.putAll(s.killedNodes());
     }
+    if (s.stored() != null) { // null in snapshots taken before large results were kept in a table
+      ledger.stored.putAll(s.stored());
+    }
     // Snapshots taken before chunk digests have none: repeated chunks are then checked by range only.
     ledger.chunks = s.chunks() == null ? null : new HashMap<>(s.chunks());
     ledger.abandonedBecause = s.abandonedBecause();
@@ -271,7 +290,10 @@ final class JobLedger {
 
   /**
    * What a snapshot of a job holds: everything, results included (they must stay durable until
-   * purged), so recovery reads one snapshot and the events after it, however long the job ran.
+   * purged), so recovery reads one snapshot and the events after it, however long the job ran. Of
+   * a result kept in the table of large results it holds what the event held: size and hash.
+   *
+   * @param stored null in snapshots taken before results were kept in a table
    */
   record Snapshot(
       String jobId,
@@ -290,6 +312,7 @@ final class JobLedger {
       Map<Integer, JobReport.TaskFailure> failures,
       Map<Integer, String> chunks,
       String abandonedBecause,
-      Map<Integer, List<String>> killedNodes)
+      Map<Integer, List<String>> killedNodes,
+      Map<Integer, StoredResult> stored)
       implements CborSerializable {}
 }

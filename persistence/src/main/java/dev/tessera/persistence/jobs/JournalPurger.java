@@ -3,7 +3,10 @@ package dev.tessera.persistence.jobs;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import dev.tessera.persistence.journal.JournalPlugins;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,27 +22,42 @@ import org.apache.pekko.persistence.RecoveryCompleted;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 
 /**
- * Deletes every event and snapshot of one persistence id, then answers and stops. A classic
- * persistent actor: deleting a whole history on demand has no typed equivalent. Its owner (a job's
- * coordinator) must have stopped writing to that id.
+ * Deletes every event and snapshot of one persistence id, then what else its owner keeps of it
+ * (a job's large results), then answers and stops. A classic persistent actor: deleting a whole
+ * history on demand has no typed equivalent. Its owner (a job's coordinator) must have stopped
+ * writing to that id.
+ *
+ * <p>The rest goes last: if deleting it fails, the history is gone and nothing names what is left
+ * (purging again deletes it); the other way round, a failure would leave events naming results
+ * that are gone.
  *
  * <p>Threading: an actor.
  */
 final class JournalPurger extends AbstractPersistentActor {
 
+  /** What else was deleted, after the events and snapshots (null: it worked). */
+  private record RestDeleted(Throwable failure) implements NoSerializationVerificationNeeded {}
+
   private final String persistenceId;
+  private final Supplier<CompletionStage<Done>> deleteRest;
   private final ActorRef<StatusReply<Done>> replyTo;
   private boolean eventsDeleted;
   private boolean snapshotsDeleted;
 
-  static void start(ActorSystem<?> system, String persistenceId, ActorRef<StatusReply<Done>> replyTo) {
+  /**
+   * @param deleteRest deletes what else belongs to the id, once its events and snapshots are deleted
+   */
+  static void start(ActorSystem<?> system, String persistenceId, Supplier<CompletionStage<Done>> deleteRest,
+      ActorRef<StatusReply<Done>> replyTo) {
     ((ExtendedActorSystem) Adapter.toClassic(system)).systemActorOf(
-        Props.create(JournalPurger.class, () -> new JournalPurger(persistenceId, replyTo)),
+        Props.create(JournalPurger.class, () -> new JournalPurger(persistenceId, deleteRest, replyTo)),
         "tessera-purge-" + URLEncoder.encode(persistenceId, StandardCharsets.UTF_8) + "-" + System.nanoTime());
   }
 
-  private JournalPurger(String persistenceId, ActorRef<StatusReply<Done>> replyTo) {
+  private JournalPurger(String persistenceId, Supplier<CompletionStage<Done>> deleteRest,
+      ActorRef<StatusReply<Done>> replyTo) {
     this.persistenceId = persistenceId;
+    this.deleteRest = deleteRest;
     this.replyTo = replyTo;
   }
 
@@ -89,13 +107,21 @@ final class JournalPurger extends AbstractPersistentActor {
         })
         .match(DeleteMessagesFailure.class, failure -> fail("its events", failure.cause()))
         .match(DeleteSnapshotsFailure.class, failure -> fail("its snapshots", failure.cause()))
+        .match(RestDeleted.class, rest -> {
+          if (rest.failure() != null) {
+            fail("its large results", rest.failure());
+          } else {
+            replyTo.tell(StatusReply.ack());
+            getContext().stop(getSelf());
+          }
+        })
         .build();
   }
 
   private void finishIfDone() {
     if (eventsDeleted && snapshotsDeleted) {
-      replyTo.tell(StatusReply.ack());
-      getContext().stop(getSelf());
+      var self = getSelf();
+      deleteRest.get().whenComplete((done, error) -> self.tell(new RestDeleted(error), self));
     }
   }
 

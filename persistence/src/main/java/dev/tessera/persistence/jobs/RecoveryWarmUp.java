@@ -1,5 +1,6 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.StoredResult;
 import dev.tessera.runtime.job.JobOptions;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -91,7 +92,9 @@ final class RecoveryWarmUp {
     events.add(new JobEvent.TasksFailed(List.of(new JobEvent.Failed(0, 3, "warm-up"))));
     List<JobEvent.Completed> commit = new ArrayList<>();
     for (int task = 1; task < TASKS; task++) {
-      commit.add(new JobEvent.Completed(task, ByteBuffer.allocate(32).putInt(task).array()));
+      // Task 1's result is one kept in the table of large results: the event and snapshot hold its size and hash.
+      commit.add(task == 1 ? new JobEvent.Completed(task, new StoredResult(1 << 20, "0".repeat(64)))
+          : new JobEvent.Completed(task, ByteBuffer.allocate(32).putInt(task).array()));
       if (commit.size() == TASKS_PER_COMMIT || task == TASKS - 1) {
         events.add(new JobEvent.TasksCompleted(commit));
         commit = new ArrayList<>();

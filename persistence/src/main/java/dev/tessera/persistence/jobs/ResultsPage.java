@@ -1,5 +1,7 @@
 package dev.tessera.persistence.jobs;
 
+import dev.tessera.persistence.journal.ResultBlobs;
+import dev.tessera.persistence.journal.StoredResult;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.work.engine.JobReport;
 import java.util.List;
@@ -17,6 +19,11 @@ public record ResultsPage(List<TaskResult> outcomes, int next) implements CborSe
     outcomes = List.copyOf(outcomes);
   }
 
-  /** A task's result ({@code output}) or its failure; exactly one of the two is set. */
-  public record TaskResult(int taskId, byte[] output, JobReport.TaskFailure failure) implements CborSerializable {}
+  /**
+   * A task's result ({@code output}), or where its result is kept ({@code stored}: in the table of
+   * large results, to read with {@link ResultBlobs#read}), or its failure; at most one of the three
+   * is set (none for a task that had not ended when the job was cancelled).
+   */
+  public record TaskResult(int taskId, byte[] output, JobReport.TaskFailure failure, StoredResult stored)
+      implements CborSerializable {}
 }

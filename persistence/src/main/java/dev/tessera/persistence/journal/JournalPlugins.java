@@ -45,7 +45,8 @@ public final class JournalPlugins {
 
   /**
    * Creates the journal's tables where missing, if {@code tessera.persistence.create-schema} is on
-   * and the journal is our JDBC one.
+   * and the journal is our JDBC one: pekko-persistence-jdbc's, and the table of large job results
+   * beside them ({@link ResultBlobs#DDL}).
    */
   public static CompletionStage<Done> createSchema(ActorSystem<?> system) {
     Config settings = settings(system);
@@ -53,7 +54,9 @@ public final class JournalPlugins {
     if (!settings.getBoolean("create-schema") || !system.settings().config().hasPath(plugin + ".use-shared-db")) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    return SchemaUtils.createIfNotExists(plugin, (ClassicActorSystemProvider) system);
+    ResultBlobs blobs = ResultBlobs.get(system);
+    return SchemaUtils.createIfNotExists(plugin, (ClassicActorSystemProvider) system)
+        .thenCompose(done -> blobs.enabled() ? blobs.createTable() : CompletableFuture.completedFuture(done));
   }
 
   private static Config settings(ActorSystem<?> system) {

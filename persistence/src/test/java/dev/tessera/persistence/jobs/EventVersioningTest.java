@@ -10,6 +10,8 @@ import dev.tessera.work.protocol.CoordinatorMessage;
 import dev.tessera.work.protocol.ProtocolInbox;
 import dev.tessera.work.protocol.TaskOutcome;
 import dev.tessera.work.protocol.WorkerMessage;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,20 +20,31 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A journal written by an older event shape ({@code journals/job-events-v1.sql}: JobAccepted at
  * version 1, before it had a submitter) is read by today's classes, and the job it holds resumes
- * where it was and finishes; events written now carry their version.
+ * where it was and finishes; events written now carry their version. Completions and snapshots
+ * written before large results were kept beside the journal (without {@code stored}) read too.
  */
 class EventVersioningTest {
 
@@ -44,6 +57,65 @@ class EventVersioningTest {
   private static final PayloadCodec CODEC = new PayloadCodec();
 
   @TempDir Path dataDir;
+
+  /** The event payload, serializer id and manifest of a row of {@code journals/job-events-v1.sql}, by its manifest. */
+  private record Row(byte[] payload, int serializer, String manifest) {}
+
+  private Row v1Row(String manifest) throws Exception {
+    try (InputStream in = getClass().getResourceAsStream("/journals/job-events-v1.sql")) {
+      Matcher row = Pattern.compile("X'([0-9a-f]+)', (\\d+), '(" + Pattern.quote(manifest) + ")'\\);")
+          .matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      assertThat(row.find()).as("a row of %s", manifest).isTrue();
+      return new Row(HexFormat.of().parseHex(row.group(1)), Integer.parseInt(row.group(2)), row.group(3));
+    }
+  }
+
+  @Test
+  void aCompletionWrittenBeforeLargeResultsWereKeptBesideTheJournalReadsWithItsOutput() throws Exception {
+    ActorTestKit kit = ActorTestKit.create("old-completions");
+    try {
+      Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+      Row row = v1Row("dev.tessera.persistence.jobs.JobEvent$TasksCompleted");
+
+      JobEvent.TasksCompleted completed = (JobEvent.TasksCompleted)
+          serialization.deserialize(row.payload(), row.serializer(), row.manifest()).get();
+
+      assertThat(completed.tasks()).extracting(JobEvent.Completed::taskId).containsExactly(0, 1, 2);
+      assertThat(completed.tasks()).allSatisfy(c -> assertThat(c.stored()).isNull());
+      assertThat(completed.tasks()).extracting(c -> CODEC.decode(c.output(), Long.class)).containsExactly(0L, 1L, 4L);
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void aSnapshotTakenBeforeLargeResultsWereKeptBesideTheJournalReads() throws Exception {
+    ActorTestKit kit = ActorTestKit.create("old-snapshots");
+    try {
+      Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+      JobLedger ledger = new JobLedger();
+      ledger.apply(new JobEvent.JobAccepted(JOB, "square", JobOptions.defaults(), 1, "node-1"));
+      ledger.apply(new JobEvent.TasksAdded(0, List.of(CODEC.encode(2), CODEC.encode(3)), true));
+      ledger.apply(new JobEvent.TasksCompleted(List.of(new JobEvent.Completed(0, CODEC.encode(4L)))));
+      JobLedger.Snapshot snapshot = ledger.snapshot();
+      Serializer serializer = serialization.findSerializerFor(snapshot);
+      String manifest = Serializers.manifestFor(serializer, snapshot);
+      // The snapshot as it was written before it had `stored`: the same, without that property.
+      ObjectMapper cbor = JacksonObjectMapperProvider.get(kit.system()).getOrCreate("jackson-cbor", Optional.empty());
+      ObjectNode old = (ObjectNode) cbor.readTree(serialization.serialize(snapshot).get());
+      assertThat(old.remove("stored")).isNotNull();
+
+      JobLedger readBack = JobLedger.of((JobLedger.Snapshot)
+          serialization.deserialize(cbor.writeValueAsBytes(old), serializer.identifier(), manifest).get());
+
+      assertThat(readBack.stored).isEmpty();
+      assertThat(readBack.done).isEqualTo(1);
+      assertThat(CODEC.decode(readBack.resultsPage(0, 1024).outcomes().get(0).output(), Long.class)).isEqualTo(4L);
+      assertThat(readBack.unfinished).containsOnlyKeys(1);
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
 
   private Connection connect() throws Exception {
     return DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath() + "/journal;WRITE_DELAY=0", "sa", "");

@@ -43,6 +43,7 @@ class RecoveryWarmUpTest {
     assertThat(readBack.done).isEqualTo(expected.done);
     assertThat(readBack.unfinished.keySet()).isEqualTo(expected.unfinished.keySet());
     assertThat(readBack.failures).isEqualTo(expected.failures);
+    assertThat(readBack.stored).as("results kept in the table of large results").hasSize(1).isEqualTo(expected.stored);
     IntStream.range(0, RecoveryWarmUp.TASKS).forEach(task -> {
       assertThat(Arrays.equals(readBack.results.get(task), expected.results.get(task))).as("result of task %d", task).isTrue();
       assertThat(Arrays.equals(readBack.unfinished.get(task), expected.unfinished.get(task))).as("input of task %d", task).isTrue();
