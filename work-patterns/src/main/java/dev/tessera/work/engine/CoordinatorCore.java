@@ -71,7 +71,8 @@ public final class CoordinatorCore<C> {
     Objects.requireNonNull(workerGone, "workerGone");
     this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), tasks,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
-        worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker));
+        worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker),
+        TaskDispatcher.nodesSeenFrom(context.getSystem().address()));
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
     this.announcement = WorkerAnnouncement.subscribe(
         context, new WorkerMessage.WorkOn(jobId, taskType, self, options), workersChanged);
