@@ -43,8 +43,11 @@ public final class EngineBenchmarks {
       }
       nanosPerOp.put(method, score);
       if (method.equals("oneJobOfTasks")) {
-        System.out.printf(Locale.ROOT, "  TaskDispatcher, batch size %s: %.0f ns per task, at most %,.0f tasks/s for one coordinator%n",
-            result.getParams().getParam("batchSize"), score, 1e9 / score);
+        String preferred = result.getParams().getParam("preferredNode");
+        System.out.printf(Locale.ROOT, "  TaskDispatcher, batch size %s%s: %.0f ns per task, at most %,.0f tasks/s for one coordinator%n",
+            result.getParams().getParam("batchSize"),
+            preferred == null || preferred.equals("none") ? "" : ", tasks preferring the " + preferred + "'s node",
+            score, 1e9 / score);
       }
     }
     Double plain = nanosPerOp.get("withoutInterceptor");

@@ -34,6 +34,9 @@ import org.slf4j.helpers.NOPLogger;
  * it builds, not a mailbox. The job's facts ({@link TaskDispatcher.JobTasks}) are an array of
  * "ended" flags, the least a coordinator can keep. Adding the tasks and making the dispatcher are
  * in the measured time too (once per job, a small share per task).
+ *
+ * <p>By default no task prefers a node (the path every job takes today); {@code -p
+ * preferredNode=worker} makes every task prefer the worker's node, to measure the locality path.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,9 +50,14 @@ public class TaskDispatcherBench {
   @Param({"1", "100"})
   public int batchSize;
 
+  /** {@code none}: no task prefers a node; {@code worker}: every task prefers the worker's node. */
+  @Param({"none"})
+  public String preferredNode;
+
   private ActorSystem<Void> system;
   private ActorRef<WorkerMessage> worker;
   private JobOptions options;
+  private String taskNode;
   private final byte[] input = new byte[8];
   private final TaskOutcome.Succeeded[] outcomes = new TaskOutcome.Succeeded[TASKS];
 
@@ -58,6 +66,11 @@ public class TaskDispatcherBench {
     system = ActorSystem.create(Behaviors.empty(), "dispatcher-bench");
     worker = system.ignoreRef();
     options = JobOptions.defaults().withBatchSize(batchSize);
+    taskNode = switch (preferredNode) {
+      case "none" -> null;
+      case "worker" -> worker.path().address().toString(); // as the dispatcher places a local worker
+      default -> throw new IllegalArgumentException("preferredNode is none or worker, got " + preferredNode);
+    };
     // A fresh dispatcher leases each task once, as attempt 1: the worker's outcomes are made once.
     byte[] output = new byte[8];
     for (int task = 0; task < TASKS; task++) {
@@ -85,6 +98,11 @@ public class TaskDispatcherBench {
           @Override
           public void attemptLost(int task, TaskLoss loss) {
             throw new IllegalStateException("task " + task + " lost an attempt in a job without failures: " + loss);
+          }
+
+          @Override
+          public String preferredNode(int task) {
+            return taskNode;
           }
         }, watched -> {});
     for (int task = 0; task < TASKS; task++) {

@@ -30,6 +30,10 @@ import java.util.Objects;
  *     went silent) fails as poison and is never tried again (default 2). Worker deaths never count
  *     against {@code maxAttempts}: a task that was merely on a dying node is retried, alone on a
  *     worker that runs nothing else of the job, so a second death names its culprit.
+ * @param localityWait how long a task whose input data lives on one node (its job names that node)
+ *     waits for a worker on that node, while a worker elsewhere could take it, before any worker may
+ *     (default 500 ms; {@link Duration#ZERO} turns the preference off). A task whose node has no
+ *     active worker of the job does not wait. See {@link #DEFAULT_LOCALITY_WAIT} for why 500 ms.
  */
 public record JobOptions(
     int maxAttempts,
@@ -39,11 +43,26 @@ public record JobOptions(
     Duration workerSilenceTimeout,
     Duration progressLogInterval,
     Duration noCapableNodeTimeout,
-    int maxWorkerDeaths)
+    int maxWorkerDeaths,
+    Duration localityWait)
     implements CborSerializable {
 
   /** The default of {@link #maxWorkerDeaths()}. */
   public static final int DEFAULT_MAX_WORKER_DEATHS = 2;
+
+  /**
+   * The default of {@link #localityWait()}: 500 ms. Dask has no such wait: it places a task at once
+   * on the worker where its inputs cost least to fetch (at an assumed 100 MB/s) and moves queued
+   * tasks later by work stealing, every 100 ms. Here tasks are pulled, so a node that holds the data
+   * but has no credit left can only be waited for, as in Spark's delay scheduling ({@code
+   * spark.locality.wait}, 3 s, for HDFS blocks). 500 ms is about what fetching 50 MB at that
+   * bandwidth costs, the order of the large objects that carry a preference, and stays short
+   * beside the default {@link #taskTimeout()}. A task whose wait has run out is handed out at the
+   * next message from a worker or, at the latest, the coordinator's next tick (an eighth of {@link
+   * #workerSilenceTimeout()}, about 190 ms by default): a wait much shorter than the tick buys
+   * little.
+   */
+  public static final Duration DEFAULT_LOCALITY_WAIT = Duration.ofMillis(500);
 
   /** The default of {@link #noCapableNodeTimeout()}. */
   public static final Duration DEFAULT_NO_CAPABLE_NODE_TIMEOUT = Duration.ofSeconds(30);
@@ -54,6 +73,8 @@ public record JobOptions(
    *     snapshots, or messages from a node not yet upgraded) lack it, and Jackson passes null
    * @param maxWorkerDeaths 0 means {@link #DEFAULT_MAX_WORKER_DEATHS}, for the same reason (Jackson
    *     passes 0 for a missing number); {@link #withMaxWorkerDeaths} refuses 0
+   * @param localityWait null means {@link #DEFAULT_LOCALITY_WAIT}, for the same reason as {@code
+   *     noCapableNodeTimeout}
    */
   public JobOptions {
     if (maxAttempts < 1) {
@@ -87,9 +108,29 @@ public record JobOptions(
     if (maxWorkerDeaths < 1) {
       throw new IllegalArgumentException("maxWorkerDeaths must be at least 1, got " + maxWorkerDeaths);
     }
+    if (localityWait == null) {
+      localityWait = DEFAULT_LOCALITY_WAIT;
+    }
+    if (localityWait.isNegative()) {
+      throw new IllegalArgumentException("localityWait must not be negative, got " + localityWait);
+    }
   }
 
-  /** Options with the default {@link #maxWorkerDeaths()}. */
+  /** Options with the default {@link #localityWait()}. */
+  public JobOptions(
+      int maxAttempts,
+      Duration taskTimeout,
+      String requiredRole,
+      int batchSize,
+      Duration workerSilenceTimeout,
+      Duration progressLogInterval,
+      Duration noCapableNodeTimeout,
+      int maxWorkerDeaths) {
+    this(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, DEFAULT_LOCALITY_WAIT);
+  }
+
+  /** Options with the default {@link #maxWorkerDeaths()} and {@link #localityWait()}. */
   public JobOptions(
       int maxAttempts,
       Duration taskTimeout,
@@ -99,54 +140,55 @@ public record JobOptions(
       Duration progressLogInterval,
       Duration noCapableNodeTimeout) {
     this(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
-        noCapableNodeTimeout, DEFAULT_MAX_WORKER_DEATHS);
+        noCapableNodeTimeout, DEFAULT_MAX_WORKER_DEATHS, DEFAULT_LOCALITY_WAIT);
   }
 
   /**
    * 3 attempts, 60 s per task, role {@code worker}, batches of 100, workers presumed dead after
    * 1.5 s of silence, progress logged every 10 s, tasks failed after 30 s without a node with the
-   * role, a task failed as poison once 2 workers died while it was on them.
+   * role, a task failed as poison once 2 workers died while it was on them, a task waiting up to
+   * 500 ms for a worker on the node that holds its data.
    */
   public static JobOptions defaults() {
     return new JobOptions(
         3, Duration.ofSeconds(60), "worker", 100, Duration.ofMillis(1500), Duration.ofSeconds(10),
-        DEFAULT_NO_CAPABLE_NODE_TIMEOUT, DEFAULT_MAX_WORKER_DEATHS);
+        DEFAULT_NO_CAPABLE_NODE_TIMEOUT, DEFAULT_MAX_WORKER_DEATHS, DEFAULT_LOCALITY_WAIT);
   }
 
   public JobOptions withMaxAttempts(int value) {
-    return new JobOptions(
-        value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(value, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withTaskTimeout(Duration value) {
-    return new JobOptions(
-        maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, value, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withRequiredRole(String value) {
-    return new JobOptions(
-        maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, taskTimeout, value, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withBatchSize(int value) {
-    return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, value, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withWorkerSilenceTimeout(Duration value) {
-    return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, value, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withProgressLogInterval(Duration value) {
-    return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value, noCapableNodeTimeout, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, value,
+        noCapableNodeTimeout, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withNoCapableNodeTimeout(Duration value) {
     Objects.requireNonNull(value, "noCapableNodeTimeout");
-    return new JobOptions(
-        maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval, value, maxWorkerDeaths);
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        value, maxWorkerDeaths, localityWait);
   }
 
   public JobOptions withMaxWorkerDeaths(int value) {
@@ -154,7 +196,14 @@ public record JobOptions(
       throw new IllegalArgumentException("maxWorkerDeaths must be at least 1, got " + value);
     }
     return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
-        noCapableNodeTimeout, value);
+        noCapableNodeTimeout, value, localityWait);
+  }
+
+  /** {@link Duration#ZERO} turns the locality preference off: each task goes to the first worker with credit. */
+  public JobOptions withLocalityWait(Duration value) {
+    Objects.requireNonNull(value, "localityWait");
+    return new JobOptions(maxAttempts, taskTimeout, requiredRole, batchSize, workerSilenceTimeout, progressLogInterval,
+        noCapableNodeTimeout, maxWorkerDeaths, value);
   }
 
   /** How long a handed-out task may go unanswered before the coordinator takes it back regardless. */

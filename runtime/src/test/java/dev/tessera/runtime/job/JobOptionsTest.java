@@ -39,4 +39,36 @@ class JobOptionsTest {
       kit.shutdownTestKit();
     }
   }
+
+  @Test
+  void localityWaitDefaultsToHalfASecondMayBeZeroAndMustNotBeNegative() {
+    assertThat(JobOptions.defaults().localityWait()).isEqualTo(Duration.ofMillis(500));
+    assertThat(JobOptions.defaults().withLocalityWait(Duration.ZERO).withMaxAttempts(5).localityWait())
+        .as("zero turns the preference off, and the other with* methods keep it")
+        .isZero();
+    assertThatThrownBy(() -> JobOptions.defaults().withLocalityWait(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("localityWait must not be negative, got PT-0.001S");
+  }
+
+  @Test
+  void optionsSerializedBeforeLocalityWaitExistedReadWithTheDefault() throws Exception {
+    ActorTestKit kit = ActorTestKit.create();
+    try {
+      for (String binding : new String[] {"jackson-cbor", "jackson-json"}) {
+        ObjectMapper mapper = JacksonObjectMapperProvider.get(kit.system()).getOrCreate(binding, Optional.empty());
+        JobOptions written = JobOptions.defaults().withRequiredRole("gpu").withLocalityWait(Duration.ofSeconds(2));
+        ObjectNode old = mapper.valueToTree(written);
+        assertThat(old.has("localityWait")).as("written by today's class (%s)", binding).isTrue();
+        old.remove("localityWait");
+
+        JobOptions read = mapper.readValue(mapper.writeValueAsBytes(old), JobOptions.class);
+
+        assertThat(read).as(binding).isEqualTo(JobOptions.defaults().withRequiredRole("gpu"));
+        assertThat(mapper.readValue(mapper.writeValueAsBytes(written), JobOptions.class)).as(binding).isEqualTo(written);
+      }
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
 }

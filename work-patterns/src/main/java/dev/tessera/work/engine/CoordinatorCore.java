@@ -105,7 +105,8 @@ public final class CoordinatorCore<C> {
     };
     this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), notWhileFetching,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
-        worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker));
+        worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker),
+        TaskDispatcher.nodesSeenFrom(context.getSystem().address()));
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
     this.announcement = WorkerAnnouncement.subscribe(
         context, new WorkerMessage.WorkOn(jobId, taskType, self, options), workersChanged);

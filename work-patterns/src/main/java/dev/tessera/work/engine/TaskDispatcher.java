@@ -17,7 +17,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 
@@ -50,6 +54,13 @@ import org.slf4j.Logger;
  * <p>It never leases to a worker it has seen gone, to one that said it is leaving, or to one whose
  * node {@code mayLeaseTo} refuses (the coordinator passes "its node is Up").
  *
+ * <p><b>Locality.</b> A task whose input data lives on one node ({@link JobTasks#preferredNode})
+ * goes to a worker on that node when one there has credit. While that node has a live worker of
+ * this job, a worker elsewhere takes the task only after it has passed the task over for {@link
+ * JobOptions#localityWait()}; a node without one does not hold its tasks back at all ({@link
+ * TaskLocality} keeps these tasks). Suspects ignore preferences. A job whose tasks prefer no node
+ * is dispatched as if locality did not exist: the preference costs it one call per added task.
+ *
  * <p>Threading: not thread-safe; used by the one actor that coordinates the job.
  */
 public final class TaskDispatcher {
@@ -61,6 +72,15 @@ public final class TaskDispatcher {
 
     /** An attempt ended without a result; when {@link TaskLoss#forGood()} the task has failed. */
     void attemptLost(int task, TaskLoss loss);
+
+    /**
+     * The node that holds most of the task's input data, as its Pekko address ({@code
+     * Address.toString()}, e.g. {@code pekko://tessera@10.0.0.5:25520}), or null for no preference.
+     * Asked once, when the task is added.
+     */
+    default String preferredNode(int task) {
+      return null;
+    }
   }
 
   /** What {@link #accept} found an outcome to be. */
@@ -102,6 +122,8 @@ public final class TaskDispatcher {
     int leased;
     /** Of those, suspects handed to it alone (0 or 1): it gets nothing else meanwhile. */
     int suspectsHeld;
+    /** Its node, as {@link JobTasks#preferredNode} names nodes; found when locality first needs it. */
+    String node;
 
     long available() {
       return suspected || leaving ? 0 : Math.max(0, requested - sent);
@@ -122,7 +144,13 @@ public final class TaskDispatcher {
   private final JobTasks tasks;
   private final Consumer<ActorRef<WorkerMessage>> watch;
   private final Predicate<ActorRef<WorkerMessage>> mayLeaseTo;
+  private final Function<ActorRef<WorkerMessage>, String> nodeOf;
+  /** Tasks that prefer no node, or whose preference is off. */
   private final ArrayDeque<Integer> pending = new ArrayDeque<>();
+  /** Tasks that prefer a node, until they are handed out. */
+  private final TaskLocality locality;
+  /** Whether a task waiting to be handed out could be: open, and not leased (queued twice). */
+  private final IntPredicate open;
   /** Tasks that were on a worker that died: each is handed out alone. */
   private final ArrayDeque<Integer> suspects = new ArrayDeque<>();
   private final Map<Integer, History> histories = new HashMap<>();
@@ -136,6 +164,8 @@ public final class TaskDispatcher {
   private int duplicatesDropped;
   private int lostLeases;
   private int workerDeaths;
+  private int tasksOnPreferredNode;
+  private int tasksOffPreferredNode;
 
   /** A dispatcher that may lease to any worker it hears from (no cluster to ask). */
   public TaskDispatcher(
@@ -144,9 +174,8 @@ public final class TaskDispatcher {
   }
 
   /**
-   * @param watch called once per new worker, so the coordinator hears when its actor stops
-   *     ({@link #workerGone})
-   * @param mayLeaseTo false for a worker whose node is not Up (leaving, exiting, down, removed)
+   * A dispatcher that takes a worker's node to be its actor's address as it stands: one in this
+   * actor system is on {@code pekko://<system>}, the node of no task's preference.
    */
   public TaskDispatcher(
       String jobId,
@@ -155,16 +184,52 @@ public final class TaskDispatcher {
       JobTasks tasks,
       Consumer<ActorRef<WorkerMessage>> watch,
       Predicate<ActorRef<WorkerMessage>> mayLeaseTo) {
+    this(jobId, options, log, tasks, watch, mayLeaseTo, worker -> worker.path().address().toString());
+  }
+
+  /**
+   * @param watch called once per new worker, so the coordinator hears when its actor stops
+   *     ({@link #workerGone})
+   * @param mayLeaseTo false for a worker whose node is not Up (leaving, exiting, down, removed)
+   * @param nodeOf a worker's node, named as {@link JobTasks#preferredNode} names nodes: {@link
+   *     #nodesSeenFrom} the coordinator's own node; asked once per worker, and only for a job whose
+   *     tasks prefer nodes
+   */
+  public TaskDispatcher(
+      String jobId,
+      JobOptions options,
+      Logger log,
+      JobTasks tasks,
+      Consumer<ActorRef<WorkerMessage>> watch,
+      Predicate<ActorRef<WorkerMessage>> mayLeaseTo,
+      Function<ActorRef<WorkerMessage>, String> nodeOf) {
     this.jobId = Objects.requireNonNull(jobId, "jobId");
     this.options = Objects.requireNonNull(options, "options");
     this.log = Objects.requireNonNull(log, "log");
     this.tasks = Objects.requireNonNull(tasks, "tasks");
     this.watch = Objects.requireNonNull(watch, "watch");
     this.mayLeaseTo = Objects.requireNonNull(mayLeaseTo, "mayLeaseTo");
+    this.nodeOf = Objects.requireNonNull(nodeOf, "nodeOf");
     this.silence = new WorkerSilence(jobId, options, log);
+    this.locality = new TaskLocality(options.localityWait());
+    this.open = task -> !leases.containsKey(task) && tasks.openInput(task) != null;
   }
 
-  /** A new task, to hand out. */
+  /**
+   * A worker's node as seen from the actor system at {@code self} (the coordinator's: {@code
+   * system.address()}): its actor's address, or {@code self} for an actor in that system, whose
+   * address has no host.
+   */
+  public static Function<ActorRef<WorkerMessage>, String> nodesSeenFrom(Address self) {
+    Objects.requireNonNull(self, "self");
+    String selfNode = self.toString();
+    return worker -> {
+      Address address = worker.path().address();
+      return address.hasLocalScope() ? selfNode : address.toString();
+    };
+  }
+
+  /** A new task, to hand out; asks the job which node it prefers. */
   public void add(int task) {
     add(task, 0, 0, List.of());
   }
@@ -172,7 +237,7 @@ public final class TaskDispatcher {
   /**
    * A task to hand out that has lost attempts before (a coordinator recovering the job): {@code
    * failures} task failures, and present at {@code deaths} worker deaths on {@code killedNodes}. A
-   * task with a death is a suspect, handed out alone.
+   * task with a death is a suspect, handed out alone; any other is asked which node it prefers.
    */
   public void add(int task, int failures, int deaths, List<String> killedNodes) {
     if (failures > 0 || deaths > 0) {
@@ -182,7 +247,16 @@ public final class TaskDispatcher {
       h.killedNodes.addAll(killedNodes);
       h.tries = failures + deaths;
     }
-    (deaths > 0 ? suspects : pending).add(task);
+    if (deaths > 0) {
+      suspects.add(task);
+      return;
+    }
+    String node = locality.enabled() ? tasks.preferredNode(task) : null;
+    if (node != null) {
+      locality.add(task, node);
+    } else {
+      pending.add(task);
+    }
   }
 
   /**
@@ -207,6 +281,7 @@ public final class TaskDispatcher {
   public void ended(int task) {
     histories.remove(task);
     removeLease(task);
+    locality.forget(task);
   }
 
   /**
@@ -339,6 +414,7 @@ public final class TaskDispatcher {
   public void clear() {
     pending.clear();
     suspects.clear();
+    locality.clear();
     leases.clear();
     workers.values().forEach(w -> {
       w.leased = 0;
@@ -380,28 +456,59 @@ public final class TaskDispatcher {
   /**
    * Hands waiting tasks to workers with credits. Suspects go first, each alone to a worker that
    * holds nothing else of this job; while any waits, nothing else is handed out, so that workers
-   * empty and take them. Other tasks go in batches of at most the job's batch size.
+   * empty and take them. Other tasks go in batches of at most the job's batch size; while tasks
+   * that prefer a node wait, as {@link #dispatchNearData} says.
    */
   public void dispatch() {
-    if (!suspects.isEmpty()) {
-      for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry : workers.entrySet()) {
-        WorkerState state = entry.getValue();
-        if (suspects.isEmpty()) {
-          break;
-        }
-        if (state.leased == 0 && state.available() > 0 && mayLeaseTo.test(entry.getKey())) {
-          List<WorkerMessage.TaskAssignment> one = takeBatch(suspects, entry.getKey(), state, 1, true);
-          if (!one.isEmpty()) {
-            log.info("job {}: task {} was on a worker that died; it runs alone on {}", jobId, one.get(0).taskId(),
-                entry.getKey().path());
-            send(entry.getKey(), state, one);
-          }
-        }
+    dispatch(System::nanoTime);
+  }
+
+  /**
+   * {@link #dispatch()} at a given time.
+   *
+   * @param now as {@link System#nanoTime()}: a task whose locality wait has run out by then may go
+   *     to any worker
+   */
+  void dispatch(long now) {
+    dispatch(() -> now);
+  }
+
+  /** @param clock read only when tasks that prefer a node wait, where a wait may run out */
+  private void dispatch(LongSupplier clock) {
+    if (handOutSuspects()) {
+      return;
+    }
+    if (locality.hasQueued()) {
+      dispatchNearData(clock.getAsLong());
+    } else {
+      dispatchPending();
+    }
+  }
+
+  /** Hands each suspect alone to a worker that holds nothing else of this job; true while some still wait. */
+  private boolean handOutSuspects() {
+    if (suspects.isEmpty()) {
+      return false;
+    }
+    for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry : workers.entrySet()) {
+      WorkerState state = entry.getValue();
+      if (suspects.isEmpty()) {
+        break;
       }
-      if (!suspects.isEmpty()) {
-        return;
+      if (state.leased == 0 && state.available() > 0 && mayLeaseTo.test(entry.getKey())) {
+        List<WorkerMessage.TaskAssignment> one = takeBatch(suspects, entry.getKey(), state, 1, true);
+        if (!one.isEmpty()) {
+          log.info("job {}: task {} was on a worker that died; it runs alone on {}", jobId, one.get(0).taskId(),
+              entry.getKey().path());
+          send(entry.getKey(), state, one);
+        }
       }
     }
+    return !suspects.isEmpty();
+  }
+
+  /** Tasks without a preference, to the workers with credit in the order they first asked. */
+  private void dispatchPending() {
     Iterator<Map.Entry<ActorRef<WorkerMessage>, WorkerState>> it = workers.entrySet().iterator();
     while (!pending.isEmpty() && it.hasNext()) {
       Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry = it.next();
@@ -409,14 +516,74 @@ public final class TaskDispatcher {
       if (state.available() == 0 || state.suspectsHeld > 0 || !mayLeaseTo.test(entry.getKey())) {
         continue;
       }
-      while (state.available() > 0 && !pending.isEmpty()) {
-        int size = (int) Math.min(state.available(), options.batchSize());
-        List<WorkerMessage.TaskAssignment> batch = takeBatch(pending, entry.getKey(), state, size, false);
-        if (batch.isEmpty()) {
-          break;
-        }
-        send(entry.getKey(), state, batch);
+      sendFrom(pending, entry.getKey(), state);
+    }
+  }
+
+  /**
+   * Dispatching while tasks that prefer a node wait. First every worker with credit picks, up to its
+   * credit, the tasks waiting for its own node. Then each, in the order they first asked, adds the
+   * free tasks of other nodes (no live worker there, or their wait has run out), then tasks without
+   * a preference, and is sent what it picked in batches; with credit still left, it starts the wait
+   * of as many tasks of other nodes as it could take (see {@link TaskLocality}). A node is live
+   * while it has a worker of this job that is heard, not leaving, and on a node {@code mayLeaseTo}
+   * accepts, with credit or not.
+   */
+  private void dispatchNearData(long now) {
+    Set<String> liveNodes = new HashSet<>();
+    List<Map.Entry<ActorRef<WorkerMessage>, WorkerState>> takers = new ArrayList<>();
+    for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> entry : workers.entrySet()) {
+      WorkerState state = entry.getValue();
+      if (state.suspected || state.leaving || !mayLeaseTo.test(entry.getKey())) {
+        continue;
       }
+      if (state.node == null) {
+        state.node = nodeOf.apply(entry.getKey());
+      }
+      liveNodes.add(state.node);
+      if (state.available() > 0 && state.suspectsHeld == 0) {
+        takers.add(entry);
+      }
+    }
+    List<ArrayDeque<Integer>> picked = new ArrayList<>(takers.size());
+    for (Map.Entry<ActorRef<WorkerMessage>, WorkerState> taker : takers) {
+      ArrayDeque<Integer> picks = new ArrayDeque<>();
+      tasksOnPreferredNode += locality.takeLocal(taker.getValue().node, credits(taker.getValue()), open, picks);
+      picked.add(picks);
+    }
+    for (int i = 0; i < takers.size(); i++) {
+      ActorRef<WorkerMessage> worker = takers.get(i).getKey();
+      WorkerState state = takers.get(i).getValue();
+      ArrayDeque<Integer> picks = picked.get(i);
+      if (picks.size() < state.available()) {
+        tasksOffPreferredNode += locality.takeFree(state.node, liveNodes, now, credits(state) - picks.size(), open, picks);
+      }
+      while (picks.size() < state.available() && !pending.isEmpty()) {
+        picks.add(pending.poll());
+      }
+      // At most its credit was picked, so all of it goes (tasks that ended meanwhile are skipped).
+      sendFrom(picks, worker, state);
+      sendFrom(pending, worker, state); // credit that a skipped task left
+      if (state.available() > 0) {
+        locality.startWaits(state.node, liveNodes, now, credits(state), open);
+      }
+    }
+    locality.dropEmptyQueues();
+  }
+
+  private static int credits(WorkerState state) {
+    return (int) Math.min(state.available(), Integer.MAX_VALUE);
+  }
+
+  /** Leases tasks from the front of {@code queue} to the worker, in batches, until its credit or the queue runs out. */
+  private void sendFrom(ArrayDeque<Integer> queue, ActorRef<WorkerMessage> worker, WorkerState state) {
+    while (state.available() > 0 && !queue.isEmpty()) {
+      int size = (int) Math.min(state.available(), options.batchSize());
+      List<WorkerMessage.TaskAssignment> batch = takeBatch(queue, worker, state, size, false);
+      if (batch.isEmpty()) {
+        break;
+      }
+      send(worker, state, batch);
     }
   }
 
@@ -443,6 +610,16 @@ public final class TaskDispatcher {
   /** Tasks whose worker died while its last report said they ran. */
   public int workerDeaths() {
     return workerDeaths;
+  }
+
+  /** Tasks that preferred a node and were handed to a worker there. */
+  public int tasksOnPreferredNode() {
+    return tasksOnPreferredNode;
+  }
+
+  /** Tasks that preferred a node and were handed to a worker elsewhere (none live there, or their wait ran out). */
+  public int tasksOffPreferredNode() {
+    return tasksOffPreferredNode;
   }
 
   /** Workers heard from recently. */
@@ -524,10 +701,19 @@ public final class TaskDispatcher {
     }
   }
 
+  /** Puts a task back at the front of its queue: the suspects', its node's, or the others'. */
+  private void putBack(int task, History h) {
+    if (h.deaths > 0) {
+      suspects.addFirst(task);
+    } else if (!locality.putBack(task)) {
+      pending.addFirst(task);
+    }
+  }
+
   private void leaseLost(int task, String cause) {
     lostLeases++;
     History h = history(task);
-    (h.deaths > 0 ? suspects : pending).addFirst(task);
+    putBack(task, h);
     tasks.attemptLost(task, new TaskLoss(TaskLoss.Kind.LEASE_LOST, h.failures, h.deaths, h.killedNodes, cause, false));
   }
 
@@ -538,7 +724,7 @@ public final class TaskDispatcher {
     boolean forGood = notRetryable || h.failures >= options.maxAttempts();
     if (!forGood) {
       retried++;
-      (h.deaths > 0 ? suspects : pending).addFirst(task);
+      putBack(task, h);
     }
     tasks.attemptLost(task, new TaskLoss(TaskLoss.Kind.TASK_FAILED, h.failures, h.deaths, h.killedNodes, cause, forGood));
   }
