@@ -9,6 +9,7 @@ import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.work.engine.CoordinatorCore;
+import dev.tessera.work.engine.InputRefs;
 import dev.tessera.work.engine.TaskDispatcher;
 import dev.tessera.work.engine.TaskLoss;
 import dev.tessera.work.protocol.CoordinatorMessage;
@@ -497,6 +498,11 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       @Override
       public byte[] openInput(int task) {
         return commits.isCommitting(task) ? null : ledger.unfinished.get(task);
+      }
+
+      @Override
+      public String preferredNode(int task) {
+        return InputRefs.preferredNode(ledger.unfinished.get(task));
       }
 
       @Override

@@ -73,6 +73,23 @@ public final class ClusterRoles {
     return memberOf(Cluster.get(system), actor).map(member -> member.hasRole(role)).orElse(true);
   }
 
+  /**
+   * True if the node at {@code address} ({@code Address.toString()}) is an Up member with {@code
+   * role}, as this node sees the cluster. On an actor system that is not a cluster node: true for
+   * its own address.
+   */
+  public static boolean nodeHasRole(ActorSystem<?> system, String address, String role) {
+    if (!isClusterNode(system)) {
+      return system.address().toString().equals(address);
+    }
+    for (Member member : Cluster.get(system).state().getMembers()) {
+      if (member.address().toString().equals(address)) {
+        return isUp(member.status()) && member.hasRole(role);
+      }
+    }
+    return false;
+  }
+
   /** The member {@code actor} lives on, as this node sees the cluster; empty if not in its view. */
   private static Optional<Member> memberOf(Cluster cluster, ActorRef<?> actor) {
     Address address = actor.path().address();

@@ -102,11 +102,17 @@ public final class CoordinatorCore<C> {
       public void attemptLost(int task, TaskLoss loss) {
         tasks.attemptLost(task, loss);
       }
+
+      @Override
+      public String preferredNode(int task) {
+        return tasks.preferredNode(task);
+      }
     };
     this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), notWhileFetching,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
         worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker),
-        TaskDispatcher.nodesSeenFrom(context.getSystem().address()));
+        TaskDispatcher.nodesSeenFrom(context.getSystem().address()),
+        node -> ClusterRoles.nodeHasRole(context.getSystem(), node, options.requiredRole()));
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
     this.announcement = WorkerAnnouncement.subscribe(
         context, new WorkerMessage.WorkOn(jobId, taskType, self, options), workersChanged);

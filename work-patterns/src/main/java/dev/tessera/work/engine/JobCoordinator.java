@@ -222,6 +222,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
 
       @Override
+      public String preferredNode(int task) {
+        return InputRefs.preferredNode(unfinished.get(task));
+      }
+
+      @Override
       public void attemptLost(int task, TaskLoss loss) {
         if (loss.forGood()) {
           fail(task, loss.attempts(), loss.cause());

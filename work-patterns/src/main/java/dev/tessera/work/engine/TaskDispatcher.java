@@ -145,6 +145,10 @@ public final class TaskDispatcher {
   private final Consumer<ActorRef<WorkerMessage>> watch;
   private final Predicate<ActorRef<WorkerMessage>> mayLeaseTo;
   private final Function<ActorRef<WorkerMessage>, String> nodeOf;
+  private final Predicate<String> workerExpectedOn;
+  /** When the job's tasks were first handed out (the first dispatch): its start, for locality. */
+  private long firstDispatchNanos;
+  private boolean dispatchedOnce;
   /** Tasks that prefer no node, or whose preference is off. */
   private final ArrayDeque<Integer> pending = new ArrayDeque<>();
   /** Tasks that prefer a node, until they are handed out. */
@@ -184,7 +188,7 @@ public final class TaskDispatcher {
       JobTasks tasks,
       Consumer<ActorRef<WorkerMessage>> watch,
       Predicate<ActorRef<WorkerMessage>> mayLeaseTo) {
-    this(jobId, options, log, tasks, watch, mayLeaseTo, worker -> worker.path().address().toString());
+    this(jobId, options, log, tasks, watch, mayLeaseTo, worker -> worker.path().address().toString(), node -> false);
   }
 
   /**
@@ -194,6 +198,10 @@ public final class TaskDispatcher {
    * @param nodeOf a worker's node, named as {@link JobTasks#preferredNode} names nodes: {@link
    *     #nodesSeenFrom} the coordinator's own node; asked once per worker, and only for a job whose
    *     tasks prefer nodes
+   * @param workerExpectedOn true for a node that should have a worker of this job (an Up member
+   *     with the job's role): while the job is younger than its locality wait, tasks wait for such a
+   *     node even before its worker has asked for work, since workers ask at their own pace once
+   *     told of the job
    */
   public TaskDispatcher(
       String jobId,
@@ -202,7 +210,8 @@ public final class TaskDispatcher {
       JobTasks tasks,
       Consumer<ActorRef<WorkerMessage>> watch,
       Predicate<ActorRef<WorkerMessage>> mayLeaseTo,
-      Function<ActorRef<WorkerMessage>, String> nodeOf) {
+      Function<ActorRef<WorkerMessage>, String> nodeOf,
+      Predicate<String> workerExpectedOn) {
     this.jobId = Objects.requireNonNull(jobId, "jobId");
     this.options = Objects.requireNonNull(options, "options");
     this.log = Objects.requireNonNull(log, "log");
@@ -210,6 +219,7 @@ public final class TaskDispatcher {
     this.watch = Objects.requireNonNull(watch, "watch");
     this.mayLeaseTo = Objects.requireNonNull(mayLeaseTo, "mayLeaseTo");
     this.nodeOf = Objects.requireNonNull(nodeOf, "nodeOf");
+    this.workerExpectedOn = Objects.requireNonNull(workerExpectedOn, "workerExpectedOn");
     this.silence = new WorkerSilence(jobId, options, log);
     this.locality = new TaskLocality(options.localityWait());
     this.open = task -> !leases.containsKey(task) && tasks.openInput(task) != null;
@@ -543,6 +553,18 @@ public final class TaskDispatcher {
       liveNodes.add(state.node);
       if (state.available() > 0 && state.suspectsHeld == 0) {
         takers.add(entry);
+      }
+    }
+    if (!dispatchedOnce) {
+      dispatchedOnce = true;
+      firstDispatchNanos = now;
+    }
+    if (now - firstDispatchNanos < options.localityWait().toNanos()) {
+      // Early in the job a node's worker may not have asked yet: its tasks wait for it all the same.
+      for (String node : locality.nodes()) {
+        if (!liveNodes.contains(node) && workerExpectedOn.test(node)) {
+          liveNodes.add(node);
+        }
       }
     }
     List<ArrayDeque<Integer>> picked = new ArrayList<>(takers.size());

@@ -102,6 +102,11 @@ final class TaskLocality {
    *
    * @return how many it moved
    */
+  /** The nodes that tasks wait for now. */
+  java.util.Set<String> nodes() {
+    return queues.keySet();
+  }
+
   int takeFree(String node, Set<String> liveNodes, long now, int max, IntPredicate open, Collection<Integer> into) {
     int taken = 0;
     for (Map.Entry<String, ArrayDeque<Integer>> entry : queues.entrySet()) {

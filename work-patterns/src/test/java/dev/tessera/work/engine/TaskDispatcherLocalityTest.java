@@ -47,6 +47,8 @@ class TaskDispatcherLocalityTest {
     final Map<Integer, byte[]> open = new TreeMap<>();
     final Map<Integer, String> preferred = new HashMap<>();
     final Map<ActorRef<WorkerMessage>, String> nodes = new HashMap<>();
+    /** Nodes the cluster says have a worker, whether or not it has asked yet. */
+    final java.util.Set<String> expected = new java.util.HashSet<>();
     final List<Integer> asked = new ArrayList<>();
     TaskDispatcher dispatcher;
 
@@ -93,7 +95,7 @@ class TaskDispatcherLocalityTest {
   private static Job job(JobOptions options) {
     Job job = new Job();
     job.dispatcher = new TaskDispatcher("job-1", options, LoggerFactory.getLogger(TaskDispatcherLocalityTest.class),
-        job, w -> {}, w -> true, job.nodes::get);
+        job, w -> {}, w -> true, job.nodes::get, job.expected::contains);
     return job;
   }
 
@@ -137,6 +139,37 @@ class TaskDispatcherLocalityTest {
     assertThat(received(onY)).containsExactly(0);
     onX.expectNoMessage(Duration.ofMillis(50));
     assertThat(job.dispatcher.tasksOffPreferredNode()).isEqualTo(1);
+  }
+
+  @Test
+  void earlyInAJobATaskWaitsForItsNodesWorkerThatHasNotAskedYet() {
+    Job job = job(OPTIONS);
+    job.expected.add(NODE_X); // an Up member with the job's role, its worker not heard yet
+    TestProbe<WorkerMessage> onY = job.workerOn(NODE_Y);
+    job.dispatcher.heard(onY.getRef(), 10);
+    job.tasks(0, 1, NODE_X).tasks(1, 2, NODE_Z); // Z: no worker there, and none expected
+
+    job.dispatcher.dispatch(T0);
+    assertThat(received(onY)).as("only the task of a node with no worker").containsExactly(1);
+
+    TestProbe<WorkerMessage> onX = job.workerOn(NODE_X);
+    job.dispatcher.heard(onX.getRef(), 10); // it asks, within the wait
+    job.dispatcher.dispatch(T0 + W / 2);
+    assertThat(received(onX)).containsExactly(0);
+  }
+
+  @Test
+  void aNodeExpectedToHaveAWorkerIsWaitedForOnlyForTheFirstWaitOfTheJob() {
+    Job job = job(OPTIONS);
+    job.expected.add(NODE_X);
+    TestProbe<WorkerMessage> onY = job.workerOn(NODE_Y);
+    job.dispatcher.heard(onY.getRef(), 10);
+    job.tasks(0, 1, NODE_X);
+
+    job.dispatcher.dispatch(T0);
+    onY.expectNoMessage(Duration.ofMillis(50));
+    job.dispatcher.dispatch(T0 + W);
+    assertThat(received(onY)).as("X's worker never asked").containsExactly(0);
   }
 
   @Test
