@@ -41,8 +41,15 @@ public final class WorkPulling {
    * @throws IllegalArgumentException naming the input when one cannot be serialized (nothing is started)
    */
   public static <I, O> JobHandle<O> submit(ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options) {
-    Started started = start(system, type, inputs, options, null);
-    return new JobHandle<>(started.jobId(), started.control(), started.report().thenApply(r -> decode(r, type)));
+    Objects.requireNonNull(inputs, "inputs");
+    List<byte[]> encoded = CODEC.encodeInputs(Objects.requireNonNull(type, "type"), inputs);
+    LineageKeeper lineage = LineageKeeper.get(Objects.requireNonNull(system, "system"));
+    Started started = startEncoded(system, type.name(), encoded, options, null);
+    return new JobHandle<>(started.jobId(), started.control(), started.report().thenApply(r -> {
+      // Objects the results name can be made again from here if their nodes are lost.
+      lineage.record(r, type.name(), encoded, options);
+      return decode(r, type);
+    }));
   }
 
   /**
@@ -76,23 +83,28 @@ public final class WorkPulling {
     }));
   }
 
-  private record Started(String jobId, JobControl control, CompletableFuture<JobReport> report) {}
+  record Started(String jobId, JobControl control, CompletableFuture<JobReport> report) {}
 
   private static <I, O> Started start(
       ActorSystem<?> system, TaskType<I, O> type, List<I> inputs, JobOptions options, CoordinatorCore.ResultSink sink) {
-    Objects.requireNonNull(system, "system");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(inputs, "inputs");
+    return startEncoded(system, type.name(), CODEC.encodeInputs(type, inputs), options, sink);
+  }
+
+  /** Starts a job of already serialized inputs (a task run again for its lineage, too). */
+  static Started startEncoded(
+      ActorSystem<?> system, String taskType, List<byte[]> encoded, JobOptions options, CoordinatorCore.ResultSink sink) {
+    Objects.requireNonNull(system, "system");
     Objects.requireNonNull(options, "options");
-    List<byte[]> encoded = CODEC.encodeInputs(type, inputs);
-    String jobId = type.name() + "-" + UUID.randomUUID();
+    String jobId = taskType + "-" + UUID.randomUUID();
     CompletableFuture<ActorRef<JobCoordinator.Command>> coordinator = new CompletableFuture<>();
     CompletableFuture<JobProgress> finalProgress = new CompletableFuture<>();
     CompletableFuture<JobReport> report = new CompletableFuture<>();
     system.systemActorOf(
         JobCompletion.create(
             jobId,
-            (reportTo, resultsTo) -> JobCoordinator.create(jobId, type.name(), encoded, options, reportTo, resultsTo),
+            (reportTo, resultsTo) -> JobCoordinator.create(jobId, taskType, encoded, options, reportTo, resultsTo),
             sink,
             coordinator,
             finalProgress,

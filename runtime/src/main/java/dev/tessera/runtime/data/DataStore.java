@@ -63,6 +63,9 @@ public final class DataStore implements Extension {
   public interface Remaker {
     /** A ref to the object made again, or a failure saying why it cannot be. */
     CompletionStage<DataRef<?>> remake(DataRef<?> lost, DataException why);
+
+    /** The object was released from this node: it need not be made again any more. */
+    default void released(DataRef<?> ref) {}
   }
 
   private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
@@ -481,6 +484,10 @@ public final class DataStore implements Extension {
    * when their job ends). Completes once every reachable holder has freed it.
    */
   public CompletionStage<Void> release(DataRef<?> ref) {
+    Remaker r = remaker;
+    if (r != null) {
+      r.released(ref);
+    }
     return CompletableFuture.runAsync(() -> {
       store.release(ref.id());
       for (DataRef.Holder holder : ref.holders()) {

@@ -56,6 +56,40 @@ public final class InputRefs {
     return best;
   }
 
+  /**
+   * The refs inside serialized bytes (a task's input or result), found the same way: read as a
+   * tree, only when the bytes contain a ref's {@code holders} field. Empty when none or unreadable.
+   */
+  public static java.util.List<dev.tessera.runtime.data.DataRef<?>> refsIn(byte[] bytes) {
+    java.util.List<dev.tessera.runtime.data.DataRef<?>> refs = new java.util.ArrayList<>(0);
+    if (bytes == null || indexOf(bytes, MARKER) < 0) {
+      return refs;
+    }
+    try {
+      collectRefs(CBOR.readTree(bytes), refs);
+    } catch (IOException | IllegalArgumentException e) {
+      return java.util.List.of();
+    }
+    return refs;
+  }
+
+  private static void collectRefs(JsonNode node, java.util.List<dev.tessera.runtime.data.DataRef<?>> refs)
+      throws IOException {
+    if (node.isObject()) {
+      if (node.has("holders") && node.has("id") && node.has("hash") && node.has("size")) {
+        refs.add(CBOR.treeToValue(node, dev.tessera.runtime.data.DataRef.class));
+        return;
+      }
+      for (JsonNode child : (Iterable<JsonNode>) node::elements) {
+        collectRefs(child, refs);
+      }
+    } else if (node.isArray()) {
+      for (JsonNode child : node) {
+        collectRefs(child, refs);
+      }
+    }
+  }
+
   private static void collect(JsonNode node, Map<String, Long> bytesByNode) {
     if (node.isObject()) {
       JsonNode holders = node.get("holders");
