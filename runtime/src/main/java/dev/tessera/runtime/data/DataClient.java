@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -20,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * idle timeout is left for the next holder, which resumes where the last one stopped.
  *
  * <p>Thread safety: any thread; each fetch uses its own connections and one direct buffer of a
- * chunk's size.
+ * chunk's size, taken from a small pool and given back after: a direct buffer's memory returns only
+ * when the garbage collector finds the buffer, so one allocated per fetch would reach the JVM's
+ * direct memory limit after a few hundred small reads, and the next would wait for a full
+ * collection (the JDK then collects and sleeps before it tries again).
  */
 final class DataClient {
 
@@ -41,8 +46,13 @@ final class DataClient {
     boolean apply(String objectId, int chunk, ByteBuffer bytes);
   }
 
+  /** Chunk buffers kept for the next fetches: about as many as run at once. */
+  private static final int POOLED_BUFFERS = 16;
+
   private final DataSettings settings;
   private final SSLContext tls;
+  private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pooled = new AtomicInteger();
   private volatile Damage damage;
 
   DataClient(DataSettings settings, SSLContext tls) {
@@ -61,13 +71,22 @@ final class DataClient {
    *     some could not be reached, CORRUPT when a chunk kept arriving damaged
    */
   void fetch(DataRef<?> ref, ChunkSink sink) {
+    ByteBuffer buffer = takeBuffer();
+    try {
+      fetch(ref, sink, buffer);
+    } finally {
+      giveBack(buffer);
+    }
+  }
+
+  private void fetch(DataRef<?> ref, ChunkSink sink, ByteBuffer pooledBuffer) {
     int next = 0;
     int chunks = -1;
     int damagedTries = 0;
     List<String> failures = new ArrayList<>();
     boolean anyUnreachable = false;
     CRC32C crc = new CRC32C();
-    ByteBuffer buffer = null;
+    ByteBuffer buffer = pooledBuffer;
     for (DataRef.Holder holder : ref.holders()) {
       int attemptsHere = 0;
       while (true) {
@@ -91,8 +110,8 @@ final class DataClient {
             failures.add(holder.node() + " holds " + size + " bytes under that id, the ref says " + ref.size());
             break;
           }
-          if (buffer == null || buffer.capacity() < chunkSize) {
-            buffer = ByteBuffer.allocateDirect(chunkSize);
+          if (buffer.capacity() < chunkSize) {
+            buffer = ByteBuffer.allocateDirect(chunkSize); // a holder configured with larger chunks
           }
           ByteBuffer crcBytes = ByteBuffer.allocate(4);
           boolean damaged = false;
@@ -140,6 +159,24 @@ final class DataClient {
     }
     throw new DataException(DataException.Reason.LOST, ref.id(), "every node holding it is lost: "
         + String.join("; ", failures));
+  }
+
+  /** A direct buffer of this node's chunk size, from the pool if it has one. */
+  private ByteBuffer takeBuffer() {
+    ByteBuffer buffer = buffers.poll();
+    if (buffer == null) {
+      return ByteBuffer.allocateDirect(settings.chunkSize());
+    }
+    pooled.decrementAndGet();
+    return buffer;
+  }
+
+  private void giveBack(ByteBuffer buffer) {
+    if (pooled.incrementAndGet() <= POOLED_BUFFERS) {
+      buffers.offer(buffer.clear());
+    } else {
+      pooled.decrementAndGet(); // enough kept: this one goes with the garbage
+    }
   }
 
   /** Sends a one-byte-answer request (RELEASE, PULL) to a holder; returns null if it said OK, else why not. */
