@@ -80,23 +80,17 @@ final class DataClient {
   }
 
   private void fetch(DataRef<?> ref, ChunkSink sink, ByteBuffer pooledBuffer) {
-    int next = 0;
-    int chunks = -1;
+    Progress progress = new Progress();
     int damagedTries = 0;
     List<String> failures = new ArrayList<>();
     boolean anyUnreachable = false;
-    CRC32C crc = new CRC32C();
-    ByteBuffer buffer = pooledBuffer;
     for (DataRef.Holder holder : ref.holders()) {
-      int attemptsHere = 0;
       while (true) {
-        attemptsHere++;
         try (Link link = connect(holder)) {
-          link.writeFully(Wire.request(Wire.GET, ref.id(), next, new byte[0]));
+          link.writeFully(Wire.request(Wire.GET, ref.id(), progress.delivered, new byte[0]));
           ByteBuffer status = ByteBuffer.allocate(1);
           link.readFully(status);
-          byte answer = status.flip().get();
-          if (answer != Wire.OK) {
+          if (status.flip().get() != Wire.OK) {
             failures.add(holder.node() + " answered: " + Wire.readMessage(link));
             break;
           }
@@ -105,50 +99,27 @@ final class DataClient {
           head.flip();
           long size = head.getLong();
           int chunkSize = head.getInt();
-          chunks = head.getInt();
+          int chunks = head.getInt();
           if (size != ref.size()) {
             failures.add(holder.node() + " holds " + size + " bytes under that id, the ref says " + ref.size());
             break;
           }
-          if (buffer.capacity() < chunkSize) {
-            buffer = ByteBuffer.allocateDirect(chunkSize); // a holder configured with larger chunks
-          }
-          ByteBuffer crcBytes = ByteBuffer.allocate(4);
-          boolean damaged = false;
-          while (next < chunks) {
-            link.readFully(crcBytes.clear());
-            int expected = crcBytes.flip().getInt();
-            int length = (int) Math.min(chunkSize, size - (long) next * chunkSize);
-            buffer.clear().limit(length);
-            link.readFully(buffer);
-            buffer.flip();
-            Damage d = damage;
-            if (d != null) {
-              d.apply(ref.id(), next, buffer);
-            }
-            crc.reset();
-            crc.update(buffer.duplicate());
-            if ((int) crc.getValue() != expected) {
-              damaged = true;
-              break;
-            }
-            sink.accept(buffer);
-            next++;
-          }
-          if (!damaged) {
+          ByteBuffer buffer = pooledBuffer.capacity() >= chunkSize ? pooledBuffer
+              : ByteBuffer.allocateDirect(chunkSize); // a holder configured with larger chunks
+          if (receive(ref, link, size, chunkSize, chunks, buffer, sink, progress)) {
             return;
           }
           damagedTries++;
           log.warn("{}: chunk {} from {} arrived damaged (CRC-32C mismatch); fetching it again ({} of {})",
-              ref, next, holder.node(), damagedTries, settings.chunkRetries());
+              ref, progress.chunk, holder.node(), damagedTries, settings.chunkRetries());
           if (damagedTries > settings.chunkRetries()) {
-            throw new DataException(DataException.Reason.CORRUPT, ref.id(), "chunk " + next + " of " + chunks
-                + " arrived damaged " + damagedTries + " times from " + holder.node());
+            throw new DataException(DataException.Reason.CORRUPT, ref.id(), "chunk " + progress.chunk + " of "
+                + chunks + " arrived damaged " + damagedTries + " times from " + holder.node());
           }
         } catch (IOException e) {
           anyUnreachable = true;
           failures.add(holder.node() + " (" + holder.endpoint() + "): " + describe(e)
-              + (next > 0 ? " after " + next + " of " + chunks + " chunks" : ""));
+              + (progress.delivered > 0 ? " after " + progress.delivered + " of " + ref.size() + " bytes" : ""));
           break;
         }
       }
@@ -159,6 +130,50 @@ final class DataClient {
     }
     throw new DataException(DataException.Reason.LOST, ref.id(), "every node holding it is lost: "
         + String.join("; ", failures));
+  }
+
+  /** How far a fetch has come: bytes handed to the sink, and the holder's chunk being read. */
+  private static final class Progress {
+    long delivered;
+    int chunk;
+  }
+
+  /**
+   * Reads a holder's answer to a GET from {@code progress.delivered} on: each chunk checked against
+   * its CRC-32C, then handed to the sink (but for the bytes before the offset, when this holder's
+   * chunks do not start there). Returns false at the first damaged chunk: the caller asks again
+   * from there.
+   */
+  private boolean receive(DataRef<?> ref, Link link, long size, int chunkSize, int chunks, ByteBuffer buffer,
+      ChunkSink sink, Progress progress) throws IOException {
+    CRC32C crc = new CRC32C();
+    int first = (int) Math.min(chunks, progress.delivered / chunkSize);
+    ByteBuffer crcs = ByteBuffer.allocate(4 * Wire.CRC_GROUP);
+    for (int c = first; c < chunks; c++) {
+      progress.chunk = c;
+      if ((c - first) % Wire.CRC_GROUP == 0) {
+        link.readFully(crcs.clear().limit(4 * Math.min(Wire.CRC_GROUP, chunks - c)));
+        crcs.flip();
+      }
+      int expected = crcs.getInt();
+      long offset = (long) c * chunkSize;
+      buffer.clear().limit((int) Math.min(chunkSize, size - offset));
+      link.readFully(buffer);
+      buffer.flip();
+      Damage d = damage;
+      if (d != null) {
+        d.apply(ref.id(), c, buffer);
+      }
+      crc.reset();
+      crc.update(buffer.duplicate());
+      if ((int) crc.getValue() != expected) {
+        return false;
+      }
+      buffer.position((int) (progress.delivered - offset)); // 0 but for a first chunk that started earlier
+      progress.delivered += buffer.remaining();
+      sink.accept(buffer);
+    }
+    return true;
   }
 
   /** A direct buffer of this node's chunk size, from the pool if it has one. */

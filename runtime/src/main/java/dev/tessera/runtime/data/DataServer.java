@@ -167,19 +167,22 @@ final class DataServer implements AutoCloseable {
     java.nio.file.Path file = entry.file;
     link.writeFully(ByteBuffer.allocate(17).put(Wire.OK).putLong(entry.size).putInt(entry.chunkSize)
         .putInt(entry.chunks()).flip());
-    ByteBuffer crc = ByteBuffer.allocate(4);
-    if (memory != null) {
-      for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
-        link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
-        int offset = (int) entry.chunkOffset(c);
-        link.writeFully(memory.duplicate().position(offset).limit(offset + entry.chunkLength(c)));
-      }
-      return;
-    }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
-        link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
-        link.writeFile(channel, entry.chunkOffset(c), entry.chunkLength(c));
+    int first = (int) Math.min(entry.chunks(), request.offset() / entry.chunkSize);
+    try (FileChannel channel = memory == null ? FileChannel.open(file, StandardOpenOption.READ) : null) {
+      for (int group = first; group < entry.chunks(); group += Wire.CRC_GROUP) {
+        int end = Math.min(entry.chunks(), group + Wire.CRC_GROUP);
+        ByteBuffer crcs = ByteBuffer.allocate(4 * (end - group));
+        for (int c = group; c < end; c++) {
+          crcs.putInt(entry.crcs[c]);
+        }
+        link.writeFully(crcs.flip());
+        long from = entry.chunkOffset(group);
+        long to = entry.chunkOffset(end - 1) + entry.chunkLength(end - 1);
+        if (memory != null) {
+          link.writeFully(memory.duplicate().position((int) from).limit((int) to));
+        } else {
+          link.writeFile(channel, from, to - from);
+        }
       }
     }
   }
