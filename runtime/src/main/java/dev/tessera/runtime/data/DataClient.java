@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -20,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * idle timeout is left for the next holder, which resumes where the last one stopped.
  *
  * <p>Thread safety: any thread; each fetch uses its own connections and one direct buffer of a
- * chunk's size.
+ * chunk's size, taken from a small pool and given back after: a direct buffer's memory returns only
+ * when the garbage collector finds the buffer, so one allocated per fetch would reach the JVM's
+ * direct memory limit after a few hundred small reads, and the next would wait for a full
+ * collection (the JDK then collects and sleeps before it tries again).
  */
 final class DataClient {
 
@@ -41,8 +46,13 @@ final class DataClient {
     boolean apply(String objectId, int chunk, ByteBuffer bytes);
   }
 
+  /** Chunk buffers kept for the next fetches: about as many as run at once. */
+  private static final int POOLED_BUFFERS = 16;
+
   private final DataSettings settings;
   private final SSLContext tls;
+  private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pooled = new AtomicInteger();
   private volatile Damage damage;
 
   DataClient(DataSettings settings, SSLContext tls) {
@@ -61,23 +71,26 @@ final class DataClient {
    *     some could not be reached, CORRUPT when a chunk kept arriving damaged
    */
   void fetch(DataRef<?> ref, ChunkSink sink) {
-    int next = 0;
-    int chunks = -1;
+    ByteBuffer buffer = takeBuffer();
+    try {
+      fetch(ref, sink, buffer);
+    } finally {
+      giveBack(buffer);
+    }
+  }
+
+  private void fetch(DataRef<?> ref, ChunkSink sink, ByteBuffer pooledBuffer) {
+    Progress progress = new Progress();
     int damagedTries = 0;
     List<String> failures = new ArrayList<>();
     boolean anyUnreachable = false;
-    CRC32C crc = new CRC32C();
-    ByteBuffer buffer = null;
     for (DataRef.Holder holder : ref.holders()) {
-      int attemptsHere = 0;
       while (true) {
-        attemptsHere++;
         try (Link link = connect(holder)) {
-          link.writeFully(Wire.request(Wire.GET, ref.id(), next, new byte[0]));
+          link.writeFully(Wire.request(Wire.GET, ref.id(), progress.delivered, new byte[0]));
           ByteBuffer status = ByteBuffer.allocate(1);
           link.readFully(status);
-          byte answer = status.flip().get();
-          if (answer != Wire.OK) {
+          if (status.flip().get() != Wire.OK) {
             failures.add(holder.node() + " answered: " + Wire.readMessage(link));
             break;
           }
@@ -86,50 +99,27 @@ final class DataClient {
           head.flip();
           long size = head.getLong();
           int chunkSize = head.getInt();
-          chunks = head.getInt();
+          int chunks = head.getInt();
           if (size != ref.size()) {
             failures.add(holder.node() + " holds " + size + " bytes under that id, the ref says " + ref.size());
             break;
           }
-          if (buffer == null || buffer.capacity() < chunkSize) {
-            buffer = ByteBuffer.allocateDirect(chunkSize);
-          }
-          ByteBuffer crcBytes = ByteBuffer.allocate(4);
-          boolean damaged = false;
-          while (next < chunks) {
-            link.readFully(crcBytes.clear());
-            int expected = crcBytes.flip().getInt();
-            int length = (int) Math.min(chunkSize, size - (long) next * chunkSize);
-            buffer.clear().limit(length);
-            link.readFully(buffer);
-            buffer.flip();
-            Damage d = damage;
-            if (d != null) {
-              d.apply(ref.id(), next, buffer);
-            }
-            crc.reset();
-            crc.update(buffer.duplicate());
-            if ((int) crc.getValue() != expected) {
-              damaged = true;
-              break;
-            }
-            sink.accept(buffer);
-            next++;
-          }
-          if (!damaged) {
+          ByteBuffer buffer = pooledBuffer.capacity() >= chunkSize ? pooledBuffer
+              : ByteBuffer.allocateDirect(chunkSize); // a holder configured with larger chunks
+          if (receive(ref, link, size, chunkSize, chunks, buffer, sink, progress)) {
             return;
           }
           damagedTries++;
           log.warn("{}: chunk {} from {} arrived damaged (CRC-32C mismatch); fetching it again ({} of {})",
-              ref, next, holder.node(), damagedTries, settings.chunkRetries());
+              ref, progress.chunk, holder.node(), damagedTries, settings.chunkRetries());
           if (damagedTries > settings.chunkRetries()) {
-            throw new DataException(DataException.Reason.CORRUPT, ref.id(), "chunk " + next + " of " + chunks
-                + " arrived damaged " + damagedTries + " times from " + holder.node());
+            throw new DataException(DataException.Reason.CORRUPT, ref.id(), "chunk " + progress.chunk + " of "
+                + chunks + " arrived damaged " + damagedTries + " times from " + holder.node());
           }
         } catch (IOException e) {
           anyUnreachable = true;
           failures.add(holder.node() + " (" + holder.endpoint() + "): " + describe(e)
-              + (next > 0 ? " after " + next + " of " + chunks + " chunks" : ""));
+              + (progress.delivered > 0 ? " after " + progress.delivered + " of " + ref.size() + " bytes" : ""));
           break;
         }
       }
@@ -140,6 +130,68 @@ final class DataClient {
     }
     throw new DataException(DataException.Reason.LOST, ref.id(), "every node holding it is lost: "
         + String.join("; ", failures));
+  }
+
+  /** How far a fetch has come: bytes handed to the sink, and the holder's chunk being read. */
+  private static final class Progress {
+    long delivered;
+    int chunk;
+  }
+
+  /**
+   * Reads a holder's answer to a GET from {@code progress.delivered} on: each chunk checked against
+   * its CRC-32C, then handed to the sink (but for the bytes before the offset, when this holder's
+   * chunks do not start there). Returns false at the first damaged chunk: the caller asks again
+   * from there.
+   */
+  private boolean receive(DataRef<?> ref, Link link, long size, int chunkSize, int chunks, ByteBuffer buffer,
+      ChunkSink sink, Progress progress) throws IOException {
+    CRC32C crc = new CRC32C();
+    int first = (int) Math.min(chunks, progress.delivered / chunkSize);
+    ByteBuffer crcs = ByteBuffer.allocate(4 * Wire.CRC_GROUP);
+    for (int c = first; c < chunks; c++) {
+      progress.chunk = c;
+      if ((c - first) % Wire.CRC_GROUP == 0) {
+        link.readFully(crcs.clear().limit(4 * Math.min(Wire.CRC_GROUP, chunks - c)));
+        crcs.flip();
+      }
+      int expected = crcs.getInt();
+      long offset = (long) c * chunkSize;
+      buffer.clear().limit((int) Math.min(chunkSize, size - offset));
+      link.readFully(buffer);
+      buffer.flip();
+      Damage d = damage;
+      if (d != null) {
+        d.apply(ref.id(), c, buffer);
+      }
+      crc.reset();
+      crc.update(buffer.duplicate());
+      if ((int) crc.getValue() != expected) {
+        return false;
+      }
+      buffer.position((int) (progress.delivered - offset)); // 0 but for a first chunk that started earlier
+      progress.delivered += buffer.remaining();
+      sink.accept(buffer);
+    }
+    return true;
+  }
+
+  /** A direct buffer of this node's chunk size, from the pool if it has one. */
+  private ByteBuffer takeBuffer() {
+    ByteBuffer buffer = buffers.poll();
+    if (buffer == null) {
+      return ByteBuffer.allocateDirect(settings.chunkSize());
+    }
+    pooled.decrementAndGet();
+    return buffer;
+  }
+
+  private void giveBack(ByteBuffer buffer) {
+    if (pooled.incrementAndGet() <= POOLED_BUFFERS) {
+      buffers.offer(buffer.clear());
+    } else {
+      pooled.decrementAndGet(); // enough kept: this one goes with the garbage
+    }
   }
 
   /** Sends a one-byte-answer request (RELEASE, PULL) to a holder; returns null if it said OK, else why not. */

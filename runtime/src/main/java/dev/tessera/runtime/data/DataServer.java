@@ -169,22 +169,34 @@ final class DataServer implements AutoCloseable {
     java.nio.file.Path file = entry.file;
     link.writeFully(ByteBuffer.allocate(17).put(Wire.OK).putLong(entry.size).putInt(entry.chunkSize)
         .putInt(entry.chunks()).flip());
-    ByteBuffer crc = ByteBuffer.allocate(4);
-    if (memory != null) {
-      for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
-        rate.pace(entry.chunkLength(c));
-        link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
-        int offset = (int) entry.chunkOffset(c);
-        link.writeFully(memory.duplicate().position(offset).limit(offset + entry.chunkLength(c)));
+    int first = (int) Math.min(entry.chunks(), request.offset() / entry.chunkSize);
+    try (FileChannel channel = memory == null ? FileChannel.open(file, StandardOpenOption.READ) : null) {
+      for (int group = first; group < entry.chunks(); group += Wire.CRC_GROUP) {
+        int end = Math.min(entry.chunks(), group + Wire.CRC_GROUP);
+        ByteBuffer crcs = ByteBuffer.allocate(4 * (end - group));
+        for (int c = group; c < end; c++) {
+          crcs.putInt(entry.crcs[c]);
+        }
+        link.writeFully(crcs.flip());
+        if (rate.limited()) {
+          // Paced chunk by chunk: a capped node sends evenly, not a group at a time.
+          for (int c = group; c < end; c++) {
+            rate.pace(entry.chunkLength(c));
+            send(link, memory, channel, entry.chunkOffset(c), entry.chunkOffset(c) + entry.chunkLength(c));
+          }
+        } else {
+          send(link, memory, channel, entry.chunkOffset(group), entry.chunkOffset(end - 1) + entry.chunkLength(end - 1));
+        }
       }
-      return;
     }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      for (int c = Math.max(0, request.firstChunk()); c < entry.chunks(); c++) {
-        rate.pace(entry.chunkLength(c));
-        link.writeFully(crc.clear().putInt(entry.crcs[c]).flip());
-        link.writeFile(channel, entry.chunkOffset(c), entry.chunkLength(c));
-      }
+  }
+
+  /** Sends bytes {@code from .. to} of an object, from its memory or its file. */
+  private static void send(Link link, ByteBuffer memory, FileChannel file, long from, long to) throws IOException {
+    if (memory != null) {
+      link.writeFully(memory.duplicate().position((int) from).limit((int) to));
+    } else {
+      link.writeFile(file, from, to - from);
     }
   }
 

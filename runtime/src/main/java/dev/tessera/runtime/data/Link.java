@@ -86,6 +86,9 @@ abstract sealed class Link implements AutoCloseable {
       while (done < length) {
         long n = file.transferTo(offset + done, length - done, channel);
         if (n == 0) {
+          if (offset + done >= file.size()) { // 0 also means end of file: never wait on that
+            throw new java.io.EOFException("the object's file ended early");
+          }
           await(SelectionKey.OP_WRITE);
         }
         done += n;

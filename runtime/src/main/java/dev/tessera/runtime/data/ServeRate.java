@@ -19,6 +19,11 @@ final class ServeRate {
     this.bytesPerSecond = bytesPerSecond;
   }
 
+  /** True when there is a cap. */
+  boolean limited() {
+    return bytesPerSecond > 0;
+  }
+
   /** Waits until {@code bytes} more may be sent. */
   void pace(long bytes) throws InterruptedIOException {
     if (bytesPerSecond <= 0) {
