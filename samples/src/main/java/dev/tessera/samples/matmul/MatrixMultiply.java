@@ -25,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -291,15 +290,19 @@ public final class MatrixMultiply implements Callable<Integer> {
     MatrixTasks.StoredMatrix[] aPanels = new MatrixTasks.StoredMatrix[blocking.blockRows(problem.n())];
     MatrixTasks.StoredMatrix[] bPanels = new MatrixTasks.StoredMatrix[blocking.blockColumns(problem.m())];
     try {
-      // Cut and put on every core here: copying and checksumming is all a put does.
-      IntStream.range(0, aPanels.length + bPanels.length).parallel().forEach(i -> {
-        if (i < aPanels.length) {
-          aPanels[i] = rowPanel(system, a, i * blocking.rows(), blocking.rows());
-        } else {
-          int column = i - aPanels.length;
-          bPanels[column] = columnPanel(system, b, column * blocking.columns(), blocking.columns());
+      // A's panels on another thread, B's on this one: copying and checksumming is all a put does.
+      // Each side cuts into one buffer, used again for every panel (a put copies it).
+      CompletableFuture<Void> rows = CompletableFuture.runAsync(() -> {
+        ByteBuffer scratch = panelBuffer(blocking.rows(), a.cols());
+        for (int i = 0; i < aPanels.length; i++) {
+          aPanels[i] = rowPanel(system, a, i * blocking.rows(), blocking.rows(), scratch);
         }
       });
+      ByteBuffer scratch = panelBuffer(b.rows(), blocking.columns());
+      for (int i = 0; i < bPanels.length; i++) {
+        bPanels[i] = columnPanel(system, b, i * blocking.columns(), blocking.columns(), scratch);
+      }
+      rows.join();
       double putSeconds = (System.nanoTime() - started) / 1e9;
       List<MatrixTasks.Block> blocks = new ArrayList<>();
       for (int row = 0; row < aPanels.length; row++) {
@@ -335,23 +338,33 @@ public final class MatrixMultiply implements Callable<Integer> {
     }
   }
 
-  /** Rows {@code first..first+count-1} of {@code a} (fewer at its end), put in the object store. */
-  static MatrixTasks.StoredMatrix rowPanel(ActorSystem<?> system, Matrix a, int first, int count) {
-    int rows = Math.min(count, a.rows() - first);
-    ByteBuffer bytes = ByteBuffer.allocate(4 * rows * a.cols()).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(a.values(), first * a.cols(), rows * a.cols());
-    return new MatrixTasks.StoredMatrix(Data.put(system, bytes), rows, a.cols());
+  private static ByteBuffer panelBuffer(int rows, int columns) {
+    return ByteBuffer.allocate(4 * rows * columns).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** Columns {@code first..first+count-1} of {@code b} (fewer at its end), put in the object store. */
-  static MatrixTasks.StoredMatrix columnPanel(ActorSystem<?> system, Matrix b, int first, int count) {
+  /**
+   * Rows {@code first..first+count-1} of {@code a} (fewer at its end), cut into {@code scratch}
+   * and put in the object store.
+   */
+  static MatrixTasks.StoredMatrix rowPanel(ActorSystem<?> system, Matrix a, int first, int count, ByteBuffer scratch) {
+    int rows = Math.min(count, a.rows() - first);
+    scratch.clear().limit(4 * rows * a.cols());
+    scratch.asFloatBuffer().put(a.values(), first * a.cols(), rows * a.cols());
+    return new MatrixTasks.StoredMatrix(Data.put(system, scratch), rows, a.cols());
+  }
+
+  /**
+   * Columns {@code first..first+count-1} of {@code b} (fewer at its end), cut into {@code scratch}
+   * and put in the object store.
+   */
+  static MatrixTasks.StoredMatrix columnPanel(ActorSystem<?> system, Matrix b, int first, int count, ByteBuffer scratch) {
     int columns = Math.min(count, b.cols() - first);
-    ByteBuffer bytes = ByteBuffer.allocate(4 * b.rows() * columns).order(ByteOrder.LITTLE_ENDIAN);
-    FloatBuffer floats = bytes.asFloatBuffer();
+    scratch.clear().limit(4 * b.rows() * columns);
+    FloatBuffer floats = scratch.asFloatBuffer();
     for (int p = 0; p < b.rows(); p++) {
       floats.put(b.values(), p * b.cols() + first, columns);
     }
-    return new MatrixTasks.StoredMatrix(Data.put(system, bytes), b.rows(), columns);
+    return new MatrixTasks.StoredMatrix(Data.put(system, scratch), b.rows(), columns);
   }
 
   /** Copies a block of C into its place in {@code c}, which has {@code m} columns. */
