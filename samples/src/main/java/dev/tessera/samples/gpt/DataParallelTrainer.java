@@ -1,6 +1,8 @@
 package dev.tessera.samples.gpt;
 
 import dev.tessera.persistence.checkpoint.Checkpoints;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,6 +39,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * and the one fixed order of the additions makes every step's numbers independent of how many
  * replicas there are, which replica computed which shard, and of restarts: N replicas and one give
  * the same bits, and a resumed run the same loss curve.
+ *
+ * <p>The arrays travel through the object store, the messages carry refs: a replica puts its
+ * gradient in its node's store and the trainer fetches it from there (read off this actor's
+ * thread, then handed to it); the trainer puts each step's mean gradient once, and every replica
+ * fetches it, as it does the state it is loaded with.
  *
  * <p>Faults: a step has a deadline ({@link Plan#stepDeadline}); a replica that has not delivered a
  * shard by then, or whose actor or node is gone (death watch, the Receptionist), is replaced: it is
@@ -100,9 +107,13 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   public record Outcome(TrainingCheckpoint last, int replicas, int replaced, int reloads, long steps, double seconds,
       double computeSeconds) {}
 
-  public sealed interface Command permits FromReplica, ReplicasChanged, ReplicaGone, Saved, SaveFailed, Tick {}
+  public sealed interface Command
+      permits FromReplica, GradientRead, ReplicasChanged, ReplicaGone, Saved, SaveFailed, Tick {}
 
   private record FromReplica(GptReplica.Reply reply) implements Command {}
+
+  /** A replica's gradient, read from its node's store: {@code values}, or why not ({@code error}). */
+  private record GradientRead(GptReplica.Gradient gradient, float[] values, Throwable error) implements Command {}
 
   private record ReplicasChanged(Receptionist.Listing listing) implements Command {}
 
@@ -134,6 +145,13 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   private long checkpointed;
   /** Fingerprints of the trainer's parameters after recent steps. */
   private final TreeMap<Long, Long> fingerprints = new TreeMap<>();
+  /**
+   * What this trainer put in its node's store for the replicas to read, by step: the state loaded
+   * into replicas, and the mean gradients they apply. Kept one step back (a replica reads the last
+   * step's before it computes the next), released after that and when the run ends.
+   */
+  private final TreeMap<Long, DataRef<byte[]>> states = new TreeMap<>();
+  private final TreeMap<Long, DataRef<byte[]>> means = new TreeMap<>();
 
   /** Every replica the Receptionist lists. */
   private final Set<ActorRef<GptReplica.Command>> known = new HashSet<>();
@@ -149,7 +167,6 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   private boolean started;
   private boolean computing;
   private final Map<Integer, ActorRef<GptReplica.Command>> owners = new TreeMap<>();
-  private final Map<String, FloatChunks.Assembly> arriving = new HashMap<>();
   private final Map<Integer, ShardResult> results = new TreeMap<>();
   private long stepStarted;
   private long deadline;
@@ -189,7 +206,7 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
     }
     this.step = start.step();
     this.checkpointed = start.step();
-    fingerprints.put(step, FloatChunks.fingerprint(params));
+    fingerprints.put(step, ExactFloats.fingerprint(params));
     this.lastHeard = System.nanoTime();
     publishStatus();
   }
@@ -224,6 +241,7 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(FromReplica.class, from -> finished ? this : onReply(from.reply()))
+        .onMessage(GradientRead.class, read -> finished ? this : onGradientRead(read))
         .onMessage(ReplicasChanged.class, this::onListing)
         .onMessage(ReplicaGone.class, gone -> finished ? this : onGone(gone.replica(), "its actor or node is gone"))
         .onMessage(Saved.class, this::onSaved)
@@ -305,15 +323,16 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   }
 
   private void load(ActorRef<GptReplica.Command> replica) {
-    float[] state = new float[3 * parameterCount];
-    AdamW.State adam = optimizer.state();
-    System.arraycopy(params, 0, state, 0, parameterCount);
-    System.arraycopy(adam.firstMoment(), 0, state, parameterCount, parameterCount);
-    System.arraycopy(adam.secondMoment(), 0, state, 2 * parameterCount, parameterCount);
-    int chunks = FloatChunks.count(state.length);
-    for (int c = 0; c < chunks; c++) {
-      replica.tell(new GptReplica.Load(epoch, plan.setup(), step, c, chunks, FloatChunks.chunk(state, c), replies));
-    }
+    // Put once a step, however many replicas load it.
+    DataRef<byte[]> state = states.computeIfAbsent(step, s -> {
+      float[] all = new float[3 * parameterCount];
+      AdamW.State adam = optimizer.state();
+      System.arraycopy(params, 0, all, 0, parameterCount);
+      System.arraycopy(adam.firstMoment(), 0, all, parameterCount, parameterCount);
+      System.arraycopy(adam.secondMoment(), 0, all, 2 * parameterCount, parameterCount);
+      return Data.put(getContext().getSystem(), ExactFloats.toBytes(all));
+    });
+    replica.tell(new GptReplica.Load(epoch, plan.setup(), step, state, replies));
     loading.put(replica, step);
   }
 
@@ -346,7 +365,6 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
     computing = true;
     mostReplicas = Math.max(mostReplicas, active.size());
     owners.clear();
-    arriving.clear();
     results.clear();
     reloadsThisStep.clear();
     stepStarted = System.nanoTime();
@@ -445,28 +463,39 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   }
 
   private Behavior<Command> onGradient(GptReplica.Gradient g) {
-    if (g.epoch() != epoch || !computing || g.step() != step + 1 || results.containsKey(g.shard())) {
+    if (!wanted(g)) {
       return this;
     }
     lastHeard = System.nanoTime();
-    String key = g.shard() + "@" + g.replica().path();
-    FloatChunks.Assembly assembly = arriving.computeIfAbsent(key, k -> new FloatChunks.Assembly(parameterCount));
-    try {
-      if (!assembly.add(g.chunk(), g.chunks(), g.values())) {
-        return this;
-      }
-    } catch (IllegalArgumentException e) {
-      arriving.remove(key);
-      getContext().getLog().warn("run {}: a damaged gradient chunk from {}: {}", plan.run(), g.replica().path(),
-          e.getMessage());
-      return this;
-    }
-    arriving.keySet().removeIf(k -> k.startsWith(g.shard() + "@"));
     if (!Double.isFinite(g.lossSum())) {
       return fail(new IllegalStateException("shard " + g.shard() + " of step " + g.step() + " has loss " + g.lossSum()
           + " (replica " + g.replica().path() + "): the training diverged; lower the learning rate"));
     }
-    results.put(g.shard(), new ShardResult(assembly.values(), g.lossSum(), g.scored(), g.computeNanos(), g.replica()));
+    getContext().pipeToSelf(Data.get(getContext().getSystem(), g.gradient()),
+        (bytes, error) -> error != null ? new GradientRead(g, null, error) : new GradientRead(g, ExactFloats.fromBytes(bytes), null));
+    return this;
+  }
+
+  /** Whether a gradient is of this run's step being computed, for a shard still missing. */
+  private boolean wanted(GptReplica.Gradient g) {
+    return g.epoch() == epoch && computing && g.step() == step + 1 && !results.containsKey(g.shard());
+  }
+
+  private Behavior<Command> onGradientRead(GradientRead read) {
+    GptReplica.Gradient g = read.gradient();
+    if (!wanted(g)) {
+      return this; // another replica's copy of the shard came first, or the step is over
+    }
+    if (read.error() != null || read.values().length != parameterCount) {
+      String why = read.error() != null ? read.error().getMessage() : read.values().length + " floats";
+      getContext().getLog().warn("run {}: the gradient of shard {} from {} could not be read ({}); computing it again",
+          plan.run(), g.shard(), g.replica().path(), why);
+      if (!active.isEmpty()) {
+        assign(g.shard(), leastLoaded(g.shard()));
+      }
+      return this;
+    }
+    results.put(g.shard(), new ShardResult(read.values(), g.lossSum(), g.scored(), g.computeNanos(), g.replica()));
     return results.size() == plan.setup().shards() ? finishStep() : this;
   }
 
@@ -492,23 +521,20 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
     optimizer.update(params, mean);
     step = optimizer.step();
     losses.add(loss);
-    fingerprints.put(step, FloatChunks.fingerprint(params));
+    fingerprints.put(step, ExactFloats.fingerprint(params));
     while (fingerprints.size() > 64) {
       fingerprints.pollFirstEntry();
     }
     computing = false;
     results.clear();
     owners.clear();
-    int chunks = FloatChunks.count(parameterCount);
-    byte[][] encoded = new byte[chunks][];
-    for (int c = 0; c < chunks; c++) {
-      encoded[c] = FloatChunks.chunk(mean, c); // once: every replica gets the same bytes, and only reads them
-    }
+    // Put once: every replica reads the same bytes, each fetching them once.
+    DataRef<byte[]> shared = Data.put(getContext().getSystem(), ExactFloats.toBytes(mean));
+    means.put(step, shared);
     for (ActorRef<GptReplica.Command> replica : active) {
-      for (int c = 0; c < chunks; c++) {
-        replica.tell(new GptReplica.Apply(epoch, step, c, chunks, encoded[c], replies));
-      }
+      replica.tell(new GptReplica.Apply(epoch, step, shared, replies));
     }
+    releaseBefore(step - 1);
     long now = System.nanoTime();
     stepsRun++;
     runNanos += now - stepStarted;
@@ -607,6 +633,16 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
   private void release() {
     for (ActorRef<GptReplica.Command> replica : known) {
       replica.tell(new GptReplica.Release(epoch));
+    }
+    releaseBefore(Long.MAX_VALUE);
+  }
+
+  /** Frees what this trainer put for the replicas before step {@code first}. */
+  private void releaseBefore(long first) {
+    for (TreeMap<Long, DataRef<byte[]>> puts : List.of(states, means)) {
+      while (!puts.isEmpty() && puts.firstKey() < first) {
+        Data.release(getContext().getSystem(), puts.pollFirstEntry().getValue());
+      }
     }
   }
 

@@ -2,9 +2,17 @@ package dev.tessera.samples.gpt;
 
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import dev.tessera.runtime.serialization.CborSerializable;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -17,24 +25,30 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * One replica of a data-parallel training run: it holds the model's parameters and the optimizer's
  * state, computes the gradient of the shards of each step's batch it is given, and applies the
  * combined gradient every replica receives, so that all replicas hold the same bits after every
- * step (each reports a {@link FloatChunks#fingerprint} of its parameters, and the trainer checks).
+ * step (each reports a {@link ExactFloats#fingerprint} of its parameters, and the trainer checks).
+ *
+ * <p>The arrays (the state, the gradients) travel through the object store: a message carries a
+ * {@link DataRef} to them, and the receiver fetches them straight from the sender's node.
  *
  * <p>Every node with the replica role runs one, registered under {@link #SERVICE_KEY} (see {@link
  * GptNodePlugin}); the trainer ({@link DataParallelTrainer}) finds them through the Receptionist.
  * The protocol, for step {@code s} (the {@code s}-th update):
  * <ol>
- *   <li>{@link Load}: the parameters and optimizer state after step {@code s - 1}, in chunks; replies
- *       {@link Loaded}. Sent to a replica that joins the run, or lost its state.</li>
+ *   <li>{@link Load}: the parameters and optimizer state after step {@code s - 1}; replies {@link
+ *       Loaded}. Sent to a replica that joins the run, or lost its state.</li>
  *   <li>{@link Compute}: the summed loss and gradient of shard {@code k} of step {@code s}'s batch;
- *       replies {@link Gradient}, in chunks.</li>
- *   <li>{@link Apply}: the mean gradient of the whole batch, in chunks; the replica takes one AdamW
- *       step and replies {@link Applied}.</li>
+ *       replies {@link Gradient}, the gradient put in this node's store. The replica releases it
+ *       when the step's {@link Apply} comes (the trainer has read every gradient it uses by then),
+ *       or the run ends.</li>
+ *   <li>{@link Apply}: the mean gradient of the whole batch; the replica takes one AdamW step and
+ *       replies {@link Applied}.</li>
  * </ol>
  * A replica asked for something it cannot do (no state for the run, another step) replies {@link
  * NotReady} with the reason, and the trainer loads it again. Every message carries the trainer's
  * epoch, so a replica never mixes two runs, or two starts of one.
  *
- * <p>Threading: an actor, on the blocking dispatcher (a shard's gradient can take seconds).
+ * <p>Threading: an actor, on the blocking dispatcher (a shard's gradient can take seconds; it also
+ * waits there for the arrays it reads from the store).
  */
 public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
 
@@ -43,18 +57,17 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
   public sealed interface Command extends CborSerializable permits Load, Compute, Apply, Release {}
 
   /**
-   * Chunk {@code chunk} of {@code chunks} of the state after {@code step} updates: the parameters,
-   * then AdamW's first and second moments, each {@code config.parameterCount()} floats.
+   * The state after {@code step} updates: the parameters, then AdamW's first and second moments,
+   * each {@code config.parameterCount()} floats ({@link ExactFloats#toBytes}).
    */
-  public record Load(long epoch, TrainingSetup setup, long step, int chunk, int chunks, byte[] state,
-      ActorRef<Reply> trainer) implements Command {}
+  public record Load(long epoch, TrainingSetup setup, long step, DataRef<byte[]> state, ActorRef<Reply> trainer)
+      implements Command {}
 
   /** Compute shard {@code shard} of the batch of step {@code step}. */
   public record Compute(long epoch, long step, int shard, ActorRef<Reply> trainer) implements Command {}
 
-  /** Chunk {@code chunk} of {@code chunks} of the mean gradient of step {@code step}'s whole batch. */
-  public record Apply(long epoch, long step, int chunk, int chunks, byte[] gradient, ActorRef<Reply> trainer)
-      implements Command {}
+  /** The mean gradient of step {@code step}'s whole batch ({@link ExactFloats#toBytes}). */
+  public record Apply(long epoch, long step, DataRef<byte[]> gradient, ActorRef<Reply> trainer) implements Command {}
 
   /** The run is over: forget its state. */
   public record Release(long epoch) implements Command {}
@@ -65,17 +78,19 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
   public record Loaded(long epoch, ActorRef<Command> replica, long step, long fingerprint) implements Reply {}
 
   /**
-   * Chunk {@code chunk} of {@code chunks} of shard {@code shard}'s summed gradient at step {@code
-   * step}; every chunk carries the shard's summed loss, how many targets it scored, and how long the
-   * replica computed.
+   * Shard {@code shard}'s summed gradient at step {@code step} ({@link ExactFloats#toBytes}), its
+   * summed loss, how many targets it scored, and how long the replica computed.
    */
   public record Gradient(long epoch, long step, int shard, ActorRef<Command> replica, double lossSum, int scored,
-      long computeNanos, int chunk, int chunks, byte[] values) implements Reply {}
+      long computeNanos, DataRef<byte[]> gradient) implements Reply {}
 
   /** The replica took step {@code step}; its parameters' fingerprint now. */
   public record Applied(long epoch, long step, ActorRef<Command> replica, long fingerprint) implements Reply {}
 
   public record NotReady(long epoch, ActorRef<Command> replica, String reason) implements Reply {}
+
+  /** How long a read from the store may take before the replica gives up on it (and is loaded again). */
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
   private final Kernels kernels;
 
@@ -86,10 +101,8 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
   private AdamW optimizer;
   /** Updates applied: the replica computes step {@code step + 1} next. */
   private long step;
-  private FloatChunks.Assembly loading;
-  private long loadingEpoch;
-  private long loadingStep;
-  private FloatChunks.Assembly applying;
+  /** Gradients this replica put and has not released: the step of each. */
+  private final Map<DataRef<byte[]>, Long> gradients = new HashMap<>();
 
   private GptReplica(ActorContext<Command> context, Kernels kernels) {
     super(context);
@@ -119,26 +132,20 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
   }
 
   private Behavior<Command> onLoad(Load load) {
-    if (loading == null || load.epoch() != loadingEpoch || load.step() != loadingStep) {
-      int floats = 3 * load.setup().config().parameterCount();
-      loading = new FloatChunks.Assembly(floats);
-      loadingEpoch = load.epoch();
-      loadingStep = load.step();
-      // The old state is of no use once a new one is coming.
-      forget();
-    }
+    forget(); // the old state is of no use once a new one is coming
+    releaseGradients(Long.MAX_VALUE);
+    float[] all;
     try {
-      if (!loading.add(load.chunk(), load.chunks(), load.state())) {
-        return this;
-      }
-    } catch (IllegalArgumentException e) {
-      loading = null;
-      load.trainer().tell(new NotReady(load.epoch(), self(), "a damaged state chunk: " + e.getMessage()));
+      all = read(load.state());
+    } catch (RuntimeException e) {
+      load.trainer().tell(new NotReady(load.epoch(), self(), "could not read the state: " + e.getMessage()));
       return this;
     }
-    float[] all = loading.values();
-    loading = null;
     int p = load.setup().config().parameterCount();
+    if (all.length != 3 * p) {
+      load.trainer().tell(new NotReady(load.epoch(), self(), "a state of " + all.length + " floats, expected " + 3 * p));
+      return this;
+    }
     setup = load.setup();
     model = new GptModel(setup.config(), kernels);
     params = Arrays.copyOfRange(all, 0, p);
@@ -146,9 +153,8 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
         Arrays.copyOfRange(all, 2 * p, 3 * p)), setup.learningRate(), setup.weightDecay());
     step = load.step();
     epoch = load.epoch();
-    applying = null;
     getContext().getLog().debug("replica loaded at step {} (epoch {})", step, epoch);
-    load.trainer().tell(new Loaded(epoch, self(), step, FloatChunks.fingerprint(params)));
+    load.trainer().tell(new Loaded(epoch, self(), step, ExactFloats.fingerprint(params)));
     return this;
   }
 
@@ -172,11 +178,9 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
     }
     long nanos = System.nanoTime() - started;
     int scored = GptModel.scored(shard.targets());
-    int chunks = FloatChunks.count(gradient.length);
-    for (int c = 0; c < chunks; c++) {
-      compute.trainer().tell(new Gradient(epoch, compute.step(), compute.shard(), self(), lossSum, scored, nanos, c,
-          chunks, FloatChunks.chunk(gradient, c)));
-    }
+    DataRef<byte[]> stored = Data.put(getContext().getSystem(), ExactFloats.toBytes(gradient));
+    gradients.put(stored, compute.step());
+    compute.trainer().tell(new Gradient(epoch, compute.step(), compute.shard(), self(), lossSum, scored, nanos, stored));
     return this;
   }
 
@@ -186,24 +190,50 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
       apply.trainer().tell(new NotReady(apply.epoch(), self(), unfit));
       return this;
     }
-    if (applying == null) {
-      applying = new FloatChunks.Assembly(params.length);
-    }
+    releaseGradients(apply.step()); // the trainer has read every gradient of this step it uses
+    float[] mean;
     try {
-      if (!applying.add(apply.chunk(), apply.chunks(), apply.gradient())) {
-        return this;
-      }
-    } catch (IllegalArgumentException e) {
-      applying = null;
+      mean = read(apply.gradient());
+    } catch (RuntimeException e) {
       forget();
-      apply.trainer().tell(new NotReady(apply.epoch(), self(), "a damaged gradient chunk: " + e.getMessage()));
+      apply.trainer().tell(new NotReady(apply.epoch(), self(), "could not read the mean gradient: " + e.getMessage()));
       return this;
     }
-    optimizer.update(params, applying.values());
-    applying = null;
+    if (mean.length != params.length) {
+      forget();
+      apply.trainer().tell(new NotReady(apply.epoch(), self(), "a mean gradient of " + mean.length + " floats"));
+      return this;
+    }
+    optimizer.update(params, mean);
     step = optimizer.step();
-    apply.trainer().tell(new Applied(epoch, step, self(), FloatChunks.fingerprint(params)));
+    apply.trainer().tell(new Applied(epoch, step, self(), ExactFloats.fingerprint(params)));
     return this;
+  }
+
+  /** The floats of an object in the store, read on this thread (the blocking dispatcher's). */
+  private float[] read(DataRef<byte[]> ref) {
+    try {
+      return ExactFloats.fromBytes(Data.get(getContext().getSystem(), ref).toCompletableFuture()
+          .get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("not read within " + READ_TIMEOUT.toSeconds() + " s", e);
+    }
+  }
+
+  /** Frees the gradients this replica put for steps up to {@code upTo}. */
+  private void releaseGradients(long upTo) {
+    gradients.entrySet().removeIf(put -> {
+      if (put.getValue() > upTo) {
+        return false;
+      }
+      Data.release(getContext().getSystem(), put.getKey());
+      return true;
+    });
   }
 
   /** Why this replica cannot take part in step {@code next} of the run of {@code runEpoch}, or null if it can. */
@@ -218,9 +248,9 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
   }
 
   private Behavior<Command> onRelease(Release release) {
-    if (release.epoch() == epoch || release.epoch() == loadingEpoch) {
+    if (release.epoch() == epoch) {
       forget();
-      loading = null;
+      releaseGradients(Long.MAX_VALUE);
       epoch = 0;
     }
     return this;
@@ -231,7 +261,6 @@ public final class GptReplica extends AbstractBehavior<GptReplica.Command> {
     model = null;
     params = null;
     optimizer = null;
-    applying = null;
   }
 
   private ActorRef<Command> self() {

@@ -2,9 +2,15 @@ package dev.tessera.samples.gpt;
 
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import dev.tessera.runtime.serialization.CborSerializable;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -34,10 +40,10 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
   public sealed interface Command extends CborSerializable permits Load, Forward, Release {}
 
   /**
-   * Chunk {@code chunk} of {@code chunks} of the parameters of layers {@code [fromLayer, toLayer)}:
-   * the ranges {@link GptModel#stageRanges} names, one after the other.
+   * The parameters of layers {@code [fromLayer, toLayer)} in the object store: the ranges {@link
+   * GptModel#stageRanges} names, one after the other ({@link ExactFloats#toBytes}).
    */
-  public record Load(long epoch, GptConfig config, int fromLayer, int toLayer, int chunk, int chunks, byte[] values,
+  public record Load(long epoch, GptConfig config, int fromLayer, int toLayer, DataRef<byte[]> values,
       ActorRef<Reply> generator) implements Command {}
 
   /**
@@ -60,14 +66,15 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
 
   public record NotReady(long epoch, ActorRef<Command> stage, String reason) implements Reply {}
 
+  /** How long reading the parameters from the store may take before the stage says it is not ready. */
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+
   private final Kernels kernels;
   private long epoch;
   private GptModel model;
   private float[] params;
   private int fromLayer;
   private int toLayer;
-  private FloatChunks.Assembly loading;
-  private long loadingEpoch;
 
   private GptStage(ActorContext<Command> context, Kernels kernels) {
     super(context);
@@ -122,22 +129,27 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
       load.generator().tell(new NotReady(load.epoch(), self(), e.getMessage()));
       return this;
     }
-    if (loading == null || loadingEpoch != load.epoch()) {
-      loading = new FloatChunks.Assembly(ranges.stream().mapToInt(r -> r[1] - r[0]).sum());
-      loadingEpoch = load.epoch();
-      params = null;
-    }
+    params = null;
+    float[] values;
     try {
-      if (!loading.add(load.chunk(), load.chunks(), load.values())) {
-        return this;
-      }
-    } catch (IllegalArgumentException e) {
-      loading = null;
-      load.generator().tell(new NotReady(load.epoch(), self(), "a damaged parameter chunk: " + e.getMessage()));
+      // On this thread, the blocking dispatcher's: the stage has nothing else to do until it holds them.
+      values = ExactFloats.fromBytes(Data.get(getContext().getSystem(), load.values()).toCompletableFuture()
+          .get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      load.generator().tell(new NotReady(load.epoch(), self(), "interrupted while reading its parameters"));
+      return this;
+    } catch (ExecutionException | TimeoutException e) {
+      String why = e instanceof ExecutionException ? e.getCause().getMessage() : "not read within " + READ_TIMEOUT.toSeconds() + " s";
+      load.generator().tell(new NotReady(load.epoch(), self(), "could not read its parameters: " + why));
       return this;
     }
-    float[] values = loading.values();
-    loading = null;
+    int expected = ranges.stream().mapToInt(r -> r[1] - r[0]).sum();
+    if (values.length != expected) {
+      load.generator().tell(new NotReady(load.epoch(), self(), "parameters of " + values.length + " floats, expected "
+          + expected));
+      return this;
+    }
     // The full-length array, zero outside this stage's ranges: the model indexes into it as a whole.
     float[] all = new float[load.config().parameterCount()];
     int at = 0;
@@ -151,7 +163,7 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
     toLayer = load.toLayer();
     epoch = load.epoch();
     getContext().getLog().debug("stage of layers [{}, {}) loaded (epoch {})", fromLayer, toLayer, epoch);
-    load.generator().tell(new Loaded(epoch, self(), FloatChunks.fingerprint(values)));
+    load.generator().tell(new Loaded(epoch, self(), ExactFloats.fingerprint(values)));
     return this;
   }
 
@@ -161,7 +173,7 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
       return this;
     }
     try {
-      float[] x = fromLayer == 0 ? model.embed(params, forward.tokens()) : FloatChunks.fromBytes(forward.stream());
+      float[] x = fromLayer == 0 ? model.embed(params, forward.tokens()) : ExactFloats.fromBytes(forward.stream());
       x = model.layers(params, forward.tokens(), x, fromLayer, toLayer);
       if (forward.downstream().isEmpty()) {
         if (toLayer != model.config().layers()) {
@@ -172,7 +184,7 @@ public final class GptStage extends AbstractBehavior<GptStage.Command> {
             model.nextLogits(params, forward.tokens(), x)));
       } else {
         forward.downstream().get(0).tell(new Forward(epoch, forward.sequence(), forward.length(), forward.tokens(),
-            FloatChunks.toBytes(x), List.copyOf(forward.downstream().subList(1, forward.downstream().size())),
+            ExactFloats.toBytes(x), List.copyOf(forward.downstream().subList(1, forward.downstream().size())),
             forward.generator()));
       }
     } catch (RuntimeException e) {

@@ -1,5 +1,7 @@
 package dev.tessera.samples.gpt;
 
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -116,6 +118,8 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
   private final Set<ActorRef<GptStage.Command>> loaded = new HashSet<>();
   /** The fingerprint of what each chosen stage was sent, in stage order. */
   private long[] fingerprints = new long[0];
+  /** The chosen stages' parameters, put in this node's store until every stage has read its own. */
+  private final List<DataRef<byte[]>> parameters = new ArrayList<>();
   private long epoch;
   private int layouts;
   /** When the current layout (or, before the first, the generation) started: its load timeout runs from here. */
@@ -224,16 +228,15 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
     } while (epoch == 0 || epoch == previous);
     chosen = List.copyOf(candidates.subList(0, plan.stages()));
     loaded.clear();
+    releaseParameters();
     fingerprints = new long[chosen.size()];
     for (int s = 0; s < chosen.size(); s++) {
       int[] layers = plan.layersOf(s);
       float[] values = GptStage.slice(plan.config(), plan.params(), layers[0], layers[1]);
-      fingerprints[s] = FloatChunks.fingerprint(values);
-      int chunks = FloatChunks.count(values.length);
-      for (int c = 0; c < chunks; c++) {
-        chosen.get(s).tell(new GptStage.Load(epoch, plan.config(), layers[0], layers[1], c, chunks,
-            FloatChunks.chunk(values, c), replies));
-      }
+      fingerprints[s] = ExactFloats.fingerprint(values);
+      DataRef<byte[]> stored = Data.put(getContext().getSystem(), ExactFloats.toBytes(values));
+      parameters.add(stored);
+      chosen.get(s).tell(new GptStage.Load(epoch, plan.config(), layers[0], layers[1], stored, replies));
     }
     return this;
   }
@@ -249,6 +252,7 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
       }
       loaded.add(l.stage());
       if (loaded.size() == chosen.size()) {
+        releaseParameters();
         for (int i = 0; i < texts.length; i++) {
           if (!complete[i]) {
             send(i);
@@ -341,5 +345,11 @@ public final class PipelineGeneration extends AbstractBehavior<PipelineGeneratio
     for (ActorRef<GptStage.Command> stage : chosen) {
       stage.tell(new GptStage.Release(epoch));
     }
+    releaseParameters();
+  }
+
+  private void releaseParameters() {
+    parameters.forEach(stored -> Data.release(getContext().getSystem(), stored));
+    parameters.clear();
   }
 }

@@ -34,17 +34,17 @@ public record TrainingCheckpoint(TrainingSetup setup, long step, byte[] params, 
   /** The state of a run: copies of {@code params}, {@code optimizer}'s state and {@code losses}. */
   public static TrainingCheckpoint of(TrainingSetup setup, float[] params, AdamW optimizer, double[] losses) {
     AdamW.State state = optimizer.state();
-    return new TrainingCheckpoint(setup, state.step(), FloatChunks.toBytes(params),
-        FloatChunks.toBytes(state.firstMoment()), FloatChunks.toBytes(state.secondMoment()), losses.clone());
+    return new TrainingCheckpoint(setup, state.step(), ExactFloats.toBytes(params),
+        ExactFloats.toBytes(state.firstMoment()), ExactFloats.toBytes(state.secondMoment()), losses.clone());
   }
 
   public float[] parameters() {
-    return FloatChunks.fromBytes(params);
+    return ExactFloats.fromBytes(params);
   }
 
   /** An optimizer that goes on from this state. */
   public AdamW optimizer() {
-    return AdamW.restore(new AdamW.State(step, FloatChunks.fromBytes(firstMoment), FloatChunks.fromBytes(secondMoment)),
+    return AdamW.restore(new AdamW.State(step, ExactFloats.fromBytes(firstMoment), ExactFloats.fromBytes(secondMoment)),
         setup.learningRate(), setup.weightDecay());
   }
 

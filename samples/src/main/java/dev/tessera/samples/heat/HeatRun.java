@@ -2,6 +2,7 @@ package dev.tessera.samples.heat;
 
 import dev.tessera.gpu.kernels.Matrix;
 import dev.tessera.persistence.checkpoint.Checkpoints;
+import dev.tessera.runtime.data.Data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,8 +26,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Drives one run of the heat simulation: seeds every {@link HeatTile} with its part of the
  * starting grid, advances them stretch by stretch to the next frame or checkpoint step, gathers
- * their points there into the whole grid, writes the PNG frame, saves the checkpoint, and goes on
- * to the last step.
+ * their points there into the whole grid (each tile puts its points in its node's object store and
+ * sends the ref; this actor fetches them, as they come, from the nodes that hold them), writes the
+ * PNG frame, saves the checkpoint, and goes on to the last step.
  *
  * <p>Nothing is lost with a node: the last grid gathered stays here, and when a tile reports that
  * it was {@link HeatTile.Lost lost} (its node died, or sharding moved it) or no tile has answered
@@ -94,9 +96,12 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
    */
   public record Outcome(HeatState last, int rollbacks, int framesWritten, Optional<Path> lastFrame) {}
 
-  sealed interface Command permits FromTile, Saved, SaveFailed, Tick {}
+  sealed interface Command permits FromTile, TileRead, Saved, SaveFailed, Tick {}
 
   private record FromTile(HeatTile.Report report) implements Command {}
+
+  /** A tile's points, read from its node's store: {@code tile}, or why not ({@code error}). */
+  private record TileRead(HeatTile.Reached reached, Matrix tile, Throwable error) implements Command {}
 
   private record Saved(long step) implements Command {}
 
@@ -187,6 +192,7 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(FromTile.class, from -> onReport(from.report()))
+        .onMessage(TileRead.class, this::onTileRead)
         .onMessage(Saved.class, this::onSaved)
         .onMessage(SaveFailed.class, failed -> fail(new IllegalStateException(
             "the checkpoint of step " + failed.step() + " could not be saved: " + failed.cause().getMessage(), failed.cause())))
@@ -246,15 +252,27 @@ public final class HeatRun extends AbstractBehavior<HeatRun.Command> {
     } else if (report instanceof HeatTile.Reached r) {
       if (r.epoch() == epoch && !seeding && r.step() == stop) {
         lastHeard = System.nanoTime();
-        reached.put(new Halo.TileId(r.tx(), r.ty()), r.tile());
-        if (reached.size() == plan.problem().tilesX() * plan.problem().tilesY()) {
-          return onGathered();
-        }
+        getContext().pipeToSelf(Data.getValue(getContext().getSystem(), r.tile(), Matrix.class),
+            (tile, error) -> new TileRead(r, tile, error));
       }
     } else if (report instanceof HeatTile.Lost lost && lost.epoch() == epoch) {
       return rollBack("tile " + lost.entityId() + " lost its points (" + lost.reason() + "; its node left, or it moved)");
     }
     return this;
+  }
+
+  private Behavior<Command> onTileRead(TileRead read) {
+    HeatTile.Reached r = read.reached();
+    if (finished || r.epoch() != epoch || seeding || r.step() != stop) {
+      return this; // a read that a rollback overtook
+    }
+    if (read.error() != null) {
+      return rollBack("the points of tile (" + r.tx() + ", " + r.ty() + ") at step " + r.step() + " could not be read ("
+          + read.error().getMessage() + "; its node left?)");
+    }
+    lastHeard = System.nanoTime();
+    reached.put(new Halo.TileId(r.tx(), r.ty()), read.tile());
+    return reached.size() == plan.problem().tilesX() * plan.problem().tilesY() ? onGathered() : this;
   }
 
   private Behavior<Command> onGathered() {

@@ -3,6 +3,8 @@ package dev.tessera.samples.heat;
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import dev.tessera.runtime.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.HashMap;
@@ -13,6 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -28,7 +31,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * every neighbour's edges of the step it is at.
  *
  * <p>The driver ({@link HeatRun}) seeds every tile with its part of a grid ({@link Seed}), then asks
- * them to {@link Advance} to a step; each tile replies {@link Reached} with its points there.
+ * them to {@link Advance} to a step; each tile puts its points there in its node's object store and
+ * replies {@link Reached} with the ref, and the driver fetches them, straight from the tile's node.
+ * A tile keeps only its last such object: it frees it when it reports the next step (the driver
+ * asks for the next only once it has read every tile's) and when it stops.
  * Every message carries the driver's <em>epoch</em> (a new one at each seeding): a tile ignores
  * anything from another epoch, so edges still in flight from before a restart never mix with the
  * new ones.
@@ -75,8 +81,8 @@ public final class HeatTile extends AbstractBehavior<HeatTile.Command> {
 
   public record Seeded(long epoch, int tx, int ty) implements Report {}
 
-  /** Tile (tx, ty) at {@code step}: its points and halo. */
-  public record Reached(long epoch, int tx, int ty, long step, Matrix tile) implements Report {}
+  /** Tile (tx, ty) at {@code step}: its points and halo, in its node's object store. */
+  public record Reached(long epoch, int tx, int ty, long step, DataRef<Matrix> tile) implements Report {}
 
   /** The tile {@code entityId} was asked to go on in {@code epoch} but holds nothing (it was restarted or moved). */
   public record Lost(long epoch, String entityId, String reason) implements Report {}
@@ -104,6 +110,8 @@ public final class HeatTile extends AbstractBehavior<HeatTile.Command> {
   private final Set<Halo.TileId> received = new HashSet<>();
   /** Edges for later steps than {@link #step} (a neighbour is at most one exchange ahead). */
   private final TreeMap<Long, Map<Halo.TileId, float[]>> early = new TreeMap<>();
+  /** The points this tile last put in the store for the driver, until it puts the next. */
+  private DataRef<Matrix> reachedPut;
 
   private HeatTile(ActorContext<Command> context, TimerScheduler<Command> timers, String entityId,
       HeatTileSharding tiles, Kernels kernels) {
@@ -129,6 +137,10 @@ public final class HeatTile extends AbstractBehavior<HeatTile.Command> {
         .onMessage(Edge.class, this::onEdge)
         .onMessage(Nudge.class, this::onNudge)
         .onMessage(Release.class, release -> seed != null && release.epoch() != seed.epoch() ? this : Behaviors.stopped())
+        .onSignal(PostStop.class, stopped -> {
+          releaseReached();
+          return this;
+        })
         .build();
   }
 
@@ -248,12 +260,21 @@ public final class HeatTile extends AbstractBehavior<HeatTile.Command> {
       timers.cancelAll();
       nudgeFor = -1;
       if (!reported) {
-        seed.driver().tell(new Reached(seed.epoch(), seed.tx(), seed.ty(), step, tile));
+        releaseReached();
+        reachedPut = Data.putValue(getContext().getSystem(), tile);
+        seed.driver().tell(new Reached(seed.epoch(), seed.tx(), seed.ty(), step, reachedPut));
         reported = true;
       }
     } else if (nudgeFor != step) {
       nudgeFor = step;
       timers.startSingleTimer(Nudge.class, new Nudge(seed.epoch(), step), NUDGE_INTERVAL);
+    }
+  }
+
+  private void releaseReached() {
+    if (reachedPut != null) {
+      Data.release(getContext().getSystem(), reachedPut);
+      reachedPut = null;
     }
   }
 

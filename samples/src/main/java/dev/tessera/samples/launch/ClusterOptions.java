@@ -30,6 +30,11 @@ public final class ClusterOptions {
       description = "a node config file for this sample's client node (with --seeds: e.g. the cluster's PostgreSQL journal)")
   Path nodeConfig;
 
+  @Option(names = "--node-heap", paramLabel = "SIZE",
+      description = "maximum heap of each node process started here, as -Xmx takes it (512m, 2g; default: "
+          + NodeJvm.DEFAULT_HEAP + ", or what the sample's data needs; ignored with --seeds)")
+  String nodeHeap;
+
   @Option(names = "--work-dir", paramLabel = "DIR",
       description = "where the sample writes its output, and its nodes' logs and journal (default: ./tessera-samples/SAMPLE)")
   Path workDir;
@@ -50,11 +55,20 @@ public final class ClusterOptions {
    */
   public SampleCluster open(String sample, PrintStream out, IntFunction<List<String>> extraRoles)
       throws IOException, InterruptedException {
+    return open(sample, out, extraRoles, NodeJvm.DEFAULT);
+  }
+
+  /**
+   * The same, local nodes started as {@code jvm} says, with {@code --node-heap}'s heap if given:
+   * for a sample whose tasks hold large arrays, or call a native library.
+   */
+  public SampleCluster open(String sample, PrintStream out, IntFunction<List<String>> extraRoles, NodeJvm jvm)
+      throws IOException, InterruptedException {
     if (!seeds.isEmpty()) {
       out.printf("joining the cluster through %s ...%n", String.join(", ", seeds));
       return SampleCluster.join(seeds, host, Optional.ofNullable(nodeConfig));
     }
-    return SampleCluster.local(nodes, extraRoles, workDir(sample), out);
+    return SampleCluster.local(nodes, extraRoles, nodeHeap != null ? jvm.withHeap(nodeHeap) : jvm, workDir(sample), out);
   }
 
   /** How many node processes to start here ({@code --nodes}). */

@@ -77,6 +77,13 @@ public final class SampleCluster implements AutoCloseable {
    */
   public static SampleCluster local(int nodeCount, IntFunction<List<String>> extraRoles, Path workDir, PrintStream out)
       throws IOException, InterruptedException {
+    return local(nodeCount, extraRoles, NodeJvm.DEFAULT, workDir, out);
+  }
+
+  /** The same, the node processes started as {@code jvm} says (heap, environment). */
+  public static SampleCluster local(int nodeCount, IntFunction<List<String>> extraRoles, NodeJvm jvm, Path workDir,
+      PrintStream out) throws IOException, InterruptedException {
+    Objects.requireNonNull(jvm, "jvm");
     if (nodeCount < 1 || nodeCount > 16) {
       throw new IllegalArgumentException("--nodes: " + nodeCount + " is out of range (1..16)");
     }
@@ -91,12 +98,15 @@ public final class SampleCluster implements AutoCloseable {
       String nodeConfig = journal.nodeConfig() + "tessera.persistence.jobs.role = \"" + COORDINATOR_ROLE + "\"\n";
       Path configFile = workDir.resolve("nodes.conf");
       Files.writeString(configFile, "# Written by the sample for its nodes; rewritten at every start.\n" + nodeConfig);
-      LocalCluster.Spec spec = new LocalCluster.Spec("tessera", nodeCount, FreePorts.block(nodeCount),
-          FreePorts.block(nodeCount), LOCAL_NODE_ROLES, "256m", FORM_TIMEOUT, workDir.resolve("logs"),
+      LocalCluster.Spec base = new LocalCluster.Spec("tessera", nodeCount, FreePorts.block(nodeCount),
+          FreePorts.block(nodeCount), LOCAL_NODE_ROLES, jvm.heap(), FORM_TIMEOUT, workDir.resolve("logs"),
           List.of("--config", configFile.toString()))
           .withExtraRoles(IntStream.rangeClosed(1, nodeCount).mapToObj(extraRoles::apply).toList());
+      // Each node's JVM is started through `env NAME=value ...` when it needs variables of its own.
+      LocalCluster.Spec spec = jvm.launchPrefix().isEmpty() ? base : base.withHosts(IntStream.rangeClosed(1, nodeCount)
+          .mapToObj(node -> new LocalCluster.Spec.NodeHost(base.host(node), jvm.launchPrefix())).toList());
       NodeProcess.prepareClasses(() -> out.println("recording the classes nodes load, so that they start faster (once per build) ..."));
-      out.printf("starting %d nodes on this machine (logs in %s) ...%n", nodeCount, spec.logDir());
+      out.printf("starting %d nodes on this machine (%s; logs in %s) ...%n", nodeCount, jvm, spec.logDir());
       long started = System.nanoTime();
       nodes = LocalCluster.startOnFreePorts(spec);
       awaitAllUp(nodes, nodeCount);

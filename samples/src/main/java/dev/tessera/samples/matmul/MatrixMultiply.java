@@ -2,45 +2,66 @@ package dev.tessera.samples.matmul;
 
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.gpu.kernels.Matrix;
+import dev.tessera.runtime.data.Data;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.samples.launch.ClusterOptions;
 import dev.tessera.samples.launch.JobProgressBar;
+import dev.tessera.samples.launch.NodeJvm;
 import dev.tessera.samples.launch.SampleCluster;
 import dev.tessera.work.GatherHandle;
 import dev.tessera.work.Gathered;
 import dev.tessera.work.WorkPulling;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Distributed matrix multiply: C = A x B cut into square blocks, one task per block of C, each
- * computed by a node's GPU where it has one and by OpenBLAS elsewhere; the blocks are put in place
- * as they arrive. Prints GFLOP/s and which backends computed how many blocks; {@code --check}
+ * Distributed matrix multiply: C = A x B cut into blocks, one task per block of C. A is cut into
+ * row panels and B into column panels, each put in the object store once; a task fetches its two
+ * panels (once per node: the node keeps them for the job), multiplies them on the node's GPU where
+ * it has one and with OpenBLAS elsewhere, and returns its block, put in place as it arrives. Prints
+ * GFLOP/s, which backends computed how many blocks and where the tasks' time went; {@code --check}
  * compares every element with a double-precision product computed here.
  *
- * <pre>bin/sample matmul --size 4096
+ * <pre>bin/sample matmul --size 4096 --baseline     # and the same product on this machine's CPU, for the ratio
  * bin/sample matmul --size 300 --check
- * bin/sample matmul --size 2048 --baseline     # and the same product on this machine's CPU, for the ratio
+ * bin/sample matmul --size 4096 --block 1024x2048
  * bin/sample matmul --size 8192 --gpu-only --seeds gpu-box:25520 --host 192.168.1.20</pre>
  */
 @Command(name = "matmul", mixinStandardHelpOptions = true,
     description = "Multiply two generated matrices over the cluster, block by block, on GPUs where nodes have them.")
 public final class MatrixMultiply implements Callable<Integer> {
 
+  private static final Logger log = LoggerFactory.getLogger(MatrixMultiply.class);
+
   /**
-   * Largest block side: a block of C travels back in one task result, which a worker refuses
-   * above 64 KiB (tessera.work-pulling.worker.max-result-bytes); 120 x 120 floats are 57.6 kB.
+   * Blocks per task thread of the cluster by default. A worker asks for two tasks per thread at
+   * once, so with fewer blocks than that the first workers to ask take them all and the others
+   * idle; more blocks mean more panels fetched (each node fetches every panel its blocks touch).
+   * Measured here (4096, 3 nodes): 12 blocks finished in 3.5-5.3 s, 6 in 4.1-5.5 s, 4 in 7.6 s.
    */
-  static final int MAX_BLOCK = 120;
+  static final int BLOCKS_PER_SLOT = 2;
+  /** Node heap beyond what the blocks of a node's running tasks take: the node itself, in MiB. */
+  private static final long NODE_BASE_HEAP_MIB = 256;
 
   @Mixin
   ClusterOptions cluster;
@@ -48,9 +69,10 @@ public final class MatrixMultiply implements Callable<Integer> {
   @Option(names = "--size", paramLabel = "N", defaultValue = "2048", description = "A, B and C are N x N (default: ${DEFAULT-VALUE})")
   int size;
 
-  @Option(names = "--block", paramLabel = "B", defaultValue = "96",
-      description = "side of a block of C, one task each (default: ${DEFAULT-VALUE}, at most " + MAX_BLOCK + ")")
-  int block;
+  @Option(names = "--block", paramLabel = "ROWSxCOLUMNS",
+      description = "the blocks of C, one task each: ROWSxCOLUMNS (1024x2048) or a side (1024); the default cuts C into twice"
+          + " as many blocks as the cluster has task threads (nodes with the job's role times this machine's cores)")
+  String block;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of A and B (default: ${DEFAULT-VALUE})")
   long seed;
@@ -65,8 +87,104 @@ public final class MatrixMultiply implements Callable<Integer> {
       description = "also multiply A and B in one piece on this JVM's CPU (OpenBLAS), and print the cluster's speed relative to it")
   boolean baseline;
 
-  /** What a run computed. */
-  public record Result(MatrixTasks.Problem problem, float[] c, Map<String, Integer> blocksByBackend, double seconds) {
+  /**
+   * How C is cut: blocks of {@code rows} x {@code columns}, smaller in the last block row and
+   * column where the sizes do not divide. Block row i uses A's row panel i, block column j B's
+   * column panel j.
+   */
+  public record Blocking(int rows, int columns) {
+    public Blocking {
+      if (rows < 1 || columns < 1) {
+        throw new IllegalArgumentException("--block: blocks need at least one row and column, got " + rows + "x" + columns);
+      }
+    }
+
+    /** {@code ROWSxCOLUMNS} or one side for square blocks. */
+    public static Blocking parse(String text) {
+      String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split("x", -1);
+      try {
+        if (parts.length == 1) {
+          int side = Integer.parseInt(parts[0]);
+          return new Blocking(side, side);
+        }
+        if (parts.length == 2) {
+          return new Blocking(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
+        }
+      } catch (NumberFormatException e) {
+        // said below
+      }
+      throw new IllegalArgumentException("--block: '" + text + "' is neither ROWSxCOLUMNS (1024x2048) nor a side (1024)");
+    }
+
+    /**
+     * At least {@code tasks} blocks (or one per element of C, if that is fewer), cut so that the
+     * panels the tasks fetch are the fewest bytes: a grid of r x c blocks moves c copies of A and
+     * r copies of B at most. Of equal cuts, the one with fewer blocks.
+     */
+    public static Blocking plan(int n, int m, int tasks) {
+      if (tasks < 1) {
+        throw new IllegalArgumentException("tasks must be at least 1, got " + tasks);
+      }
+      long wanted = Math.min(tasks, (long) n * m);
+      Blocking best = null;
+      long bestMoved = Long.MAX_VALUE;
+      long bestCount = 0;
+      for (int rowBlocks = 1; rowBlocks <= Math.min(n, wanted); rowBlocks++) {
+        // Rounded to whole rows and columns, a grid may come out with fewer blocks: take the next.
+        for (long columnBlocks = Math.min(m, (wanted + rowBlocks - 1) / rowBlocks); columnBlocks <= m; columnBlocks++) {
+          Blocking candidate = new Blocking(ceilDiv(n, rowBlocks), ceilDiv(m, (int) columnBlocks));
+          long count = candidate.count(n, m);
+          long moved = (long) candidate.blockColumns(m) * n + (long) candidate.blockRows(n) * m;
+          boolean enough = count >= wanted;
+          boolean better = best == null || (enough && bestCount < wanted) || (enough == (bestCount >= wanted)
+              && (enough ? moved < bestMoved || (moved == bestMoved && count < bestCount) : count > bestCount));
+          if (better) {
+            best = candidate;
+            bestMoved = moved;
+            bestCount = count;
+          }
+          if (enough) {
+            break;
+          }
+        }
+      }
+      return best;
+    }
+
+    /** Blocks down C's n rows (= A's row panels). */
+    public int blockRows(int n) {
+      return ceilDiv(n, rows);
+    }
+
+    /** Blocks across C's m columns (= B's column panels). */
+    public int blockColumns(int m) {
+      return ceilDiv(m, columns);
+    }
+
+    public long count(int n, int m) {
+      return (long) blockRows(n) * blockColumns(m);
+    }
+
+    @Override
+    public String toString() {
+      return rows + " x " + columns;
+    }
+
+    private static int ceilDiv(int a, int b) {
+      return (a + b - 1) / b;
+    }
+  }
+
+  /**
+   * What a run computed, and where its time went.
+   *
+   * @param seconds from cutting the panels to the last block in place
+   * @param putSeconds cutting A and B into panels and putting them in the object store
+   * @param fetchSeconds the tasks' time fetching their panels into arrays, summed over tasks
+   * @param multiplySeconds the tasks' time multiplying, summed over tasks
+   */
+  public record Result(MatrixTasks.Problem problem, Blocking blocking, float[] c, Map<String, Integer> blocksByBackend,
+      double seconds, double putSeconds, double fetchSeconds, double multiplySeconds) {
     public double gflops() {
       return 2.0 * problem.n() * problem.k() * problem.m() / seconds / 1e9;
     }
@@ -78,16 +196,28 @@ public final class MatrixMultiply implements Callable<Integer> {
       throw new IllegalArgumentException("--check computes the reference here, in O(N^3) doubles: use N <= 1024");
     }
     MatrixTasks.Problem problem = new MatrixTasks.Problem(seed, size, size, size);
+    Blocking chosen = block == null ? null : Blocking.parse(block);
+    // Local nodes are started for the blocks: the ones the default cuts for them, or --block's.
+    int threadsPerNode = Runtime.getRuntime().availableProcessors();
+    Blocking planned = chosen != null ? chosen
+        : Blocking.plan(size, size, BLOCKS_PER_SLOT * cluster.localNodes() * threadsPerNode);
     PrintStream out = System.out;
-    try (SampleCluster running = cluster.open("matmul", out)) {
+    try (SampleCluster running = cluster.open("matmul", out, node -> List.of(), nodeJvm(problem, planned, threadsPerNode))) {
       JobOptions options = gpuOnly ? JobOptions.defaults().withRequiredRole("gpu") : JobOptions.defaults();
-      Result result = run(running.system(), problem, block, options, out);
+      Blocking blocking = chosen != null ? chosen
+          : Blocking.plan(size, size, BLOCKS_PER_SLOT * taskThreads(running.system(), options.requiredRole()));
+      long made = System.nanoTime();
+      Matrix a = problem.aRows(0, size);
+      Matrix b = problem.bColumns(0, size);
+      out.printf("matmul: A and B made in %.2f s (not counted below)%n", (System.nanoTime() - made) / 1e9);
+      Result result = run(running.system(), problem, a, b, blocking, options, out);
       out.printf("C = A x B, %d x %d, in %.2f s: %.2f GFLOP/s%n", size, size, result.seconds(), result.gflops());
       result.blocksByBackend().forEach((backend, blocks) -> out.printf("  %5d blocks on %s%n", blocks, backend));
+      out.printf("  panels cut and put in %.2f s; the tasks fetched panels for %.2f s and multiplied for %.2f s"
+          + " (summed over tasks)%n", result.putSeconds(), result.fetchSeconds(), result.multiplySeconds());
       if (baseline) {
         CpuBackend cpu = CpuBackend.create();
-        Matrix a = problem.aRows(0, size);
-        Matrix b = problem.bColumns(0, size);
+        cpu.multiply(new Matrix(8, 8, new float[64]), new Matrix(8, 8, new float[64])); // BLAS loaded and started
         long started = System.nanoTime();
         cpu.multiply(a, b);
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -106,49 +236,162 @@ public final class MatrixMultiply implements Callable<Integer> {
     return 0;
   }
 
-  /** The blocks of C, row by row. */
-  public static List<MatrixTasks.Block> blocks(MatrixTasks.Problem problem, int block) {
-    if (block < 1 || block > MAX_BLOCK) {
-      throw new IllegalArgumentException("--block: " + block + " is out of range (1.." + MAX_BLOCK + ")");
-    }
-    List<MatrixTasks.Block> blocks = new ArrayList<>();
-    for (int row = 0; row * block < problem.n(); row++) {
-      for (int column = 0; column * block < problem.m(); column++) {
-        blocks.add(new MatrixTasks.Block(problem, row, column, block));
+  /**
+   * Task threads of the cluster, as far as this node can tell: the nodes that are Up with {@code
+   * role}, times this machine's cores (a worker runs a task per core by default; nodes elsewhere
+   * may have more or fewer).
+   */
+  static int taskThreads(ActorSystem<?> system, String role) {
+    int nodes = 0;
+    for (var member : Cluster.get(system).state().getMembers()) {
+      if (member.status() == MemberStatus.up() && (role.isEmpty() || member.hasRole(role))) {
+        nodes++;
       }
     }
-    return blocks;
+    return Math.max(1, nodes) * Runtime.getRuntime().availableProcessors();
   }
 
-  /** Multiplies on the cluster of {@code system}; C comes back row-major, n x m. */
-  public static Result run(ActorSystem<?> system, MatrixTasks.Problem problem, int block, JobOptions options,
+  /**
+   * How local nodes start for these blocks. Their heap holds {@code threads} tasks' worth of
+   * blocks at once, twice over (each task holds its two panels and its block twice: the bytes
+   * fetched or sent, and the arrays; the panels read stay in {@link PanelCache}), and is set up
+   * for large arrays ({@link NodeJvm#largeArrays}): a collection while BLAS multiplies waits for it
+   * (it holds its arrays pinned), and so does every thread that needs memory meanwhile, the
+   * worker's heartbeats included. OpenBLAS gets one thread per call: a worker runs a task per core
+   * already, and more BLAS threads than cores only take turns (measured here, 2 busy cores: 6
+   * blocks at once took 1.3 s on one thread each, 5.0 s on two).
+   */
+  static NodeJvm nodeJvm(MatrixTasks.Problem problem, Blocking blocking, int threads) {
+    long rows = Math.min(blocking.rows(), problem.n());
+    long columns = Math.min(blocking.columns(), problem.m());
+    long perTask = 2 * 4 * (rows * problem.k() + problem.k() * columns + rows * columns);
+    long mib = Math.max(256, NODE_BASE_HEAP_MIB + ((2 * threads * perTask) >> 20));
+    Map<String, String> environment = System.getenv("OPENBLAS_NUM_THREADS") == null
+        ? Map.of("OPENBLAS_NUM_THREADS", "1") : Map.of();
+    return new NodeJvm(mib + "m", true, environment);
+  }
+
+  /** Multiplies on the cluster of {@code system} the matrices of {@code problem}, made here first. */
+  public static Result run(ActorSystem<?> system, MatrixTasks.Problem problem, Blocking blocking, JobOptions options,
       PrintStream out) throws Exception {
+    return run(system, problem, problem.aRows(0, problem.n()), problem.bColumns(0, problem.m()), blocking, options, out);
+  }
+
+  /**
+   * Multiplies {@code a} (n x k) by {@code b} (k x m) on the cluster of {@code system}; C comes back
+   * row-major, n x m. The panels are released when the job has ended, however it ended.
+   */
+  public static Result run(ActorSystem<?> system, MatrixTasks.Problem problem, Matrix a, Matrix b, Blocking blocking,
+      JobOptions options, PrintStream out) throws Exception {
     if ((long) problem.n() * problem.m() > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("C of " + problem.n() + " x " + problem.m() + " does not fit one Java array");
     }
-    List<MatrixTasks.Block> blocks = blocks(problem, block);
-    float[] c = new float[problem.n() * problem.m()];
-    Map<String, Integer> backends = new TreeMap<>();
     long started = System.nanoTime();
-    // The combiner runs on one thread at a time: it may write into c and backends directly.
-    GatherHandle<Integer> job = WorkPulling.scatterGather(system, MatrixTasks.MULTIPLY_BLOCK, blocks, options, 0,
-        (placed, product) -> {
-          int firstRow = product.blockRow() * block;
-          int firstColumn = product.blockColumn() * block;
-          for (int r = 0; r < product.rows(); r++) {
-            System.arraycopy(product.values(), r * product.columns(), c, (firstRow + r) * problem.m() + firstColumn,
-                product.columns());
-          }
-          backends.merge(product.computedBy(), 1, Integer::sum);
-          return placed + 1;
-        });
-    Gathered<Integer> gathered = JobProgressBar.follow("matmul", job::progress, job.result(), out, Duration.ofHours(24));
-    if (!gathered.succeeded()) {
-      var failure = gathered.failures().entrySet().iterator().next();
-      throw new IllegalStateException("matmul: " + gathered.failures().size() + " blocks failed, e.g. block "
-          + failure.getKey() + ": " + failure.getValue().lastCause());
+    MatrixTasks.StoredMatrix[] aPanels = new MatrixTasks.StoredMatrix[blocking.blockRows(problem.n())];
+    MatrixTasks.StoredMatrix[] bPanels = new MatrixTasks.StoredMatrix[blocking.blockColumns(problem.m())];
+    try {
+      // A's panels on another thread, B's on this one: copying and checksumming is all a put does.
+      // Each side cuts into one buffer, used again for every panel (a put copies it).
+      CompletableFuture<Void> rows = CompletableFuture.runAsync(() -> {
+        ByteBuffer scratch = panelBuffer(blocking.rows(), a.cols());
+        for (int i = 0; i < aPanels.length; i++) {
+          aPanels[i] = rowPanel(system, a, i * blocking.rows(), blocking.rows(), scratch);
+        }
+      });
+      ByteBuffer scratch = panelBuffer(b.rows(), blocking.columns());
+      for (int i = 0; i < bPanels.length; i++) {
+        bPanels[i] = columnPanel(system, b, i * blocking.columns(), blocking.columns(), scratch);
+      }
+      rows.join();
+      double putSeconds = (System.nanoTime() - started) / 1e9;
+      List<MatrixTasks.Block> blocks = new ArrayList<>();
+      for (int row = 0; row < aPanels.length; row++) {
+        for (int column = 0; column < bPanels.length; column++) {
+          blocks.add(new MatrixTasks.Block(row * blocking.rows(), column * blocking.columns(), aPanels[row],
+              bPanels[column]));
+        }
+      }
+      out.printf("matmul: A in %d row panels, B in %d column panels (%d MiB) put in %.2f s; %d blocks of %s%n",
+          aPanels.length, bPanels.length, (4L * (a.size() + b.size())) >> 20, putSeconds, blocks.size(), blocking);
+      float[] c = new float[problem.n() * problem.m()];
+      Map<String, Integer> backends = new TreeMap<>();
+      long[] nanos = new long[2];
+      // The combiner runs on one thread at a time: it may write into c, backends and nanos directly.
+      GatherHandle<Integer> job = WorkPulling.scatterGather(system, MatrixTasks.MULTIPLY_BLOCK, blocks, options, 0,
+          (placed, product) -> {
+            place(c, problem.m(), product);
+            backends.merge(product.computedBy(), 1, Integer::sum);
+            nanos[0] += product.fetchNanos();
+            nanos[1] += product.multiplyNanos();
+            return placed + 1;
+          });
+      Gathered<Integer> gathered = JobProgressBar.follow("matmul", job::progress, job.result(), out, Duration.ofHours(24));
+      if (!gathered.succeeded()) {
+        var failure = gathered.failures().entrySet().iterator().next();
+        throw new IllegalStateException("matmul: " + gathered.failures().size() + " blocks failed, e.g. block "
+            + failure.getKey() + ": " + failure.getValue().lastCause());
+      }
+      return new Result(problem, blocking, c, backends, (System.nanoTime() - started) / 1e9, putSeconds, nanos[0] / 1e9,
+          nanos[1] / 1e9);
+    } finally {
+      release(system, aPanels, bPanels);
     }
-    return new Result(problem, c, backends, (System.nanoTime() - started) / 1e9);
+  }
+
+  private static ByteBuffer panelBuffer(int rows, int columns) {
+    return ByteBuffer.allocate(4 * rows * columns).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * Rows {@code first..first+count-1} of {@code a} (fewer at its end), cut into {@code scratch}
+   * and put in the object store.
+   */
+  static MatrixTasks.StoredMatrix rowPanel(ActorSystem<?> system, Matrix a, int first, int count, ByteBuffer scratch) {
+    int rows = Math.min(count, a.rows() - first);
+    scratch.clear().limit(4 * rows * a.cols());
+    scratch.asFloatBuffer().put(a.values(), first * a.cols(), rows * a.cols());
+    return new MatrixTasks.StoredMatrix(Data.put(system, scratch), rows, a.cols());
+  }
+
+  /**
+   * Columns {@code first..first+count-1} of {@code b} (fewer at its end), cut into {@code scratch}
+   * and put in the object store.
+   */
+  static MatrixTasks.StoredMatrix columnPanel(ActorSystem<?> system, Matrix b, int first, int count, ByteBuffer scratch) {
+    int columns = Math.min(count, b.cols() - first);
+    scratch.clear().limit(4 * b.rows() * columns);
+    FloatBuffer floats = scratch.asFloatBuffer();
+    for (int p = 0; p < b.rows(); p++) {
+      floats.put(b.values(), p * b.cols() + first, columns);
+    }
+    return new MatrixTasks.StoredMatrix(Data.put(system, scratch), b.rows(), columns);
+  }
+
+  /** Copies a block of C into its place in {@code c}, which has {@code m} columns. */
+  static void place(float[] c, int m, MatrixTasks.BlockProduct product) {
+    FloatBuffer values = ByteBuffer.wrap(product.values()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    for (int r = 0; r < product.rows(); r++) {
+      values.get(c, (product.firstRow() + r) * m + product.firstColumn(), product.columns());
+    }
+  }
+
+  /** Frees the panels on every node; a failure to is only logged (the job's answer stands). */
+  private static void release(ActorSystem<?> system, MatrixTasks.StoredMatrix[] a, MatrixTasks.StoredMatrix[] b) {
+    List<CompletableFuture<Void>> released = new ArrayList<>();
+    for (MatrixTasks.StoredMatrix[] panels : List.of(a, b)) {
+      for (MatrixTasks.StoredMatrix panel : panels) {
+        if (panel != null) { // null: its put failed, or never ran
+          released.add(Data.release(system, panel.ref()).toCompletableFuture());
+        }
+      }
+    }
+    try {
+      CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("matmul: releasing the panels failed; nodes that held them free them when they stop: {}", e.toString());
+    }
   }
 
   /**

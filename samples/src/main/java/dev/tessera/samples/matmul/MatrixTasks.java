@@ -3,21 +3,32 @@ package dev.tessera.samples.matmul;
 import dev.tessera.gpu.GpuKernels;
 import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
+import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.serialization.CborSerializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * The block task of the distributed matrix multiply: one block of C = A x B, computed from A's
- * block row and B's block column through the node's {@link Kernels} (its GPU where it has one,
- * OpenBLAS on the CPU elsewhere).
+ * The block task of the distributed matrix multiply: one block of C = A x B, computed from one row
+ * panel of A and one column panel of B through the node's {@link Kernels} (its GPU where it has
+ * one, OpenBLAS on the CPU elsewhere).
  *
- * <p>A and B are defined by a seed: element (i, j) is a hash of (seed, matrix, i, j), uniform in
- * [-0.5, 0.5). So any node makes exactly the panels it needs, and only block coordinates travel to
- * it (in real use the panels would be read from shared storage, or sent in pieces); the C block
- * travels back.
+ * <p>The submitter puts each panel in the object store once; a task receives refs to its two
+ * panels and fetches them, and the node keeps what it fetched for the rest of the job, so a panel
+ * crosses the network at most once per node however many of the node's tasks use it (and is read
+ * into an array once per node: {@link PanelCache}). The block of C travels back as the task's
+ * result: larger than a message, it is stored on the worker's node and fetched by the submitter.
+ *
+ * <p>Matrices travel as raw float32, little-endian, row-major ({@link #toBytes}): 4 bytes an
+ * element, copied in and out of arrays in bulk. A {@code float[]} through Jackson's CBOR takes 5
+ * bytes an element, written and parsed one number at a time, several times slower.
  */
 public final class MatrixTasks implements TaskLibrary {
 
@@ -62,43 +73,74 @@ public final class MatrixTasks implements TaskLibrary {
     }
   }
 
-  /** The block of C at block row {@code blockRow}, block column {@code blockColumn}, blocks of {@code size}. */
-  public record Block(Problem problem, int blockRow, int blockColumn, int size) implements CborSerializable {
-    public int firstRow() {
-      return blockRow * size;
-    }
-
-    public int rows() {
-      return Math.min(size, problem.n() - firstRow());
-    }
-
-    public int firstColumn() {
-      return blockColumn * size;
-    }
-
-    public int columns() {
-      return Math.min(size, problem.m() - firstColumn());
+  /** A matrix in the object store, as {@link #toBytes} writes it. */
+  public record StoredMatrix(DataRef<byte[]> ref, int rows, int cols) implements CborSerializable {
+    public StoredMatrix {
+      if (ref.size() != 4L * rows * cols) {
+        throw new IllegalArgumentException("a " + rows + " x " + cols + " matrix is " + 4L * rows * cols
+            + " bytes, the object " + ref.id() + " holds " + ref.size());
+      }
     }
   }
 
-  /** A computed block of C, and what computed it. */
-  public record BlockProduct(int blockRow, int blockColumn, int rows, int columns, float[] values, String computedBy)
-      implements CborSerializable {}
+  /**
+   * The block of C whose top left element is ({@code firstRow}, {@code firstColumn}): A's row
+   * panel {@code a} (rows x k) times B's column panel {@code b} (k x columns).
+   */
+  public record Block(int firstRow, int firstColumn, StoredMatrix a, StoredMatrix b) implements CborSerializable {}
+
+  /**
+   * A computed block of C, what computed it, and how long the task spent fetching its panels (and
+   * reading them into arrays) and multiplying them.
+   *
+   * @param values rows x columns, as {@link #toBytes} writes them
+   */
+  public record BlockProduct(int firstRow, int firstColumn, int rows, int columns, byte[] values, String computedBy,
+      long fetchNanos, long multiplyNanos) implements CborSerializable {}
 
   public static final TaskType<Block, BlockProduct> MULTIPLY_BLOCK =
       TaskType.of("samples.multiply-block", Block.class, BlockProduct.class);
 
   @Override
   public void register(TaskRegistry.Builder registry, ActorSystem<?> system) {
-    registry.register(MULTIPLY_BLOCK, block -> multiply(block, GpuKernels.get(system).kernels()));
+    // A quarter of the heap: MatrixMultiply.nodeJvm sizes the local nodes' heaps with room for it.
+    PanelCache panels = new PanelCache(Runtime.getRuntime().maxMemory() / 4);
+    registry.register(MULTIPLY_BLOCK, block -> multiply(system, panels, block, GpuKernels.get(system).kernels()));
   }
 
-  /** Computes one block with {@code kernels}. */
-  public static BlockProduct multiply(Block block, Kernels kernels) {
-    Problem problem = block.problem();
-    Matrix a = problem.aRows(block.firstRow(), block.firstRow() + block.rows());
-    Matrix b = problem.bColumns(block.firstColumn(), block.firstColumn() + block.columns());
+  /** Fetches the block's panels (both at once, unless the node has them) and multiplies them with {@code kernels}. */
+  static BlockProduct multiply(ActorSystem<?> system, PanelCache panels, Block block, Kernels kernels) {
+    long started = System.nanoTime();
+    Function<StoredMatrix, CompletableFuture<byte[]>> fetch =
+        stored -> Data.get(system, stored.ref()).toCompletableFuture();
+    CompletableFuture<Matrix> a = panels.get(block.a(), fetch);
+    CompletableFuture<Matrix> b = panels.get(block.b(), fetch);
+    Matrix panelA = a.join();
+    Matrix panelB = b.join();
+    long fetched = System.nanoTime();
+    return product(block.firstRow(), block.firstColumn(), panelA, panelB, kernels, fetched - started);
+  }
+
+  /** The block of C at ({@code firstRow}, {@code firstColumn}): {@code a} times {@code b} with {@code kernels}. */
+  static BlockProduct product(int firstRow, int firstColumn, Matrix a, Matrix b, Kernels kernels, long fetchNanos) {
+    long started = System.nanoTime();
     Matrix c = kernels.multiply(a, b);
-    return new BlockProduct(block.blockRow(), block.blockColumn(), c.rows(), c.cols(), c.values(), kernels.describe());
+    long multiplyNanos = System.nanoTime() - started;
+    return new BlockProduct(firstRow, firstColumn, c.rows(), c.cols(), toBytes(c.values()), kernels.describe(),
+        fetchNanos, multiplyNanos);
+  }
+
+  /** Float32 values as little-endian bytes, 4 each. */
+  public static byte[] toBytes(float[] values) {
+    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    return bytes.array();
+  }
+
+  /** A stored matrix's bytes, read back. */
+  static Matrix read(StoredMatrix stored, byte[] bytes) {
+    float[] values = new float[stored.rows() * stored.cols()];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+    return new Matrix(stored.rows(), stored.cols(), values);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.gpu.kernels.CpuBackend;
+import dev.tessera.runtime.data.DataStore;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.samples.launch.OneNode;
 import java.io.ByteArrayOutputStream;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The data-parallel trainer on one node, with replicas as actors in it: N replicas train exactly
  * as one (the same bits), and as the whole batch in one process (to float rounding); a replica
  * that never answers or dies is replaced without changing a number; a run resumes from its
- * checkpoint to the same loss curve. The multi-process version, with nodes killed, is
+ * checkpoint to the same loss curve; nothing is left in the object store. The multi-process version, with nodes killed, is
  * GptTrainingOnClusterTest.
  */
 class DataParallelTrainerTest {
@@ -67,6 +68,12 @@ class DataParallelTrainerTest {
     assertThat(three.outcome().last().params()).isEqualTo(one.outcome().last().params());
     assertThat(three.outcome().replaced()).isZero();
     assertThat(three.outcome().replicas()).isEqualTo(3);
+    // The gradients, means and states that went through the object store were all freed.
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (DataStore.get(node.system()).objects() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(DataStore.get(node.system()).objects()).isZero();
     SingleThreadTraining reference = SingleThreadTraining.train(SETUP, STEPS, cpu);
     assertThat(three.outcome().last().lossCurve()).containsExactly(reference.losses());
     assertThat(three.outcome().last().parameters()).containsExactly(reference.params());

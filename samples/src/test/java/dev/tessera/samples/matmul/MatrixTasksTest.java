@@ -34,35 +34,73 @@ class MatrixTasksTest {
 
   @Test
   void blocksTileCExactlyOnce() {
-    List<MatrixTasks.Block> blocks = MatrixMultiply.blocks(problem, 16);
-    assertThat(blocks).hasSize(4 * 3);
+    MatrixMultiply.Blocking blocking = new MatrixMultiply.Blocking(16, 12);
+    assertThat(blocking.count(50, 41)).isEqualTo(4 * 4);
     int[] covered = new int[50 * 41];
-    for (MatrixTasks.Block block : blocks) {
-      for (int r = 0; r < block.rows(); r++) {
-        for (int c = 0; c < block.columns(); c++) {
-          covered[(block.firstRow() + r) * 41 + block.firstColumn() + c]++;
+    for (int row = 0; row < blocking.blockRows(50); row++) {
+      for (int column = 0; column < blocking.blockColumns(41); column++) {
+        for (int r = row * 16; r < Math.min(50, (row + 1) * 16); r++) {
+          for (int c = column * 12; c < Math.min(41, (column + 1) * 12); c++) {
+            covered[r * 41 + c]++;
+          }
         }
       }
     }
     assertThat(covered).containsOnly(1);
-    assertThatThrownBy(() -> MatrixMultiply.blocks(problem, 121)).hasMessageContaining("out of range");
+  }
+
+  @Test
+  void theDefaultBlockingCutsAtLeastAsManyBlocksAsAskedForAsSquareAsTheCountAllows() {
+    assertThat(MatrixMultiply.Blocking.plan(4096, 4096, 4)).isEqualTo(new MatrixMultiply.Blocking(2048, 2048));
+    assertThat(MatrixMultiply.Blocking.plan(4096, 4096, 6)).isEqualTo(new MatrixMultiply.Blocking(2048, 1366));
+    assertThat(MatrixMultiply.Blocking.plan(4096, 4096, 12).count(4096, 4096)).isEqualTo(12);
+    assertThat(MatrixMultiply.Blocking.plan(4096, 4096, 1)).isEqualTo(new MatrixMultiply.Blocking(4096, 4096));
+    assertThat(MatrixMultiply.Blocking.plan(4096, 4096, 7).count(4096, 4096)).isEqualTo(8);
+    // Never more blocks than elements.
+    assertThat(MatrixMultiply.Blocking.plan(2, 3, 100)).isEqualTo(new MatrixMultiply.Blocking(1, 1));
+  }
+
+  @Test
+  void blocksAreGivenAsRowsByColumnsOrAsASide() {
+    assertThat(MatrixMultiply.Blocking.parse("1024x2048")).isEqualTo(new MatrixMultiply.Blocking(1024, 2048));
+    assertThat(MatrixMultiply.Blocking.parse("512")).isEqualTo(new MatrixMultiply.Blocking(512, 512));
+    assertThatThrownBy(() -> MatrixMultiply.Blocking.parse("12x")).hasMessageContaining("ROWSxCOLUMNS");
+    assertThatThrownBy(() -> MatrixMultiply.Blocking.parse("0x5")).hasMessageContaining("at least one row");
   }
 
   @Test
   void aBlockIsItsPartOfTheProductWithinRoundingBounds() {
     CpuBackend cpu = CpuBackend.create();
     float[] c = new float[50 * 41];
-    for (MatrixTasks.Block block : MatrixMultiply.blocks(problem, 16)) {
-      MatrixTasks.BlockProduct product = MatrixTasks.multiply(block, cpu);
-      assertThat(product.computedBy()).isEqualTo(cpu.describe());
-      for (int r = 0; r < product.rows(); r++) {
-        System.arraycopy(product.values(), r * product.columns(), c, (block.firstRow() + r) * 41 + block.firstColumn(),
-            product.columns());
+    MatrixMultiply.Blocking blocking = new MatrixMultiply.Blocking(16, 12);
+    for (int row = 0; row < blocking.blockRows(50); row++) {
+      for (int column = 0; column < blocking.blockColumns(41); column++) {
+        int firstRow = row * 16;
+        int firstColumn = column * 12;
+        MatrixTasks.BlockProduct product = MatrixTasks.product(firstRow, firstColumn,
+            problem.aRows(firstRow, Math.min(50, firstRow + 16)), problem.bColumns(firstColumn, Math.min(41, firstColumn + 12)),
+            cpu, 0);
+        assertThat(product.computedBy()).isEqualTo(cpu.describe());
+        MatrixMultiply.place(c, 41, product);
       }
     }
     assertThat(MatrixMultiply.worstError(problem, c)).isLessThanOrEqualTo(1.0);
 
     c[7 * 41 + 9] += 0.01f; // a wrong element is caught
     assertThat(MatrixMultiply.worstError(problem, c)).isGreaterThan(1.0);
+  }
+
+  @Test
+  void aMatrixReadsBackFromItsBytesBitForBit() {
+    float[] values = {1.5f, -0f, Float.MIN_VALUE, Float.NaN, -3.25e-7f, 6f};
+    byte[] bytes = MatrixTasks.toBytes(values);
+    assertThat(bytes).hasSize(24);
+    assertThat(bytes[0]).isZero(); // little-endian: 1.5f is 0x3FC00000
+    assertThat(bytes[3]).isEqualTo((byte) 0x3F);
+    float[] back = new float[6];
+    java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(back);
+    for (int i = 0; i < values.length; i++) {
+      assertThat(Float.floatToRawIntBits(back[i])).isEqualTo(Float.floatToRawIntBits(values[i]));
+    }
   }
 }
