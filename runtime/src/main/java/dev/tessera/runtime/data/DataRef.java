@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  *
  * @param id the object's name, unique in the cluster
  * @param size its length in bytes
- * @param hash a digest of its content: "crc32c:" and the hex of the chunks' CRC-32C values folded
- *     (every chunk is checked on arrival against its own CRC)
+ * @param hash a digest of its content: "crc32c:" and the CRC-32C of all its bytes, in hex (each
+ *     chunk is also checked on arrival against its own CRC, and a copy against this once whole)
  * @param holders the nodes that hold it, the owner first and then its replicas
  * @param lineage the task that made it, when a task of a job did, so that it can be made again
  *     if every holder is lost; null otherwise

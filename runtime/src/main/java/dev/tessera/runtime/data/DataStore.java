@@ -569,7 +569,12 @@ public final class DataStore implements Extension {
       ObjectStore.Writer writer = store.create(ref.id(), ref.size(), null);
       try {
         client.fetch(ref, writer::write);
-        writer.commit();
+        ObjectStore.Entry entry = writer.commit();
+        if (!entry.hash.equals(ref.hash())) {
+          store.release(ref.id());
+          throw new DataException(DataException.Reason.CORRUPT, ref.id(), "the copy's hash is " + entry.hash
+              + ", the ref says " + ref.hash());
+        }
       } finally {
         writer.abortIfOpen();
       }

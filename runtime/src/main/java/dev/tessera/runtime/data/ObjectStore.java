@@ -60,12 +60,12 @@ final class ObjectStore implements AutoCloseable {
     /** Set before {@link #memory} is cleared, so that a reader finds one or the other. */
     volatile Path file;
 
-    Entry(String id, long size, int chunkSize, int[] crcs, String scope) {
+    Entry(String id, long size, int chunkSize, int[] crcs, int wholeCrc, String scope) {
       this.id = id;
       this.size = size;
       this.chunkSize = chunkSize;
       this.crcs = crcs;
-      this.hash = hashOf(size, crcs);
+      this.hash = hashOf(wholeCrc);
       this.scope = scope;
     }
 
@@ -104,16 +104,12 @@ final class ObjectStore implements AutoCloseable {
     }
   }
 
-  /** The "crc32c:..." digest of an object of {@code size} bytes whose chunks have these CRCs. */
-  static String hashOf(long size, int[] crcs) {
-    CRC32C fold = new CRC32C();
-    ByteBuffer b = ByteBuffer.allocate(4 * crcs.length + 8);
-    for (int crc : crcs) {
-      b.putInt(crc);
-    }
-    b.putLong(size);
-    fold.update(b.array(), 0, b.position());
-    return String.format("crc32c:%08x", fold.getValue());
+  /**
+   * The "crc32c:..." digest of an object whose whole content has this CRC-32C: the same whatever
+   * chunk size a node stores it with, so any copy can be checked against its ref.
+   */
+  static String hashOf(int wholeCrc) {
+    return String.format("crc32c:%08x", wholeCrc);
   }
 
   /**
@@ -190,6 +186,7 @@ final class ObjectStore implements AutoCloseable {
     }
     int chunkSize = settings.chunkSize();
     int[] crcs = new int[(int) Math.max(1, (size + chunkSize - 1) / chunkSize)];
+    CRC32C whole = new CRC32C();
     try (FileChannel in = FileChannel.open(incoming, StandardOpenOption.READ)) {
       ByteBuffer buffer = ByteBuffer.allocateDirect(chunkSize);
       CRC32C crc = new CRC32C();
@@ -199,8 +196,9 @@ final class ObjectStore implements AutoCloseable {
           // fill the chunk
         }
         crc.reset();
-        crc.update(buffer.flip());
+        crc.update(buffer.flip().duplicate());
         crcs[c] = (int) crc.getValue();
+        whole.update(buffer);
       }
       Files.move(incoming, fileOf(id), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
@@ -210,7 +208,7 @@ final class ObjectStore implements AutoCloseable {
       delete(incoming);
       throw new DataException(DataException.Reason.IO, id, "storing " + incoming + " failed: " + e, e);
     }
-    Entry entry = new Entry(id, size, chunkSize, crcs, scope);
+    Entry entry = new Entry(id, size, chunkSize, crcs, (int) whole.getValue(), scope);
     synchronized (this) {
       diskReserved -= size;
       diskUsed += size;
@@ -399,6 +397,7 @@ final class ObjectStore implements AutoCloseable {
     private final int chunkSize = settings.chunkSize();
     private final int[] crcs;
     private final CRC32C crc = new CRC32C();
+    private final CRC32C whole = new CRC32C();
     private long written;
     private boolean open = true;
 
@@ -422,6 +421,7 @@ final class ObjectStore implements AutoCloseable {
         int n = Math.min(bytes.remaining(), chunkSize - inChunk);
         ByteBuffer part = bytes.slice().limit(n);
         crc.update(part.duplicate());
+        whole.update(part.duplicate());
         try {
           if (memory != null) {
             memory.put(part);
@@ -461,7 +461,7 @@ final class ObjectStore implements AutoCloseable {
       } catch (IOException e) {
         throw new DataException(DataException.Reason.IO, id, "closing " + fileOf(id) + " failed: " + e, e);
       }
-      Entry entry = new Entry(id, size, chunkSize, crcs, scope);
+      Entry entry = new Entry(id, size, chunkSize, crcs, (int) whole.getValue(), scope);
       synchronized (ObjectStore.this) {
         open = false;
         if (memory != null) {

@@ -198,6 +198,22 @@ class DataStoreTest {
   }
 
   @Test
+  void aNodeWithAnotherChunkSizeReadsAndKeepsACopyThatMatchesTheRef() throws Exception {
+    ActorTestKit other = ActorTestKit.create("other", ConfigFactory.parseString("tessera.data.chunk-size = 192 KiB")
+        .withFallback(config("other", "4 MiB", "64 MiB")));
+    try {
+      byte[] bytes = random(3 << 20, 13);
+      DataRef<byte[]> ref = Data.put(owner.system(), bytes);
+      try (DataScope.Entered ignored = DataScope.enter("job-chunks", 0)) { // kept: checked against the ref's hash
+        assertThat(await(Data.get(other.system(), ref))).isEqualTo(bytes);
+      }
+      assertThat(DataStore.get(other.system()).holds(ref.id())).isTrue();
+    } finally {
+      other.shutdownTestKit();
+    }
+  }
+
+  @Test
   void aReadFromAStoppedOwnerFailsNamingTheObjectAndTheNodeWithoutHanging() throws Exception {
     ActorTestKit gone = ActorTestKit.create("gone", config("gone", "4 MiB", "64 MiB"));
     DataRef<byte[]> ref = Data.put(gone.system(), random(1000, 9));
