@@ -471,8 +471,8 @@ public final class DataParallelTrainer extends AbstractBehavior<DataParallelTrai
       return fail(new IllegalStateException("shard " + g.shard() + " of step " + g.step() + " has loss " + g.lossSum()
           + " (replica " + g.replica().path() + "): the training diverged; lower the learning rate"));
     }
-    getContext().pipeToSelf(Data.get(getContext().getSystem(), g.gradient()),
-        (bytes, error) -> error != null ? new GradientRead(g, null, error) : new GradientRead(g, ExactFloats.fromBytes(bytes), null));
+    getContext().pipeToSelf(Data.get(getContext().getSystem(), g.gradient()), (bytes, error) -> error != null
+        ? new GradientRead(g, null, error) : new GradientRead(g, ExactFloats.fromBytes(bytes), null));
     return this;
   }
 

@@ -57,7 +57,7 @@ public final class MatrixMultiply implements Callable<Integer> {
    * Blocks per task thread of the cluster by default. A worker asks for two tasks per thread at
    * once, so with fewer blocks than that the first workers to ask take them all and the others
    * idle; more blocks mean more panels fetched (each node fetches every panel its blocks touch).
-   * Measured here (4096, 3 nodes): 12 blocks finished in 3.5-5.3 s, 6 in 4.1-5.5 s, 4 in 7.6 s.
+   * Measured here (4096, 3 nodes on 2 busy cores): 12 blocks took 3.5-5.3 s, 6 took 4.1-5.5 s, 4 took 7.6-14.4 s.
    */
   static final int BLOCKS_PER_SLOT = 2;
   /** Node heap beyond what the blocks of a node's running tasks take: the node itself, in MiB. */
