@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.cluster.MemberStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,11 +69,7 @@ class DataJobTest {
     submitter.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
     worker = TestNodes.start(List.of("worker"), List.of("127.0.0.1:" + submitter.address().getPort().get()));
     worker.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (submitter.members().stream().filter(m -> m.status() == MemberStatus.up()).count() < 2) {
-      assertThat(System.nanoTime()).as("both nodes Up within 30 s").isLessThan(deadline);
-      Thread.sleep(50);
-    }
+    TestNodes.awaitUp(submitter, 2);
     worker.system().systemActorOf(TaskWorker.create(registry(worker.system()), 2, 64 << 10), "task-worker",
         Props.empty());
   }

@@ -10,13 +10,11 @@ import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.work.worker.TaskWorker;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.cluster.MemberStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,11 +51,7 @@ class LocalityJobTest {
     String seed = "127.0.0.1:" + client.address().getPort().get();
     workerA = TestNodes.start(List.of("worker"), List.of(seed));
     workerB = TestNodes.start(List.of("worker"), List.of(seed));
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (client.members().stream().filter(m -> m.status() == MemberStatus.up()).count() < 3) {
-      assertThat(System.nanoTime()).as("3 nodes Up within 60 s").isLessThan(deadline);
-      Thread.sleep(50);
-    }
+    TestNodes.awaitUp(client, 3);
     workerA.system().systemActorOf(TaskWorker.create(registry(workerA.system()), 2, 64 << 10), "task-worker",
         Props.empty());
     workerB.system().systemActorOf(TaskWorker.create(registry(workerB.system()), 2, 64 << 10), "task-worker",

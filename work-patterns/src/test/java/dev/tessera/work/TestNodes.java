@@ -16,6 +16,18 @@ final class TestNodes {
    * tests start their own task workers, with registries of their own, instead of the one
    * TaskWorkerPlugin would start.
    */
+  /** Waits until {@code node} sees {@code count} members Up (at most 60 s). */
+  static void awaitUp(ComputeNode node, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    while (node.members().stream().filter(m -> m.status() == org.apache.pekko.cluster.MemberStatus.up()).count()
+        < count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(count + " members Up within 60 s; seen: " + node.members());
+      }
+      Thread.sleep(50);
+    }
+  }
+
   static ComputeNode start(List<String> roles, List<String> seeds) {
     return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
         "tessera.node.port", 0,
