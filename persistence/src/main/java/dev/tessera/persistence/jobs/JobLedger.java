@@ -141,7 +141,9 @@ final class JobLedger {
       byte[] output = results.get(task);
       StoredResult kept = output == null ? stored.get(task) : null;
       JobReport.TaskFailure failure = failures.get(task);
-      bytes += 16 + (output != null ? output.length
+      // What a TaskResult costs in CBOR besides its bytes: its field names and values, about 45
+      // bytes; 64 to be safe (16 let a page of 6,000 tiny results pass the 256 KiB frame limit).
+      bytes += 64 + (output != null ? output.length
           : kept != null ? 96 // its size and a hash of 64 hex digits
           : failure != null ? failure.lastCause().length() : 0);
       page.add(new ResultsPage.TaskResult(task, output, failure, kept));

@@ -31,6 +31,29 @@ class JobLedgerTest {
     }
   }
 
+  @Test
+  void aPageOfManyTinyResultsFitsOneMessage() throws Exception {
+    JobLedger ledger = new JobLedger();
+    ledger.apply(new JobEvent.JobAccepted("job", "square", OPTIONS, 1, "test"));
+    int total = 20_000;
+    List<byte[]> inputs = new ArrayList<>();
+    List<JobEvent.Completed> completed = new ArrayList<>();
+    for (int task = 0; task < total; task++) {
+      inputs.add(new byte[] {1});
+      completed.add(new JobEvent.Completed(task, new byte[] {0x1a, 0, 0x0f, 0x42, 0x40})); // a CBOR int
+    }
+    ledger.apply(new JobEvent.TasksAdded(0, inputs, true));
+    ledger.apply(new JobEvent.TasksCompleted(completed));
+
+    ResultsPage page = ledger.resultsPage(0, DurableJobCoordinator.MAX_PAGE_BYTES);
+
+    byte[] cbor = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.cbor.CBORFactory())
+        .findAndRegisterModules().writeValueAsBytes(page);
+    assertThat(page.outcomes().size()).isGreaterThan(100);
+    // Artery's frame is 256 KiB: a page must leave room for the reply's envelope.
+    assertThat(cbor.length).as("a page of %d results", page.outcomes().size()).isLessThan(200 * 1024);
+  }
+
   private static void assertConsistent(JobLedger ledger, int run) {
     if (ledger.status != JobLedger.Status.RUNNING) {
       return;
