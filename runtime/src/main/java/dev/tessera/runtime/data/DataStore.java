@@ -396,22 +396,10 @@ public final class DataStore implements Extension {
     io.execute(() -> {
       ObjectStore.Entry entry = null;
       RuntimeException failure = null;
-      ObjectStore.Writer writer = null;
       try {
-        writer = store.create(ref.id(), ref.size(), scope == null ? ObjectStore.TRANSIENT : scope);
-        client.fetch(ref, writer::write);
-        entry = writer.commit();
-        if (!entry.hash.equals(ref.hash())) {
-          store.release(ref.id());
-          throw new DataException(DataException.Reason.CORRUPT, ref.id(), "its content's hash is " + entry.hash
-              + ", the ref says " + ref.hash());
-        }
+        entry = copyHere(ref, scope == null ? ObjectStore.TRANSIENT : scope);
       } catch (RuntimeException e) {
         failure = e;
-      } finally {
-        if (writer != null) {
-          writer.abortIfOpen();
-        }
       }
       // Tidy up before anyone hears: a reader told of a failure may try again at once, and one
       // told of a job's copy reads it from the store from now on.
@@ -425,6 +413,26 @@ public final class DataStore implements Extension {
       }
     });
     return fetch;
+  }
+
+  /**
+   * Fetches the object into this node's store under {@code scope}, checked against the ref's hash
+   * once whole (a copy that differs is dropped: CORRUPT); a failed fetch leaves nothing behind.
+   */
+  private ObjectStore.Entry copyHere(DataRef<?> ref, String scope) {
+    ObjectStore.Writer writer = store.create(ref.id(), ref.size(), scope);
+    try {
+      client.fetch(ref, writer::write);
+      ObjectStore.Entry entry = writer.commit();
+      if (!entry.hash.equals(ref.hash())) {
+        store.release(ref.id());
+        throw new DataException(DataException.Reason.CORRUPT, ref.id(), "the copy's hash is " + entry.hash
+            + ", the ref says " + ref.hash());
+      }
+      return entry;
+    } finally {
+      writer.abortIfOpen();
+    }
   }
 
   /** The object made again through its lineage, if it was lost and can be; else the read's failure. */
@@ -566,18 +574,7 @@ public final class DataStore implements Extension {
       if (store.lookup(ref.id()) != null) {
         return;
       }
-      ObjectStore.Writer writer = store.create(ref.id(), ref.size(), null);
-      try {
-        client.fetch(ref, writer::write);
-        ObjectStore.Entry entry = writer.commit();
-        if (!entry.hash.equals(ref.hash())) {
-          store.release(ref.id());
-          throw new DataException(DataException.Reason.CORRUPT, ref.id(), "the copy's hash is " + entry.hash
-              + ", the ref says " + ref.hash());
-        }
-      } finally {
-        writer.abortIfOpen();
-      }
+      copyHere(ref, null);
     }
   }
 }

@@ -131,9 +131,7 @@ final class ObjectStore implements AutoCloseable {
       } else {
         long free = settings.diskLimit() - diskUsed - diskReserved;
         if (size > free) {
-          throw new DataException(DataException.Reason.STORE_FULL, id, "cannot store " + size + " bytes on this node:"
-              + " its object store has " + Math.max(0, free) + " of " + settings.diskLimit() + " bytes free on disk"
-              + " (tessera.data.disk-limit, in " + directory + "); release objects or raise the limit");
+          throw storeFull(id, size, free);
         }
         diskReserved += size;
       }
@@ -178,9 +176,7 @@ final class ObjectStore implements AutoCloseable {
       long free = settings.diskLimit() - diskUsed - diskReserved;
       if (size > free) {
         delete(incoming);
-        throw new DataException(DataException.Reason.STORE_FULL, id, "cannot store " + size + " bytes on this node:"
-            + " its object store has " + Math.max(0, free) + " of " + settings.diskLimit() + " bytes free on disk"
-            + " (tessera.data.disk-limit, in " + directory + "); release objects or raise the limit");
+        throw storeFull(id, size, free);
       }
       diskReserved += size;
     }
@@ -216,6 +212,12 @@ final class ObjectStore implements AutoCloseable {
       entries.put(id, entry);
     }
     return entry;
+  }
+
+  private DataException storeFull(String id, long size, long free) {
+    return new DataException(DataException.Reason.STORE_FULL, id, "cannot store " + size + " bytes on this node:"
+        + " its object store has " + Math.max(0, free) + " of " + settings.diskLimit() + " bytes free on disk"
+        + " (tessera.data.disk-limit, in " + directory + "); release objects or raise the limit");
   }
 
   /** Stores a whole buffer's remaining bytes as a new object. */

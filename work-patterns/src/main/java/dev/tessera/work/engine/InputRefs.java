@@ -34,17 +34,10 @@ public final class InputRefs {
    * cannot be read.
    */
   public static String preferredNode(byte[] input) {
-    if (input == null || indexOf(input, MARKER) < 0) {
-      return null;
-    }
-    JsonNode tree;
-    try {
-      tree = CBOR.readTree(input);
-    } catch (IOException e) {
-      return null;
-    }
     Map<String, Long> bytesByNode = new HashMap<>();
-    collect(tree, bytesByNode);
+    for (dev.tessera.runtime.data.DataRef<?> ref : refsIn(input)) {
+      bytesByNode.merge(ref.owner().node(), ref.size(), Long::sum);
+    }
     String best = null;
     long most = MIN_PREFERRED_BYTES - 1;
     for (Map.Entry<String, Long> node : bytesByNode.entrySet()) {
@@ -87,24 +80,6 @@ public final class InputRefs {
       for (JsonNode child : node) {
         collectRefs(child, refs);
       }
-    }
-  }
-
-  private static void collect(JsonNode node, Map<String, Long> bytesByNode) {
-    if (node.isObject()) {
-      JsonNode holders = node.get("holders");
-      JsonNode size = node.get("size");
-      if (holders != null && holders.isArray() && !holders.isEmpty() && size != null && size.isNumber()
-          && node.has("id") && node.has("hash")) {
-        JsonNode owner = holders.get(0).get("node");
-        if (owner != null && owner.isTextual()) {
-          bytesByNode.merge(owner.asText(), size.asLong(), Long::sum);
-        }
-        return;
-      }
-      node.elements().forEachRemaining(child -> collect(child, bytesByNode));
-    } else if (node.isArray()) {
-      node.elements().forEachRemaining(child -> collect(child, bytesByNode));
     }
   }
 
