@@ -121,9 +121,7 @@ final class TaskExecution {
         DataStore store = data.get();
         RefsSeen.Seen<DataRef<byte[]>> stored =
             RefsSeen.during(() -> store.putResult(out -> codec.write(output, out), jobId, task.taskId()));
-        if (!stored.refs().isEmpty()) {
-          store.keep(stored.refs());
-        }
+        keep(stored.refs());
         return new TaskOutcome.Stored(task.taskId(), task.attempt(), stored.value());
       } catch (DataException e) {
         return new TaskOutcome.Failed(task.taskId(), task.attempt(), "the result (a " + output.getClass().getName()
