@@ -31,6 +31,13 @@ class DataJobTest {
   /** A task's input: a panel in the object store, and which slice of it to sum. */
   record Slice(DataRef<byte[]> panel, int index, int count) {}
 
+  /** A task's input: a panel to sum once {@link #gate} opens. */
+  record Gated(DataRef<byte[]> panel) {}
+
+  /** Holds the gated tasks until the test opens it. */
+  private static volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
+  private static final TaskType<Gated, Long> GATED_SUM = TaskType.of("gated-sum", Gated.class, Long.class);
+
   private static final TaskType<Integer, byte[]> BIG_RESULT = TaskType.of("big-result", Integer.class, byte[].class);
   private static final TaskType<Slice, Long> SUM_SLICE = TaskType.of("sum-slice", Slice.class, Long.class);
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -60,6 +67,16 @@ class DataJobTest {
           return sum;
         })
         .register(MAKE_OBJECT, size -> Data.put(system, bytesOf(size, 1000 + size)))
+        .register(GATED_SUM, input -> {
+          if (!gate.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the gate stayed shut");
+          }
+          long sum = 0;
+          for (byte b : Data.get(system, input.panel()).toCompletableFuture().get(60, TimeUnit.SECONDS)) {
+            sum += b;
+          }
+          return sum;
+        })
         .build();
   }
 
@@ -127,6 +144,44 @@ class DataJobTest {
     awaitNoObjects(worker.system()); // its cached copy went with the job
     assertThat(DataStore.get(submitter.system()).holds(ref.id())).isTrue(); // the submitter's own stays
     Data.release(submitter.system(), ref).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theObjectsOfATasksInputAreFetchedAsTheTaskArrivesBeforeItRuns() throws Exception {
+    List<byte[]> panels = IntStream.range(0, 3).mapToObj(i -> bytesOf(1 << 20, 20 + i)).toList();
+    List<DataRef<byte[]>> refs = panels.stream().map(panel -> Data.put(submitter.system(), panel)).toList();
+    gate = new java.util.concurrent.CountDownLatch(1);
+    try {
+      // The worker runs two tasks at once and queues the third; none reads its panel before the
+      // gate opens, so only the worker's prefetch can have brought them.
+      var job = WorkPulling.submit(submitter.system(), GATED_SUM, refs.stream().map(Gated::new).toList(),
+          JobOptions.defaults());
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      for (DataRef<byte[]> ref : refs) {
+        while (!DataStore.get(worker.system()).holds(ref.id())) {
+          assertThat(System.nanoTime()).as("%s fetched while its task waited", ref.id()).isLessThan(deadline);
+          Thread.sleep(10);
+        }
+      }
+      assertThat(job.result().toCompletableFuture().isDone()).as("the tasks still wait").isFalse();
+      gate.countDown();
+
+      JobResult<Long> result = job.result().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      assertThat(result.succeeded()).as(result.failures().toString()).isTrue();
+      for (int i = 0; i < panels.size(); i++) {
+        long expected = 0;
+        for (byte b : panels.get(i)) {
+          expected += b;
+        }
+        assertThat(result.results().get(i)).isEqualTo(expected);
+      }
+      awaitNoObjects(worker.system()); // the prefetched copies went with the job
+    } finally {
+      gate.countDown();
+      for (DataRef<byte[]> ref : refs) {
+        Data.release(submitter.system(), ref).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    }
   }
 
   @Test

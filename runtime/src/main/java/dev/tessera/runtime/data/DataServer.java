@@ -37,6 +37,9 @@ final class DataServer implements AutoCloseable {
     /** The object, or null if this node does not hold it. */
     ObjectStore.Entry lookup(String id);
 
+    /** Opens a held object for sending: its memory stays its own until the reading is closed. */
+    ObjectStore.Reading open(ObjectStore.Entry entry);
+
     boolean release(String id);
 
     /** Fetches the object the ref names and keeps it; throws (with a message) if it cannot. */
@@ -165,8 +168,13 @@ final class DataServer implements AutoCloseable {
       return;
     }
     // Take the bytes' place once: a concurrent spill or release leaves this reader what it opened.
-    ByteBuffer memory = entry.memory;
-    java.nio.file.Path file = entry.file;
+    try (ObjectStore.Reading reading = requests.open(entry)) {
+      sendChunks(link, request, entry, reading.memory(), reading.file());
+    }
+  }
+
+  private void sendChunks(Link link, Wire.Request request, ObjectStore.Entry entry, ByteBuffer memory,
+      java.nio.file.Path file) throws IOException {
     link.writeFully(ByteBuffer.allocate(17).put(Wire.OK).putLong(entry.size).putInt(entry.chunkSize)
         .putInt(entry.chunks()).flip());
     int first = (int) Math.min(entry.chunks(), request.offset() / entry.chunkSize);

@@ -79,6 +79,18 @@ public final class DataStore implements Extension {
   private final ExecutorService io;
   private final ActorRef<DataNode.Command> node;
   private final ConcurrentHashMap<String, Fetch> fetching = new ConcurrentHashMap<>();
+  /**
+   * Jobs whose objects this node freed lately (the last {@link #RELEASED_JOBS_KEPT}): a prefetch
+   * for one of them that lands after the job ended here is freed as it lands.
+   */
+  private final java.util.Set<String> releasedJobs = java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+          return size() > RELEASED_JOBS_KEPT;
+        }
+      });
+  private static final int RELEASED_JOBS_KEPT = 4096;
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong transfersStarted = new AtomicLong();
   private final String prefix;
@@ -208,14 +220,16 @@ public final class DataStore implements Extension {
   }
 
   /**
-   * Stores a task's result as {@code writer} serializes it, straight into a file of the store (never
-   * whole on the heap); otherwise as {@link #putResult(ByteBuffer, String, int)}.
+   * Stores a task's result as {@code writer} serializes it: in memory when it fits the quarter of
+   * the memory limit that one object may take there (one copy into the store, no file), else
+   * straight into a file of the store (never whole on the heap); otherwise as {@link
+   * #putResult(ByteBuffer, String, int)}.
    */
   public DataRef<byte[]> putResult(StreamWriter writer, String jobId, int taskId) {
     String id = newId();
     Path incoming = store.incomingFile(id);
-    try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(incoming,
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+    ResultOutput out = new ResultOutput(settings.memoryLimit() / 4, incoming);
+    try (out) {
       writer.writeTo(out);
     } catch (IOException | RuntimeException e) {
       try {
@@ -228,7 +242,17 @@ public final class DataStore implements Extension {
       }
       throw new DataException(DataException.Reason.IO, id, "writing the result to " + incoming + " failed: " + e, e);
     }
-    return refTo(store.adopt(id, incoming, jobId), new DataRef.Lineage(jobId, taskId, DataRef.Lineage.RESULT));
+    DataRef.Lineage lineage = new DataRef.Lineage(jobId, taskId, DataRef.Lineage.RESULT);
+    if (out.inFile()) {
+      return refTo(store.adopt(id, incoming, jobId), lineage);
+    }
+    ObjectStore.Writer stored = store.create(id, out.size(), jobId);
+    try {
+      out.copyTo(stored);
+      return refTo(stored.commit(), lineage);
+    } finally {
+      stored.abortIfOpen();
+    }
   }
 
   /** Stores a file's content, streamed through a direct buffer: the file may be larger than the heap. */
@@ -335,11 +359,11 @@ public final class DataStore implements Extension {
     }
     return read(ref, entry -> {
       try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer memory = entry.memory;
-        Path file = entry.file;
+          StandardOpenOption.TRUNCATE_EXISTING); ObjectStore.Reading reading = store.open(entry)) {
+        ByteBuffer memory = reading.memory();
+        Path file = reading.file();
         if (memory != null) {
-          ByteBuffer all = memory.duplicate();
+          ByteBuffer all = memory;
           while (all.hasRemaining()) {
             out.write(all);
           }
@@ -468,13 +492,21 @@ public final class DataStore implements Extension {
     }
   }
 
-  private static void copy(ObjectStore.Entry entry, ByteBuffer into) {
-    ByteBuffer memory = entry.memory;
-    if (memory != null) {
-      into.put(memory.duplicate());
-      return;
+  private void copy(ObjectStore.Entry entry, ByteBuffer into) {
+    try (ObjectStore.Reading reading = store.open(entry)) {
+      if (reading.memory() != null) {
+        into.put(reading.memory());
+        return;
+      }
+      if (reading.file() == null) {
+        throw new DataException(DataException.Reason.UNKNOWN, entry.id, "it was released while being read");
+      }
+      copyFile(entry, reading.file(), into);
     }
-    try (FileChannel in = FileChannel.open(entry.file, StandardOpenOption.READ)) {
+  }
+
+  private static void copyFile(ObjectStore.Entry entry, Path file, ByteBuffer into) {
+    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
       while (into.hasRemaining()) {
         if (in.read(into) < 0) {
           throw new DataException(DataException.Reason.IO, entry.id, "its file " + entry.file + " ended early");
@@ -509,8 +541,44 @@ public final class DataStore implements Extension {
     }, io);
   }
 
+  /**
+   * Starts fetching an object a task of {@code jobId} queued on this node will read, so that the
+   * transfer overlaps the tasks running now: the copy belongs to the job like one a task fetched,
+   * and a task's read of it joins the fetch or finds the copy. Does nothing if this node holds
+   * the object or is fetching it. A failure is only logged: the task's own read tries again and
+   * reports it.
+   */
+  public void prefetch(DataRef<?> ref, String jobId) {
+    java.util.Objects.requireNonNull(jobId, "jobId");
+    if (store.lookup(ref.id()) != null || fetching.containsKey(ref.id())) {
+      return;
+    }
+    synchronized (releasedJobs) {
+      if (releasedJobs.contains(jobId)) {
+        return;
+      }
+    }
+    Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> startFetch(ref, jobId));
+    fetch.done.whenComplete((entry, error) -> {
+      if (error != null) {
+        log.debug("prefetching {} for job {} failed; its task's read will try again: {}", ref, jobId, error.toString());
+        return;
+      }
+      boolean ended;
+      synchronized (releasedJobs) {
+        ended = releasedJobs.contains(jobId);
+      }
+      if (ended) {
+        store.releaseScope(jobId); // landed after the job ended here
+      }
+    });
+  }
+
   /** Frees every object of the job on this node, except those kept; returns how many. */
   public int releaseJob(String jobId) {
+    synchronized (releasedJobs) {
+      releasedJobs.add(jobId); // before the objects go: a prefetch landing later sees it
+    }
     int released = store.releaseScope(jobId);
     if (released > 0) {
       log.debug("job {} ended: {} of its objects freed on this node", jobId, released);
@@ -561,6 +629,11 @@ public final class DataStore implements Extension {
     @Override
     public ObjectStore.Entry lookup(String id) {
       return store.lookup(id);
+    }
+
+    @Override
+    public ObjectStore.Reading open(ObjectStore.Entry entry) {
+      return store.open(entry);
     }
 
     @Override

@@ -57,6 +57,12 @@ final class ObjectStore implements AutoCloseable {
     volatile String scope;
     /** Read-only view, position 0; null once spilled, and for objects in files. Read before {@link #file}. */
     volatile ByteBuffer memory;
+    /** The memory's own buffer (its capacity rounded up, see {@link #capacityFor}); guarded by the store. */
+    private ByteBuffer root;
+    /** Readers that opened the memory ({@link #open}) and have not closed it; guarded by the store. */
+    private int readers;
+    /** The memory was freed while read: it returns to the pool when the last reader closes. */
+    private boolean freedWhileRead;
     /** Set before {@link #memory} is cleared, so that a reader finds one or the other. */
     volatile Path file;
 
@@ -87,7 +93,17 @@ final class ObjectStore implements AutoCloseable {
   private final Map<String, Entry> entries = new HashMap<>();
   /** Objects in memory, least recently used first. */
   private final LinkedHashMap<String, Entry> inMemory = new LinkedHashMap<>(16, 0.75f, true);
+  /** Bytes of memory held by objects: their buffers' capacities. */
   private long memoryUsed;
+  /**
+   * Freed object memory kept for the next object of the same capacity, by capacity. Fresh direct
+   * memory costs its first writer a page fault and the kernel's zeroing for every page (on this
+   * project's 2-core VM, a sixth of a matrix multiply's CPU went to that): a node that stores
+   * objects of the sizes it freed (a job's results, the same panels each step) reuses them. Pooled
+   * bytes count against the memory limit and are freed first when room is needed.
+   */
+  private final Map<Integer, java.util.ArrayDeque<ByteBuffer>> pooled = new HashMap<>();
+  private long pooledBytes;
   private long diskUsed;
   /** Bytes promised to writes in progress, on disk and in memory. */
   private long diskReserved;
@@ -120,14 +136,16 @@ final class ObjectStore implements AutoCloseable {
   Writer create(String id, long size, String scope) {
     Objects.requireNonNull(id, "id");
     boolean toMemory;
+    ByteBuffer reused = null;
     synchronized (this) {
       checkOpen(id);
       if (entries.containsKey(id)) {
         throw new IllegalStateException("object " + id + " exists already on this node");
       }
-      toMemory = size <= settings.memoryLimit() / 4 && makeRoomInMemory(size);
+      toMemory = size <= settings.memoryLimit() / 4 && makeRoomInMemory(capacityFor(size));
       if (toMemory) {
-        memoryReserved += size;
+        memoryReserved += capacityFor(size);
+        reused = takePooled(capacityFor(size));
       } else {
         long free = settings.diskLimit() - diskUsed - diskReserved;
         if (size > free) {
@@ -137,13 +155,13 @@ final class ObjectStore implements AutoCloseable {
       }
     }
     try {
-      return toMemory ? new Writer(id, size, scope, ByteBuffer.allocateDirect((int) size), null)
+      return toMemory ? new Writer(id, size, scope, reused != null ? reused : ByteBuffer.allocateDirect(capacityFor(size)), null)
           : new Writer(id, size, scope, null, FileChannel.open(fileOf(id), StandardOpenOption.CREATE_NEW,
               StandardOpenOption.WRITE));
     } catch (IOException | OutOfMemoryError e) {
       synchronized (this) {
         if (toMemory) {
-          memoryReserved -= size;
+          memoryReserved -= capacityFor(size);
         } else {
           diskReserved -= size;
         }
@@ -292,6 +310,11 @@ final class ObjectStore implements AutoCloseable {
     return memoryUsed;
   }
 
+  /** Freed memory kept for reuse (counted against the memory limit, not in {@link #memoryUsed}). */
+  synchronized long pooledBytes() {
+    return pooledBytes;
+  }
+
   synchronized long diskUsed() {
     return diskUsed;
   }
@@ -310,6 +333,9 @@ final class ObjectStore implements AutoCloseable {
       closed = true;
       entries.clear();
       inMemory.clear();
+      while (pooledBytes > 0) {
+        dropOnePooled();
+      }
       memoryUsed = 0;
       diskUsed = 0;
     }
@@ -324,8 +350,8 @@ final class ObjectStore implements AutoCloseable {
   private Path forget(Entry entry) {
     if (entry.memory != null) {
       inMemory.remove(entry.id);
-      memoryUsed -= entry.size;
       entry.memory = null;
+      freeMemory(entry);
       return null;
     }
     diskUsed -= entry.size;
@@ -352,8 +378,130 @@ final class ObjectStore implements AutoCloseable {
     }
   }
 
+  /**
+   * What an object of {@code size} bytes takes in memory: its size rounded up to 64 KiB from 1 MiB
+   * on (so that objects of nearly the same size share pooled buffers), its size below that.
+   */
+  static int capacityFor(long size) {
+    if (size < (1 << 20)) {
+      return (int) size;
+    }
+    long rounded = (size + 0xFFFF) & ~0xFFFFL;
+    return (int) Math.min(rounded, Integer.MAX_VALUE - 8);
+  }
+
+  /**
+   * What a reader of an object has opened: its memory (a view of its own) or its file. While a
+   * reader holds the memory, freeing the object (release, spill) does not let another object
+   * reuse it; close it when done. Thread safety: one thread.
+   */
+  final class Reading implements AutoCloseable {
+    private final Entry entry;
+    private final ByteBuffer memory;
+    private final Path file;
+    private boolean closed;
+
+    private Reading(Entry entry, ByteBuffer memory, Path file) {
+      this.entry = entry;
+      this.memory = memory;
+      this.file = file;
+    }
+
+    /** The object's bytes (position 0, limit its size), or null when it is in {@link #file}. */
+    ByteBuffer memory() {
+      return memory;
+    }
+
+    /** The object's file, when not in memory. */
+    Path file() {
+      return file;
+    }
+
+    @Override
+    public void close() {
+      if (memory != null && !closed) {
+        closed = true;
+        synchronized (ObjectStore.this) {
+          entry.readers--;
+          if (entry.readers == 0 && entry.freedWhileRead) {
+            entry.freedWhileRead = false;
+            ByteBuffer root = entry.root;
+            entry.root = null;
+            pool(root);
+          }
+        }
+      }
+    }
+  }
+
+  /** Opens the object for reading: its memory if it is still there, else its file. */
+  synchronized Reading open(Entry entry) {
+    ByteBuffer memory = entry.memory;
+    if (memory != null) {
+      entry.readers++;
+      return new Reading(entry, memory.duplicate(), null);
+    }
+    return new Reading(entry, null, entry.file);
+  }
+
+  /** The object's memory is no longer its: pooled now, or when its last reader closes. Holds the lock. */
+  private void freeMemory(Entry entry) {
+    if (entry.readers > 0) {
+      entry.freedWhileRead = true;
+      return;
+    }
+    ByteBuffer root = entry.root;
+    entry.root = null;
+    pool(root);
+  }
+
+  /** Moves a freed buffer from the objects' memory to the pool. Holds the lock. */
+  private void pool(ByteBuffer root) {
+    if (root == null) {
+      return;
+    }
+    memoryUsed -= root.capacity();
+    if (closed || root.capacity() < (1 << 20)) {
+      return; // small: left to the collector, as it is cheap to make again
+    }
+    pooled.computeIfAbsent(root.capacity(), c -> new java.util.ArrayDeque<>()).push(root.clear());
+    pooledBytes += root.capacity();
+  }
+
+  /** A pooled buffer of exactly {@code capacity} bytes, cleared, or null. Holds the lock. */
+  private ByteBuffer takePooled(int capacity) {
+    java.util.ArrayDeque<ByteBuffer> buffers = pooled.get(capacity);
+    if (buffers == null) {
+      return null;
+    }
+    ByteBuffer buffer = buffers.pop();
+    if (buffers.isEmpty()) {
+      pooled.remove(capacity);
+    }
+    pooledBytes -= capacity;
+    return buffer.clear();
+  }
+
+  /** Frees one pooled buffer's memory now (not at the collector's leisure). Holds the lock. */
+  private void dropOnePooled() {
+    var it = pooled.entrySet().iterator();
+    var first = it.next();
+    ByteBuffer buffer = first.getValue().pop();
+    if (first.getValue().isEmpty()) {
+      it.remove();
+    }
+    pooledBytes -= buffer.capacity();
+    DirectMemory.free(buffer);
+  }
+
   /** Moves least recently used objects to files until {@code size} more fits memory. Holds the lock. */
   private boolean makeRoomInMemory(long size) {
+    if (pooled.containsKey((int) size)) {
+      return true; // the pooled buffer it will take is counted already
+    }
+    while (memoryUsed + memoryReserved + pooledBytes + size > settings.memoryLimit() && pooledBytes > 0) {
+      dropOnePooled();
+    }
     while (memoryUsed + memoryReserved + size > settings.memoryLimit() && !inMemory.isEmpty()) {
       Entry victim = inMemory.values().iterator().next();
       if (diskUsed + diskReserved + victim.size > settings.diskLimit() || !spill(victim)) {
@@ -378,10 +526,10 @@ final class ObjectStore implements AutoCloseable {
       return false;
     }
     inMemory.remove(entry.id);
-    memoryUsed -= entry.size;
     diskUsed += entry.size;
     entry.file = file;
     entry.memory = null; // after file: a reader that finds no memory finds the file
+    freeMemory(entry);
     log.debug("object {} ({} bytes) spilled to {}", entry.id, entry.size, file);
     return true;
   }
@@ -467,9 +615,10 @@ final class ObjectStore implements AutoCloseable {
       synchronized (ObjectStore.this) {
         open = false;
         if (memory != null) {
-          memoryReserved -= size;
-          memoryUsed += size;
-          entry.memory = memory.flip().asReadOnlyBuffer();
+          memoryReserved -= memory.capacity();
+          memoryUsed += memory.capacity();
+          entry.root = memory;
+          entry.memory = memory.duplicate().flip().asReadOnlyBuffer();
           inMemory.put(id, entry);
         } else {
           diskReserved -= size;
@@ -492,7 +641,9 @@ final class ObjectStore implements AutoCloseable {
         }
         open = false;
         if (memory != null) {
-          memoryReserved -= size;
+          memoryReserved -= memory.capacity();
+          memoryUsed += memory.capacity(); // as if committed, then freed at once: back to the pool
+          pool(memory);
         } else {
           diskReserved -= size;
         }

@@ -37,6 +37,11 @@ class DataClientTest {
       }
 
       @Override
+      public ObjectStore.Reading open(ObjectStore.Entry entry) {
+        return store.open(entry);
+      }
+
+      @Override
       public boolean release(String id) {
         return store.release(id);
       }

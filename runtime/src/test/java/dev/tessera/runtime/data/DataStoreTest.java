@@ -266,6 +266,62 @@ class DataStoreTest {
     return crc.getValue() ^ ((long) bytes.length << 32);
   }
 
+  @Test
+  void aResultThatFitsMemoryIsStoredWithoutAFileAndALargerOneGoesStraightToOne() throws Exception {
+    DataStore store = DataStore.get(owner.system());
+    byte[] small = random(600 << 10, 40); // within a quarter of the 4 MiB memory limit
+    byte[] large = random(3 << 20, 41); // beyond it
+    long filesBefore = filesIn(dir.resolve("owner"));
+    long diskBefore = store.diskUsed();
+
+    DataRef<byte[]> inMemory = store.putResult(out -> {
+      out.write(small, 0, 1000); // in pieces, as a serializer writes
+      out.write(small, 1000, small.length - 1000);
+    }, "job-results", 1);
+    assertThat(filesIn(dir.resolve("owner"))).as("no file for a result that fits memory").isEqualTo(filesBefore);
+    assertThat(store.diskUsed()).isEqualTo(diskBefore);
+
+    DataRef<byte[]> inFile = store.putResult(out -> {
+      for (int offset = 0; offset < large.length; offset += 100_000) {
+        out.write(large, offset, Math.min(100_000, large.length - offset));
+      }
+    }, "job-results", 2);
+    assertThat(store.diskUsed()).isEqualTo(diskBefore + large.length);
+
+    assertThat(inMemory.lineage().taskId()).isEqualTo(1);
+    assertThat(await(Data.get(reader.system(), inMemory))).isEqualTo(small);
+    assertThat(await(Data.get(reader.system(), inFile))).isEqualTo(large);
+    assertThat(store.releaseJob("job-results")).isEqualTo(2);
+    assertThat(filesIn(dir.resolve("owner"))).isEqualTo(filesBefore);
+  }
+
+  @Test
+  void aPrefetchedObjectBelongsToItsJobAndAReleasedJobPrefetchesNothing() throws Exception {
+    byte[] bytes = random(700 << 10, 50);
+    DataRef<byte[]> ref = Data.put(owner.system(), bytes);
+    DataStore store = DataStore.get(reader.system());
+    long transfers = store.transfersStarted();
+
+    store.prefetch(ref, "job-prefetch");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!store.holds(ref.id())) {
+      assertThat(System.nanoTime()).as("prefetched within 10 s").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+    store.prefetch(ref, "job-prefetch"); // held already: nothing more
+    try (DataScope.Entered ignored = DataScope.enter("job-prefetch", 0)) {
+      assertThat(await(Data.get(reader.system(), ref))).isEqualTo(bytes); // a task's read finds the copy
+    }
+    assertThat(store.transfersStarted() - transfers).as("one transfer").isEqualTo(1);
+
+    assertThat(store.releaseJob("job-prefetch")).isEqualTo(1);
+    assertThat(store.holds(ref.id())).isFalse();
+    store.prefetch(ref, "job-prefetch"); // the job ended here: a late batch fetches nothing
+    assertThat(store.transfersStarted() - transfers).isEqualTo(1);
+    assertThat(store.holds(ref.id())).isFalse();
+    await(Data.release(owner.system(), ref));
+  }
+
   private static long filesIn(Path folder) throws Exception {
     try (Stream<Path> files = Files.walk(folder)) {
       return files.filter(p -> p.toString().endsWith(".obj")).count();

@@ -4,6 +4,7 @@ import dev.tessera.runtime.data.DataStore;
 import org.apache.pekko.actor.typed.ActorSystem;
 import dev.tessera.runtime.cluster.ClusterRoles;
 import dev.tessera.runtime.job.TaskRegistry;
+import dev.tessera.work.engine.InputRefs;
 import dev.tessera.runtime.logging.Durations;
 import dev.tessera.runtime.serialization.CborSerializable;
 import dev.tessera.work.protocol.CoordinatorMessage;
@@ -114,6 +115,9 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   private static final Duration TIMEOUT_CHECK_INTERVAL = Duration.ofMillis(50);
 
   private final TaskRegistry registry;
+  private static final String PREFETCH_INPUTS = "tessera.work-pulling.worker.prefetch-inputs";
+  /** Whether the objects a batch's inputs refer to are fetched as the batch arrives (see {@link #prefetch}). */
+  private final boolean prefetchInputs;
   private final TaskRunner<WorkerJob> runner;
   private final int capacity;
   /** This worker, as coordinators address it. */
@@ -158,6 +162,8 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     this.registry = registry;
     this.capacity = capacity;
     this.timers = timers;
+    var config = context.getSystem().settings().config();
+    this.prefetchInputs = !config.hasPath(PREFETCH_INPUTS) || config.getBoolean(PREFETCH_INPUTS);
     this.self = ProtocolInbox.of(WorkerMessage.class, context.getSelf());
     ActorRef<Command> inbox = context.getSelf();
     ActorSystem<?> system = context.getSystem();
@@ -255,7 +261,28 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
           batch.tasks().stream().map(WorkerMessage.TaskAssignment::taskId).toList(), drainingWhy));
       return;
     }
+    prefetch(job, batch.tasks());
     runner.submit(job, batch.tasks());
+  }
+
+  /**
+   * Starts fetching, into this node's store, the objects the tasks' inputs refer to, so that a task
+   * queued behind running ones finds its data here when its turn comes (the transfer overlaps the
+   * running tasks' work instead of following it), as Ray's and Dask's workers fetch a queued task's
+   * arguments. Only for tasks that run on this node's threads (an isolated task's child JVM has no
+   * object store), and only when the node's store is running already.
+   */
+  private void prefetch(WorkerJob job, List<WorkerMessage.TaskAssignment> tasks) {
+    ActorSystem<?> system = getContext().getSystem();
+    if (!prefetchInputs || job.registration().isIsolated() || !system.hasExtension(DataStore.ID)) {
+      return;
+    }
+    DataStore store = DataStore.get(system);
+    for (WorkerMessage.TaskAssignment task : tasks) {
+      for (var ref : InputRefs.refsIn(task.input())) {
+        store.prefetch(ref, job.jobId);
+      }
+    }
   }
 
   private Behavior<Command> onCoordinatorGone(CoordinatorGone gone) {
