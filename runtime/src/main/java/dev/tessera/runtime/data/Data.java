@@ -82,6 +82,17 @@ public final class Data {
     return DataStore.get(system).getBytes(Objects.requireNonNull(ref, "ref"));
   }
 
+  /**
+   * Reads the object without copying it onto the heap: {@code reader} gets a read-only view of
+   * this node's copy (fetched first if the node has none), position 0, limit its size, valid only
+   * during the call (do not keep it or a slice of it). For decoding into arrays of one's own, such
+   * as floats, with one copy where {@link #get} makes two. Objects in files are mapped.
+   */
+  public static <T> CompletionStage<T> read(ActorSystem<?> system, DataRef<?> ref,
+      java.util.function.Function<ByteBuffer, T> reader) {
+    return DataStore.get(system).readView(Objects.requireNonNull(ref, "ref"), Objects.requireNonNull(reader, "reader"));
+  }
+
   /** The object read as a {@code type}, from what {@link #putValue} stored. */
   public static <T> CompletionStage<T> getValue(ActorSystem<?> system, DataRef<T> ref, Class<T> type) {
     Objects.requireNonNull(type, "type");

@@ -79,6 +79,10 @@ public final class DataStore implements Extension {
   private final ExecutorService io;
   private final ActorRef<DataNode.Command> node;
   private final ConcurrentHashMap<String, Fetch> fetching = new ConcurrentHashMap<>();
+  /** Prefetches not started yet, in the order asked (see {@link #startPrefetches}). */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Fetch> prefetches = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final AtomicInteger prefetchesRunning = new AtomicInteger();
+  private static final int PREFETCHES_AT_ONCE = 1;
   /**
    * Jobs whose objects this node freed lately (the last {@link #RELEASED_JOBS_KEPT}): a prefetch
    * for one of them that lands after the job ended here is freed as it lands.
@@ -95,17 +99,23 @@ public final class DataStore implements Extension {
   private final AtomicLong transfersStarted = new AtomicLong();
   private final String prefix;
   private volatile Remaker remaker;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  /** A transfer in progress, and how many readers wait on it. */
+  /** A transfer in progress (or, for a prefetch, waiting its turn), and how many readers wait on it. */
   private static final class Fetch {
     final DataRef<?> ref;
     final CompletableFuture<ObjectStore.Entry> done = new CompletableFuture<>();
     final AtomicInteger readers = new AtomicInteger();
     final boolean transientCopy;
+    /** The job the copy is for; null for a transient copy. */
+    final String scope;
+    final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable transfer;
 
-    Fetch(DataRef<?> ref, boolean transientCopy) {
+    Fetch(DataRef<?> ref, String scope) {
       this.ref = ref;
-      this.transientCopy = transientCopy;
+      this.scope = scope;
+      this.transientCopy = scope == null;
     }
   }
 
@@ -133,6 +143,13 @@ public final class DataStore implements Extension {
       return t;
     });
     this.node = system.systemActorOf(DataNode.create(self), "tessera-data-node", Props.empty());
+    // Closed before the system counts as terminated (a stopped node's port refuses connections at
+    // once), and on termination too, for a system stopped without its coordinated shutdown.
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "tessera-data-close", () -> {
+          close();
+          return CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
     system.getWhenTerminated().whenComplete((done, error) -> close());
     log.info("object store of {} serving on {} ({} MiB in memory, then files in {}; {} TLS)", address,
         self.endpoint(), settings.memoryLimit() >> 20, directory, tls == null ? "no" : "with");
@@ -334,6 +351,29 @@ public final class DataStore implements Extension {
 
   // ---- get -----------------------------------------------------------------------------------
 
+  /** {@link Data#read}: the reader gets a read-only view of this node's copy, pinned during the call. */
+  public <T> CompletionStage<T> readView(DataRef<?> ref, java.util.function.Function<ByteBuffer, T> reader) {
+    return read(ref, entry -> {
+      try (ObjectStore.Reading reading = store.open(entry)) {
+        if (reading.memory() != null) {
+          return reader.apply(reading.memory().asReadOnlyBuffer());
+        }
+        if (reading.file() == null) {
+          throw new DataException(DataException.Reason.UNKNOWN, entry.id, "it was released while being read");
+        }
+        try (FileChannel in = FileChannel.open(reading.file(), StandardOpenOption.READ)) {
+          if (entry.size > Integer.MAX_VALUE) {
+            throw new DataException(DataException.Reason.TOO_LARGE_FOR_HEAP, entry.id,
+                entry.size + " bytes do not fit one buffer: read it with Data.getToFile");
+          }
+          return reader.apply(in.map(FileChannel.MapMode.READ_ONLY, 0, entry.size).asReadOnlyBuffer());
+        } catch (IOException e) {
+          throw new DataException(DataException.Reason.IO, entry.id, "reading its file " + reading.file() + " failed: " + e, e);
+        }
+      }
+    });
+  }
+
   /** The object's bytes, on the heap: for objects that fit one array. */
   public CompletionStage<byte[]> getBytes(DataRef<?> ref) {
     if (ref.size() > Integer.MAX_VALUE - 16) {
@@ -399,7 +439,8 @@ public final class DataStore implements Extension {
     }
     String scope = DataScope.currentJob();
     while (true) {
-      Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> startFetch(ref, scope));
+      Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> newFetch(ref, scope));
+      start(fetch); // a prefetch still waiting its turn starts now: a reader waits for it
       int readers = fetch.readers.getAndIncrement();
       if (readers < 0) {
         continue; // that fetch's readers were done and it was dropped: start another
@@ -414,10 +455,20 @@ public final class DataStore implements Extension {
     }
   }
 
-  private Fetch startFetch(DataRef<?> ref, String scope) {
+  /** Starts a fetch made by {@link #newFetch} unless it has started; false if it had. */
+  private boolean start(Fetch fetch) {
+    if (!fetch.started.compareAndSet(false, true)) {
+      return false;
+    }
     transfersStarted.incrementAndGet();
-    Fetch fetch = new Fetch(ref, scope == null);
-    io.execute(() -> {
+    io.execute(fetch.transfer);
+    return true;
+  }
+
+  /** A fetch of the object into this node's store under {@code scope} (none: a transient copy), not started yet. */
+  private Fetch newFetch(DataRef<?> ref, String scope) {
+    Fetch fetch = new Fetch(ref, scope);
+    fetch.transfer = () -> {
       ObjectStore.Entry entry = null;
       RuntimeException failure = null;
       try {
@@ -435,7 +486,7 @@ public final class DataStore implements Extension {
       } else {
         fetch.done.complete(entry);
       }
-    });
+    };
     return fetch;
   }
 
@@ -558,7 +609,12 @@ public final class DataStore implements Extension {
         return;
       }
     }
-    Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> startFetch(ref, jobId));
+    Fetch[] made = new Fetch[1];
+    Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> made[0] = newFetch(ref, jobId));
+    if (made[0] == fetch) {
+      prefetches.add(fetch);
+      startPrefetches();
+    }
     fetch.done.whenComplete((entry, error) -> {
       if (error != null) {
         log.debug("prefetching {} for job {} failed; its task's read will try again: {}", ref, jobId, error.toString());
@@ -572,6 +628,45 @@ public final class DataStore implements Extension {
         store.releaseScope(jobId); // landed after the job ended here
       }
     });
+  }
+
+  /**
+   * Starts the next waiting prefetches while fewer than {@link #PREFETCHES_AT_ONCE} run: one at a
+   * time, so that the reads of tasks starting now (which start at once, whatever runs) share the
+   * link with one prefetch, not with every queued task's data. A read of an object whose prefetch
+   * still waits starts it.
+   */
+  private void startPrefetches() {
+    while (true) {
+      int running = prefetchesRunning.get();
+      if (running >= PREFETCHES_AT_ONCE || prefetches.isEmpty()) {
+        return;
+      }
+      if (!prefetchesRunning.compareAndSet(running, running + 1)) {
+        continue;
+      }
+      Fetch next = prefetches.poll();
+      if (next != null && !next.started.get() && jobEnded(next.scope) && next.started.compareAndSet(false, true)) {
+        fetching.remove(next.ref.id(), next); // its job ended while it waited: never started
+        next.done.completeExceptionally(new DataException(DataException.Reason.UNKNOWN, next.ref.id(),
+            "not prefetched: job " + next.scope + " ended on this node first"));
+        next = null;
+      }
+      if (next == null || !start(next)) { // none left, dropped, or a reader started it already
+        prefetchesRunning.decrementAndGet();
+        continue;
+      }
+      next.done.whenComplete((entry, error) -> {
+        prefetchesRunning.decrementAndGet();
+        startPrefetches();
+      });
+    }
+  }
+
+  private boolean jobEnded(String jobId) {
+    synchronized (releasedJobs) {
+      return releasedJobs.contains(jobId);
+    }
   }
 
   /** Frees every object of the job on this node, except those kept; returns how many. */
@@ -599,6 +694,9 @@ public final class DataStore implements Extension {
   }
 
   private void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     server.close();
     io.shutdownNow();
     store.close();

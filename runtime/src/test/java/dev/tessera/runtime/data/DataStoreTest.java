@@ -84,6 +84,30 @@ class DataStoreTest {
   }
 
   @Test
+  void readGivesAReadOnlyViewOfTheNodesCopyInMemoryOrInAFile() throws Exception {
+    byte[] small = random(300 << 10, 60); // memory
+    byte[] large = random(6 << 20, 61); // beyond a quarter of the memory limit: a file
+    for (byte[] bytes : List.of(small, large)) {
+      DataRef<byte[]> ref = Data.put(owner.system(), bytes);
+      java.util.function.Function<ByteBuffer, byte[]> copyOut = view -> {
+        assertThat(view.isReadOnly()).isTrue();
+        assertThat(view.position()).isZero();
+        byte[] read = new byte[view.remaining()];
+        view.get(read);
+        return read;
+      };
+      assertThat(await(Data.read(owner.system(), ref, copyOut))).as("on its owner").isEqualTo(bytes);
+      assertThat(await(Data.read(reader.system(), ref, copyOut))).as("fetched").isEqualTo(bytes);
+      assertThat(DataStore.get(reader.system()).holds(ref.id())).as("outside a task no copy stays").isFalse();
+      await(Data.release(owner.system(), ref));
+    }
+    DataRef<byte[]> released = Data.put(owner.system(), small);
+    await(Data.release(owner.system(), released));
+    assertThat(causeOf(() -> await(Data.read(reader.system(), released, view -> 0))))
+        .isInstanceOf(DataException.class).hasMessageContaining(released.id());
+  }
+
+  @Test
   void valuesRoundTripAsTheirType() throws Exception {
     double[] values = {1.5, -2.25, 3e300};
     DataRef<double[]> ref = Data.putValue(owner.system(), values);
@@ -320,6 +344,41 @@ class DataStoreTest {
     assertThat(store.transfersStarted() - transfers).isEqualTo(1);
     assertThat(store.holds(ref.id())).isFalse();
     await(Data.release(owner.system(), ref));
+  }
+
+  @Test
+  void prefetchesRunOneAtATimeAndATasksReadStartsAWaitingOneAtOnce() throws Exception {
+    // An owner that sends 2 MiB/s: each 2 MiB object takes about a second to move.
+    ActorTestKit slow = ActorTestKit.create("slow", ConfigFactory.parseString("tessera.data.max-serve-rate = 2 MiB")
+        .withFallback(config("slow", "16 MiB", "64 MiB")));
+    try {
+      List<DataRef<byte[]>> refs = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        refs.add(Data.put(slow.system(), random(2 << 20, 70 + i)));
+      }
+      DataStore store = DataStore.get(reader.system());
+      long transfers = store.transfersStarted();
+      refs.forEach(ref -> store.prefetch(ref, "job-queue"));
+      assertThat(store.transfersStarted() - transfers).as("one prefetch moving, two waiting").isEqualTo(1);
+
+      CompletableFuture<byte[]> read;
+      try (DataScope.Entered ignored = DataScope.enter("job-queue", 0)) {
+        read = Data.get(reader.system(), refs.get(2)).toCompletableFuture(); // a task needs the last one now
+      }
+      assertThat(store.transfersStarted() - transfers).as("the task's read did not wait its turn").isEqualTo(2);
+      assertThat(read.get(60, TimeUnit.SECONDS)).isEqualTo(random(2 << 20, 72));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      for (DataRef<byte[]> ref : refs) {
+        while (!store.holds(ref.id())) {
+          assertThat(System.nanoTime()).as("every prefetch lands").isLessThan(deadline);
+          Thread.sleep(20);
+        }
+      }
+      assertThat(store.transfersStarted() - transfers).as("each object moved once").isEqualTo(3);
+      assertThat(store.releaseJob("job-queue")).isEqualTo(3);
+    } finally {
+      slow.shutdownTestKit();
+    }
   }
 
   private static long filesIn(Path folder) throws Exception {

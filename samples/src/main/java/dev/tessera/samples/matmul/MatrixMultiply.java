@@ -83,6 +83,11 @@ public final class MatrixMultiply implements Callable<Integer> {
   @Option(names = "--gpu-only", description = "run blocks only on nodes with the gpu role")
   boolean gpuOnly;
 
+  @Option(names = "--repeat", paramLabel = "N",
+      description = "multiply N times (and, with --baseline, time the baseline after each) and print the medians;"
+          + " default 3 with --baseline (one run on a shared machine says little), else 1")
+  Integer repeat;
+
   @Option(names = "--no-warm-up",
       description = "time the first product the cluster computes, without a small one through the same path first")
   boolean noWarmUp;
@@ -217,20 +222,40 @@ public final class MatrixMultiply implements Callable<Integer> {
       if (!noWarmUp) {
         warmUp(running.system(), blocking.count(size, size), options, out);
       }
-      Result result = run(running.system(), problem, a, b, blocking, options, out);
-      out.printf("C = A x B, %d x %d, in %.2f s: %.2f GFLOP/s%n", size, size, result.seconds(), result.gflops());
-      result.blocksByBackend().forEach((backend, blocks) -> out.printf("  %5d blocks on %s%n", blocks, backend));
-      out.printf("  panels cut and put in %.2f s; the tasks fetched panels for %.2f s and multiplied for %.2f s"
-          + " (summed over tasks)%n", result.putSeconds(), result.fetchSeconds(), result.multiplySeconds());
+      CpuBackend cpu = null;
       if (baseline) {
-        CpuBackend cpu = CpuBackend.create();
+        cpu = CpuBackend.create();
         cpu.multiply(new Matrix(8, 8, new float[64]), new Matrix(8, 8, new float[64])); // BLAS loaded and started
-        long started = System.nanoTime();
-        cpu.multiply(a, b);
-        double seconds = (System.nanoTime() - started) / 1e9;
-        double local = 2.0 * size * size * size / seconds / 1e9;
-        out.printf("baseline: the same product in one piece here (%s): %.2f s, %.2f GFLOP/s; cluster / baseline = %.2f%n",
-            cpu.describe(), seconds, local, result.gflops() / local);
+      }
+      int runs = repeat != null ? repeat : baseline ? 3 : 1;
+      if (runs < 1) {
+        throw new IllegalArgumentException("--repeat: at least 1, got " + runs);
+      }
+      double[] clusterSeconds = new double[runs];
+      double[] baselineSeconds = new double[runs];
+      Result result = null;
+      for (int r = 0; r < runs; r++) {
+        result = run(running.system(), problem, a, b, blocking, options, out);
+        clusterSeconds[r] = result.seconds();
+        out.printf("C = A x B, %d x %d, in %.2f s: %.2f GFLOP/s%s%n", size, size, result.seconds(), result.gflops(),
+            runs > 1 ? " (run " + (r + 1) + " of " + runs + ")" : "");
+        result.blocksByBackend().forEach((backend, blocks) -> out.printf("  %5d blocks on %s%n", blocks, backend));
+        out.printf("  panels cut and put in %.2f s; the tasks fetched panels for %.2f s and multiplied for %.2f s"
+            + " (summed over tasks)%n", result.putSeconds(), result.fetchSeconds(), result.multiplySeconds());
+        if (cpu != null) {
+          long started = System.nanoTime();
+          cpu.multiply(a, b);
+          baselineSeconds[r] = (System.nanoTime() - started) / 1e9;
+          out.printf("baseline: the same product in one piece here (%s): %.2f s, %.2f GFLOP/s; cluster / baseline = %.2f%n",
+              cpu.describe(), baselineSeconds[r], gflops(size, baselineSeconds[r]), baselineSeconds[r] / result.seconds());
+        }
+      }
+      if (cpu != null && runs > 1) {
+        double clusterMedian = median(clusterSeconds);
+        double baselineMedian = median(baselineSeconds);
+        out.printf("medians of %d runs: cluster %.2f s (%.2f GFLOP/s), baseline %.2f s (%.2f GFLOP/s);"
+            + " cluster / baseline = %.2f%n", runs, clusterMedian, gflops(size, clusterMedian), baselineMedian,
+            gflops(size, baselineMedian), baselineMedian / clusterMedian);
       }
       if (check) {
         double worst = worstError(problem, result.c());
@@ -241,6 +266,17 @@ public final class MatrixMultiply implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private static double gflops(int n, double seconds) {
+    return 2.0 * n * n * n / seconds / 1e9;
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    int middle = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   }
 
   /** Side of the warm-up product: big enough that every part of the path runs, small enough to cost little. */

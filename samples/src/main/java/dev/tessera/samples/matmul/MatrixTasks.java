@@ -111,8 +111,9 @@ public final class MatrixTasks implements TaskLibrary {
   /** Fetches the block's panels (both at once, unless the node has them) and multiplies them with {@code kernels}. */
   static BlockProduct multiply(ActorSystem<?> system, PanelCache panels, Block block, Kernels kernels) {
     long started = System.nanoTime();
-    Function<StoredMatrix, CompletableFuture<byte[]>> fetch =
-        stored -> Data.get(system, stored.ref()).toCompletableFuture();
+    // Read straight from the node's copy into floats (Data.get would copy it into a byte[] first).
+    Function<StoredMatrix, CompletableFuture<Matrix>> fetch =
+        stored -> Data.read(system, stored.ref(), bytes -> read(stored, bytes)).toCompletableFuture();
     CompletableFuture<Matrix> a = panels.get(block.a(), fetch);
     CompletableFuture<Matrix> b = panels.get(block.b(), fetch);
     Matrix panelA = a.join();
@@ -138,9 +139,9 @@ public final class MatrixTasks implements TaskLibrary {
   }
 
   /** A stored matrix's bytes, read back. */
-  static Matrix read(StoredMatrix stored, byte[] bytes) {
+  static Matrix read(StoredMatrix stored, ByteBuffer bytes) {
     float[] values = new float[stored.rows() * stored.cols()];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+    bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
     return new Matrix(stored.rows(), stored.cols(), values);
   }
 }

@@ -11,8 +11,8 @@ import java.util.function.Function;
 /**
  * The panels a node has read into arrays, so that its tasks that multiply the same panel read it
  * once. The object store already fetches a panel once per node and keeps it for the job, but each
- * {@code Data.get} copies it into a new {@code byte[]}, which then becomes a {@code float[]}: two
- * copies of tens of MB, and as much garbage, for every task that uses it.
+ * read copies it into a new {@code float[]}: a copy of tens of MB, and as much garbage, for every
+ * task that uses it.
  *
  * <p>Panels are known by their object's id, which names one put (so one job's panel). At most
  * {@code maxBytes} of arrays are kept, the least recently used dropped first; they are held
@@ -42,8 +42,8 @@ final class PanelCache {
     this.maxBytes = maxBytes;
   }
 
-  /** The panel, read with {@code fetch} unless this node has it already. */
-  CompletableFuture<Matrix> get(MatrixTasks.StoredMatrix stored, Function<MatrixTasks.StoredMatrix, CompletableFuture<byte[]>> fetch) {
+  /** The panel, read with {@code load} unless this node has it already. */
+  CompletableFuture<Matrix> get(MatrixTasks.StoredMatrix stored, Function<MatrixTasks.StoredMatrix, CompletableFuture<Matrix>> load) {
     String id = stored.ref().id();
     CompletableFuture<Matrix> loading = new CompletableFuture<>();
     synchronized (this) {
@@ -63,7 +63,7 @@ final class PanelCache {
       bytes += added.bytes;
       evictBeyondLimit();
     }
-    fetch.apply(stored).thenApply(read -> MatrixTasks.read(stored, read)).whenComplete((panel, error) -> {
+    load.apply(stored).whenComplete((panel, error) -> {
       synchronized (this) {
         Entry entry = entries.get(id);
         if (entry != null && entry.loading == loading) {
