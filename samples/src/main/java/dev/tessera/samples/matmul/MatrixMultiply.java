@@ -3,6 +3,7 @@ package dev.tessera.samples.matmul;
 import dev.tessera.gpu.kernels.CpuBackend;
 import dev.tessera.gpu.kernels.Matrix;
 import dev.tessera.runtime.data.Data;
+import dev.tessera.runtime.data.DataRef;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.samples.launch.ClusterOptions;
 import dev.tessera.samples.launch.JobProgressBar;
@@ -352,6 +353,7 @@ public final class MatrixMultiply implements Callable<Integer> {
     long started = System.nanoTime();
     MatrixTasks.StoredMatrix[] aPanels = new MatrixTasks.StoredMatrix[blocking.blockRows(problem.n())];
     MatrixTasks.StoredMatrix[] bPanels = new MatrixTasks.StoredMatrix[blocking.blockColumns(problem.m())];
+    List<DataRef<byte[]>> blockRefs = java.util.Collections.synchronizedList(new ArrayList<>());
     try {
       // A's panels on another thread, B's on this one: copying and checksumming is all a put does.
       // Each side cuts into one buffer, used again for every panel (a put copies it).
@@ -379,10 +381,18 @@ public final class MatrixMultiply implements Callable<Integer> {
       float[] c = new float[problem.n() * problem.m()];
       Map<String, Integer> backends = new TreeMap<>();
       long[] nanos = new long[2];
-      // The combiner runs on one thread at a time: it may write into c, backends and nanos directly.
+      // Each block is read from its worker's store straight into its place in c as its product
+      // arrives, on the store's threads (blocks of C do not overlap); the reads are waited for below.
+      List<CompletableFuture<Void>> placing = java.util.Collections.synchronizedList(new ArrayList<>());
+      // The combiner runs on one thread at a time: it may write into backends and nanos directly.
       GatherHandle<Integer> job = WorkPulling.scatterGather(system, MatrixTasks.MULTIPLY_BLOCK, blocks, options, 0,
           (placed, product) -> {
-            place(c, problem.m(), product);
+            blockRefs.add(product.block().ref());
+            placing.add(Data.read(system, product.block().ref(), view -> {
+              place(c, problem.m(), product.firstRow(), product.firstColumn(), product.block().rows(),
+                  product.block().cols(), view);
+              return (Void) null;
+            }).toCompletableFuture());
             backends.merge(product.computedBy(), 1, Integer::sum);
             nanos[0] += product.fetchNanos();
             nanos[1] += product.multiplyNanos();
@@ -394,10 +404,15 @@ public final class MatrixMultiply implements Callable<Integer> {
         throw new IllegalStateException("matmul: " + gathered.failures().size() + " blocks failed, e.g. block "
             + failure.getKey() + ": " + failure.getValue().lastCause());
       }
+      try {
+        CompletableFuture.allOf(placing.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("matmul: a block could not be read back: " + e.getCause().getMessage(), e);
+      }
       return new Result(problem, blocking, c, backends, (System.nanoTime() - started) / 1e9, putSeconds, nanos[0] / 1e9,
           nanos[1] / 1e9);
     } finally {
-      release(system, aPanels, bPanels);
+      release(system, aPanels, bPanels, blockRefs);
     }
   }
 
@@ -430,16 +445,20 @@ public final class MatrixMultiply implements Callable<Integer> {
     return new MatrixTasks.StoredMatrix(Data.put(system, scratch), b.rows(), columns);
   }
 
-  /** Copies a block of C into its place in {@code c}, which has {@code m} columns. */
-  static void place(float[] c, int m, MatrixTasks.BlockProduct product) {
-    FloatBuffer values = ByteBuffer.wrap(product.values()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    for (int r = 0; r < product.rows(); r++) {
-      values.get(c, (product.firstRow() + r) * m + product.firstColumn(), product.columns());
+  /**
+   * Copies a block of C, as {@link MatrixTasks#toBytes} lays it out in {@code bytes}, into its place
+   * in {@code c}, which has {@code m} columns.
+   */
+  static void place(float[] c, int m, int firstRow, int firstColumn, int rows, int columns, ByteBuffer bytes) {
+    FloatBuffer values = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    for (int r = 0; r < rows; r++) {
+      values.get(c, (firstRow + r) * m + firstColumn, columns);
     }
   }
 
-  /** Frees the panels on every node; a failure to is only logged (the job's answer stands). */
-  private static void release(ActorSystem<?> system, MatrixTasks.StoredMatrix[] a, MatrixTasks.StoredMatrix[] b) {
+  /** Frees the panels and blocks on every node; a failure to is only logged (the job's answer stands). */
+  private static void release(ActorSystem<?> system, MatrixTasks.StoredMatrix[] a, MatrixTasks.StoredMatrix[] b,
+      List<DataRef<byte[]>> blocks) {
     List<CompletableFuture<Void>> released = new ArrayList<>();
     for (MatrixTasks.StoredMatrix[] panels : List.of(a, b)) {
       for (MatrixTasks.StoredMatrix panel : panels) {
@@ -448,12 +467,16 @@ public final class MatrixMultiply implements Callable<Integer> {
         }
       }
     }
+    synchronized (blocks) {
+      blocks.forEach(block -> released.add(Data.release(system, block).toCompletableFuture()));
+    }
     try {
       CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
-      log.warn("matmul: releasing the panels failed; nodes that held them free them when they stop: {}", e.toString());
+      log.warn("matmul: releasing the panels and blocks failed; nodes that held them free them when they stop: {}",
+          e.toString());
     }
   }
 

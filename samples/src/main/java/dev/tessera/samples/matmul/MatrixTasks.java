@@ -5,6 +5,7 @@ import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.Matrix;
 import dev.tessera.runtime.data.Data;
 import dev.tessera.runtime.data.DataRef;
+import dev.tessera.runtime.data.DataStore;
 import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
@@ -93,10 +94,11 @@ public final class MatrixTasks implements TaskLibrary {
    * A computed block of C, what computed it, and how long the task spent fetching its panels (and
    * reading them into arrays) and multiplying them.
    *
-   * @param values rows x columns, as {@link #toBytes} writes them
+   * @param block the block, put in the object store of the node that computed it ({@link #toBytes}'s
+   *     layout); the submitter reads it from there and releases it
    */
-  public record BlockProduct(int firstRow, int firstColumn, int rows, int columns, byte[] values, String computedBy,
-      long fetchNanos, long multiplyNanos) implements CborSerializable {}
+  public record BlockProduct(int firstRow, int firstColumn, StoredMatrix block, String computedBy, long fetchNanos,
+      long multiplyNanos) implements CborSerializable {}
 
   public static final TaskType<Block, BlockProduct> MULTIPLY_BLOCK =
       TaskType.of("samples.multiply-block", Block.class, BlockProduct.class);
@@ -104,7 +106,7 @@ public final class MatrixTasks implements TaskLibrary {
   @Override
   public void register(TaskRegistry.Builder registry, ActorSystem<?> system) {
     // A quarter of the heap: MatrixMultiply.nodeJvm sizes the local nodes' heaps with room for it.
-    PanelCache panels = new PanelCache(Runtime.getRuntime().maxMemory() / 4);
+    PanelCache panels = new PanelCache(Runtime.getRuntime().maxMemory() / 4, id -> DataStore.get(system).holds(id));
     registry.register(MULTIPLY_BLOCK, block -> multiply(system, panels, block, GpuKernels.get(system).kernels()));
   }
 
@@ -119,16 +121,29 @@ public final class MatrixTasks implements TaskLibrary {
     Matrix panelA = a.join();
     Matrix panelB = b.join();
     long fetched = System.nanoTime();
-    return product(block.firstRow(), block.firstColumn(), panelA, panelB, kernels, fetched - started);
+    Matrix c = kernels.multiply(panelA, panelB);
+    long multiplied = System.nanoTime();
+    // The block goes back by reference: put here (the worker's store), read by the submitter
+    // straight into C. Returned as a value it would be copied into a byte[], serialized, stored
+    // and fetched all the same (it is larger than a message), with two more copies on each side.
+    return new BlockProduct(block.firstRow(), block.firstColumn(), store(system, c), kernels.describe(),
+        fetched - started, multiplied - fetched);
   }
 
-  /** The block of C at ({@code firstRow}, {@code firstColumn}): {@code a} times {@code b} with {@code kernels}. */
-  static BlockProduct product(int firstRow, int firstColumn, Matrix a, Matrix b, Kernels kernels, long fetchNanos) {
-    long started = System.nanoTime();
-    Matrix c = kernels.multiply(a, b);
-    long multiplyNanos = System.nanoTime() - started;
-    return new BlockProduct(firstRow, firstColumn, c.rows(), c.cols(), toBytes(c.values()), kernels.describe(),
-        fetchNanos, multiplyNanos);
+  /** A direct buffer per task thread, for writing blocks into the store without a byte[] of each. */
+  private static final ThreadLocal<ByteBuffer> SCRATCH = new ThreadLocal<>();
+
+  /** Puts {@code m} in this node's object store as raw float32 ({@link #toBytes}'s layout). */
+  static StoredMatrix store(ActorSystem<?> system, Matrix m) {
+    int bytes = 4 * m.values().length;
+    ByteBuffer scratch = SCRATCH.get();
+    if (scratch == null || scratch.capacity() < bytes) {
+      scratch = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      SCRATCH.set(scratch);
+    }
+    scratch.clear().limit(bytes);
+    scratch.asFloatBuffer().put(m.values());
+    return new StoredMatrix(Data.put(system, scratch), m.rows(), m.cols()); // a put copies: the buffer is ours again
   }
 
   /** Float32 values as little-endian bytes, 4 each. */

@@ -35,11 +35,19 @@ final class PanelCache {
   }
 
   private final long maxBytes;
+  private final java.util.function.Predicate<String> stillStored;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
   private long bytes;
 
-  PanelCache(long maxBytes) {
+  /**
+   * @param stillStored whether the node's object store still holds an object: a panel whose
+   *     object is gone (its job ended here, and freed its copies) is dropped at the next read, so
+   *     that a finished job's panels do not stay reachable (softly) into the next job, where each
+   *     full collection would move them
+   */
+  PanelCache(long maxBytes, java.util.function.Predicate<String> stillStored) {
     this.maxBytes = maxBytes;
+    this.stillStored = stillStored;
   }
 
   /** The panel, read with {@code load} unless this node has it already. */
@@ -47,6 +55,7 @@ final class PanelCache {
     String id = stored.ref().id();
     CompletableFuture<Matrix> loading = new CompletableFuture<>();
     synchronized (this) {
+      dropPanelsNoLongerStored();
       Entry entry = entries.get(id);
       if (entry != null) {
         Matrix panel = entry.panel == null ? null : entry.panel.get();
@@ -82,6 +91,17 @@ final class PanelCache {
       }
     });
     return loading;
+  }
+
+  /** Drops the read panels whose objects the node's store no longer holds. */
+  private void dropPanelsNoLongerStored() {
+    for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Entry> next = it.next();
+      if (next.getValue().loading == null && !stillStored.test(next.getKey())) {
+        bytes -= next.getValue().bytes;
+        it.remove();
+      }
+    }
   }
 
   /** Drops the least recently used panels while more than {@code maxBytes} are kept (never the newest). */
