@@ -57,7 +57,7 @@ final class ObjectStore implements AutoCloseable {
     volatile String scope;
     /** Read-only view, position 0; null once spilled, and for objects in files. Read before {@link #file}. */
     volatile ByteBuffer memory;
-    /** The memory's own buffer (its capacity rounded up, see {@link #capacityFor}); guarded by the store. */
+    /** The memory's own buffer (its capacity rounded up, see {@link MemoryPool#capacityFor}); guarded by the store. */
     private ByteBuffer root;
     /** Readers that opened the memory ({@link #open}) and have not closed it; guarded by the store. */
     private int readers;
@@ -95,15 +95,8 @@ final class ObjectStore implements AutoCloseable {
   private final LinkedHashMap<String, Entry> inMemory = new LinkedHashMap<>(16, 0.75f, true);
   /** Bytes of memory held by objects: their buffers' capacities. */
   private long memoryUsed;
-  /**
-   * Freed object memory kept for the next object of the same capacity, by capacity. Fresh direct
-   * memory costs its first writer a page fault and the kernel's zeroing for every page (on this
-   * project's 2-core VM, a sixth of a matrix multiply's CPU went to that): a node that stores
-   * objects of the sizes it freed (a job's results, the same panels each step) reuses them. Pooled
-   * bytes count against the memory limit and are freed first when room is needed.
-   */
-  private final Map<Integer, java.util.ArrayDeque<ByteBuffer>> pooled = new HashMap<>();
-  private long pooledBytes;
+  /** Freed object memory, for the next object of its size; counted against the memory limit. */
+  private final MemoryPool pool = new MemoryPool();
   private long diskUsed;
   /** Bytes promised to writes in progress, on disk and in memory. */
   private long diskReserved;
@@ -142,10 +135,11 @@ final class ObjectStore implements AutoCloseable {
       if (entries.containsKey(id)) {
         throw new IllegalStateException("object " + id + " exists already on this node");
       }
-      toMemory = size <= settings.memoryLimit() / 4 && makeRoomInMemory(capacityFor(size));
+      int capacity = MemoryPool.capacityFor(size);
+      toMemory = size <= settings.memoryLimit() / 4 && makeRoomInMemory(capacity);
       if (toMemory) {
-        memoryReserved += capacityFor(size);
-        reused = takePooled(capacityFor(size));
+        memoryReserved += capacity;
+        reused = pool.take(capacity);
       } else {
         long free = settings.diskLimit() - diskUsed - diskReserved;
         if (size > free) {
@@ -155,13 +149,13 @@ final class ObjectStore implements AutoCloseable {
       }
     }
     try {
-      return toMemory ? new Writer(id, size, scope, reused != null ? reused : ByteBuffer.allocateDirect(capacityFor(size)), null)
+      return toMemory ? new Writer(id, size, scope, reused != null ? reused : ByteBuffer.allocateDirect(MemoryPool.capacityFor(size)), null)
           : new Writer(id, size, scope, null, FileChannel.open(fileOf(id), StandardOpenOption.CREATE_NEW,
               StandardOpenOption.WRITE));
     } catch (IOException | OutOfMemoryError e) {
       synchronized (this) {
         if (toMemory) {
-          memoryReserved -= capacityFor(size);
+          memoryReserved -= MemoryPool.capacityFor(size);
         } else {
           diskReserved -= size;
         }
@@ -312,7 +306,7 @@ final class ObjectStore implements AutoCloseable {
 
   /** Freed memory kept for reuse (counted against the memory limit, not in {@link #memoryUsed}). */
   synchronized long pooledBytes() {
-    return pooledBytes;
+    return pool.bytes();
   }
 
   synchronized long diskUsed() {
@@ -333,9 +327,7 @@ final class ObjectStore implements AutoCloseable {
       closed = true;
       entries.clear();
       inMemory.clear();
-      while (pooledBytes > 0) {
-        dropOnePooled();
-      }
+      pool.freeAll();
       memoryUsed = 0;
       diskUsed = 0;
     }
@@ -379,18 +371,6 @@ final class ObjectStore implements AutoCloseable {
   }
 
   /**
-   * What an object of {@code size} bytes takes in memory: its size rounded up to 64 KiB from 1 MiB
-   * on (so that objects of nearly the same size share pooled buffers), its size below that.
-   */
-  static int capacityFor(long size) {
-    if (size < (1 << 20)) {
-      return (int) size;
-    }
-    long rounded = (size + 0xFFFF) & ~0xFFFFL;
-    return (int) Math.min(rounded, Integer.MAX_VALUE - 8);
-  }
-
-  /**
    * What a reader of an object has opened: its memory (a view of its own) or its file. While a
    * reader holds the memory, freeing the object (release, spill) does not let another object
    * reuse it; close it when done. Thread safety: one thread.
@@ -427,7 +407,7 @@ final class ObjectStore implements AutoCloseable {
             entry.freedWhileRead = false;
             ByteBuffer root = entry.root;
             entry.root = null;
-            pool(root);
+            free(root);
           }
         }
       }
@@ -452,55 +432,27 @@ final class ObjectStore implements AutoCloseable {
     }
     ByteBuffer root = entry.root;
     entry.root = null;
-    pool(root);
+    free(root);
   }
 
   /** Moves a freed buffer from the objects' memory to the pool. Holds the lock. */
-  private void pool(ByteBuffer root) {
+  private void free(ByteBuffer root) {
     if (root == null) {
       return;
     }
     memoryUsed -= root.capacity();
-    if (closed || root.capacity() < (1 << 20)) {
-      return; // small: left to the collector, as it is cheap to make again
+    if (!closed) {
+      pool.give(root);
     }
-    pooled.computeIfAbsent(root.capacity(), c -> new java.util.ArrayDeque<>()).push(root.clear());
-    pooledBytes += root.capacity();
-  }
-
-  /** A pooled buffer of exactly {@code capacity} bytes, cleared, or null. Holds the lock. */
-  private ByteBuffer takePooled(int capacity) {
-    java.util.ArrayDeque<ByteBuffer> buffers = pooled.get(capacity);
-    if (buffers == null) {
-      return null;
-    }
-    ByteBuffer buffer = buffers.pop();
-    if (buffers.isEmpty()) {
-      pooled.remove(capacity);
-    }
-    pooledBytes -= capacity;
-    return buffer.clear();
-  }
-
-  /** Frees one pooled buffer's memory now (not at the collector's leisure). Holds the lock. */
-  private void dropOnePooled() {
-    var it = pooled.entrySet().iterator();
-    var first = it.next();
-    ByteBuffer buffer = first.getValue().pop();
-    if (first.getValue().isEmpty()) {
-      it.remove();
-    }
-    pooledBytes -= buffer.capacity();
-    DirectMemory.free(buffer);
   }
 
   /** Moves least recently used objects to files until {@code size} more fits memory. Holds the lock. */
   private boolean makeRoomInMemory(long size) {
-    if (pooled.containsKey((int) size)) {
+    if (pool.has((int) size)) {
       return true; // the pooled buffer it will take is counted already
     }
-    while (memoryUsed + memoryReserved + pooledBytes + size > settings.memoryLimit() && pooledBytes > 0) {
-      dropOnePooled();
+    while (memoryUsed + memoryReserved + pool.bytes() + size > settings.memoryLimit() && pool.freeOne()) {
+      // pooled memory goes before any object spills
     }
     while (memoryUsed + memoryReserved + size > settings.memoryLimit() && !inMemory.isEmpty()) {
       Entry victim = inMemory.values().iterator().next();
@@ -643,7 +595,7 @@ final class ObjectStore implements AutoCloseable {
         if (memory != null) {
           memoryReserved -= memory.capacity();
           memoryUsed += memory.capacity(); // as if committed, then freed at once: back to the pool
-          pool(memory);
+          free(memory);
         } else {
           diskReserved -= size;
         }

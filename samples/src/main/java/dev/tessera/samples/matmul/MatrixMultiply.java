@@ -39,11 +39,12 @@ import picocli.CommandLine.Option;
  * Distributed matrix multiply: C = A x B cut into blocks, one task per block of C. A is cut into
  * row panels and B into column panels, each put in the object store once; a task fetches its two
  * panels (once per node: the node keeps them for the job), multiplies them on the node's GPU where
- * it has one and with OpenBLAS elsewhere, and returns its block, put in place as it arrives. Prints
+ * it has one and with OpenBLAS elsewhere, and puts its block in its node's store; the block is read
+ * from there into its place in C as its ref arrives. Prints
  * GFLOP/s, which backends computed how many blocks and where the tasks' time went; {@code --check}
  * compares every element with a double-precision product computed here.
  *
- * <pre>bin/sample matmul --size 4096 --baseline     # and the same product on this machine's CPU, for the ratio
+ * <pre>bin/sample matmul --size 4096 --baseline     # 3 products, each against the same on this machine's CPU: medians
  * bin/sample matmul --size 300 --check
  * bin/sample matmul --size 4096 --block 1024x2048
  * bin/sample matmul --size 8192 --gpu-only --seeds gpu-box:25520 --host 192.168.1.20</pre>
