@@ -107,14 +107,12 @@ public final class DataStore implements Extension {
     final CompletableFuture<ObjectStore.Entry> done = new CompletableFuture<>();
     final AtomicInteger readers = new AtomicInteger();
     final boolean transientCopy;
-    /** The job the copy is for; null for a transient copy. */
-    final String scope;
     final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable transfer;
 
+    /** @param scope the job the copy is for; null for a transient copy */
     Fetch(DataRef<?> ref, String scope) {
       this.ref = ref;
-      this.scope = scope;
       this.transientCopy = scope == null;
     }
   }
@@ -645,14 +643,10 @@ public final class DataStore implements Extension {
       if (!prefetchesRunning.compareAndSet(running, running + 1)) {
         continue;
       }
+      // One whose job ended while it waited still runs (a reader may have joined it meanwhile) and
+      // is freed as it lands: a worker holds at most twice its capacity of tasks, so few do.
       Fetch next = prefetches.poll();
-      if (next != null && !next.started.get() && jobEnded(next.scope) && next.started.compareAndSet(false, true)) {
-        fetching.remove(next.ref.id(), next); // its job ended while it waited: never started
-        next.done.completeExceptionally(new DataException(DataException.Reason.UNKNOWN, next.ref.id(),
-            "not prefetched: job " + next.scope + " ended on this node first"));
-        next = null;
-      }
-      if (next == null || !start(next)) { // none left, dropped, or a reader started it already
+      if (next == null || !start(next)) { // none left, or a reader started it already
         prefetchesRunning.decrementAndGet();
         continue;
       }
@@ -660,12 +654,6 @@ public final class DataStore implements Extension {
         prefetchesRunning.decrementAndGet();
         startPrefetches();
       });
-    }
-  }
-
-  private boolean jobEnded(String jobId) {
-    synchronized (releasedJobs) {
-      return releasedJobs.contains(jobId);
     }
   }
 
