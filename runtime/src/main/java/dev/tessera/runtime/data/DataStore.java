@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,44 +77,11 @@ public final class DataStore implements Extension {
   private final DataRef.Holder self;
   private final ExecutorService io;
   private final ActorRef<DataNode.Command> node;
-  private final ConcurrentHashMap<String, Fetch> fetching = new ConcurrentHashMap<>();
-  /** Prefetches not started yet, in the order asked (see {@link #startPrefetches}). */
-  private final java.util.concurrent.ConcurrentLinkedQueue<Fetch> prefetches = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final AtomicInteger prefetchesRunning = new AtomicInteger();
-  private static final int PREFETCHES_AT_ONCE = 1;
-  /**
-   * Jobs whose objects this node freed lately (the last {@link #RELEASED_JOBS_KEPT}): a prefetch
-   * for one of them that lands after the job ended here is freed as it lands.
-   */
-  private final java.util.Set<String> releasedJobs = java.util.Collections.newSetFromMap(
-      new java.util.LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
-          return size() > RELEASED_JOBS_KEPT;
-        }
-      });
-  private static final int RELEASED_JOBS_KEPT = 4096;
+  private final SharedFetches fetches;
   private final AtomicLong sequence = new AtomicLong();
-  private final AtomicLong transfersStarted = new AtomicLong();
   private final String prefix;
   private volatile Remaker remaker;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** A transfer in progress (or, for a prefetch, waiting its turn), and how many readers wait on it. */
-  private static final class Fetch {
-    final DataRef<?> ref;
-    final CompletableFuture<ObjectStore.Entry> done = new CompletableFuture<>();
-    final AtomicInteger readers = new AtomicInteger();
-    final boolean transientCopy;
-    final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
-    Runnable transfer;
-
-    /** @param scope the job the copy is for; null for a transient copy */
-    Fetch(DataRef<?> ref, String scope) {
-      this.ref = ref;
-      this.transientCopy = scope == null;
-    }
-  }
 
   private DataStore(ActorSystem<?> system) {
     this.system = system;
@@ -140,6 +106,7 @@ public final class DataStore implements Extension {
       t.setDaemon(true);
       return t;
     });
+    this.fetches = new SharedFetches(store, io, this::copyHere);
     this.node = system.systemActorOf(DataNode.create(self), "tessera-data-node", Props.empty());
     // Closed before the system counts as terminated (a stopped node's port refuses connections at
     // once), and on termination too, for a system stopped without its coordinated shutdown.
@@ -188,18 +155,12 @@ public final class DataStore implements Extension {
 
   /** The objects being fetched into this node's store now. */
   public List<DataRef<?>> transfersInFlight() {
-    List<DataRef<?>> now = new ArrayList<>();
-    fetching.forEach((id, fetch) -> {
-      if (!fetch.done.isDone()) {
-        now.add(fetch.ref);
-      }
-    });
-    return now;
+    return fetches.inFlight();
   }
 
   /** Transfers of objects into this node begun so far (reads of one object at once share one). */
   public long transfersStarted() {
-    return transfersStarted.get();
+    return fetches.transfersStarted();
   }
 
   /** True if this node holds the object now. */
@@ -435,57 +396,8 @@ public final class DataStore implements Extension {
     if (local != null) {
       return CompletableFuture.supplyAsync(() -> reader.read(local), io);
     }
-    String scope = DataScope.currentJob();
-    while (true) {
-      Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> newFetch(ref, scope));
-      start(fetch); // a prefetch still waiting its turn starts now: a reader waits for it
-      int readers = fetch.readers.getAndIncrement();
-      if (readers < 0) {
-        continue; // that fetch's readers were done and it was dropped: start another
-      }
-      return fetch.done.thenApplyAsync(reader::read, io).whenComplete((v, e) -> {
-        if (fetch.readers.decrementAndGet() == 0 && fetch.transientCopy && !fetch.done.isCompletedExceptionally()
-            && fetch.readers.compareAndSet(0, Integer.MIN_VALUE)) {
-          store.release(ref.id()); // before the fetch goes: the next one makes a copy of its own
-          fetching.remove(ref.id(), fetch);
-        }
-      }).exceptionallyCompose(error -> remade(ref, error).thenCompose(again -> read(again, reader)));
-    }
-  }
-
-  /** Starts a fetch made by {@link #newFetch} unless it has started; false if it had. */
-  private boolean start(Fetch fetch) {
-    if (!fetch.started.compareAndSet(false, true)) {
-      return false;
-    }
-    transfersStarted.incrementAndGet();
-    io.execute(fetch.transfer);
-    return true;
-  }
-
-  /** A fetch of the object into this node's store under {@code scope} (none: a transient copy), not started yet. */
-  private Fetch newFetch(DataRef<?> ref, String scope) {
-    Fetch fetch = new Fetch(ref, scope);
-    fetch.transfer = () -> {
-      ObjectStore.Entry entry = null;
-      RuntimeException failure = null;
-      try {
-        entry = copyHere(ref, scope == null ? ObjectStore.TRANSIENT : scope);
-      } catch (RuntimeException e) {
-        failure = e;
-      }
-      // Tidy up before anyone hears: a reader told of a failure may try again at once, and one
-      // told of a job's copy reads it from the store from now on.
-      if (failure != null || scope != null) {
-        fetching.remove(ref.id(), fetch);
-      }
-      if (failure != null) {
-        fetch.done.completeExceptionally(failure);
-      } else {
-        fetch.done.complete(entry);
-      }
-    };
-    return fetch;
+    return fetches.read(ref, DataScope.currentJob(), reader::read)
+        .exceptionallyCompose(error -> remade(ref, error).thenCompose(again -> read(again, reader)));
   }
 
   /**
@@ -598,70 +510,12 @@ public final class DataStore implements Extension {
    * reports it.
    */
   public void prefetch(DataRef<?> ref, String jobId) {
-    java.util.Objects.requireNonNull(jobId, "jobId");
-    if (store.lookup(ref.id()) != null || fetching.containsKey(ref.id())) {
-      return;
-    }
-    synchronized (releasedJobs) {
-      if (releasedJobs.contains(jobId)) {
-        return;
-      }
-    }
-    Fetch[] made = new Fetch[1];
-    Fetch fetch = fetching.computeIfAbsent(ref.id(), id -> made[0] = newFetch(ref, jobId));
-    if (made[0] == fetch) {
-      prefetches.add(fetch);
-      startPrefetches();
-    }
-    fetch.done.whenComplete((entry, error) -> {
-      if (error != null) {
-        log.debug("prefetching {} for job {} failed; its task's read will try again: {}", ref, jobId, error.toString());
-        return;
-      }
-      boolean ended;
-      synchronized (releasedJobs) {
-        ended = releasedJobs.contains(jobId);
-      }
-      if (ended) {
-        store.releaseScope(jobId); // landed after the job ended here
-      }
-    });
-  }
-
-  /**
-   * Starts the next waiting prefetches while fewer than {@link #PREFETCHES_AT_ONCE} run: one at a
-   * time, so that the reads of tasks starting now (which start at once, whatever runs) share the
-   * link with one prefetch, not with every queued task's data. A read of an object whose prefetch
-   * still waits starts it.
-   */
-  private void startPrefetches() {
-    while (true) {
-      int running = prefetchesRunning.get();
-      if (running >= PREFETCHES_AT_ONCE || prefetches.isEmpty()) {
-        return;
-      }
-      if (!prefetchesRunning.compareAndSet(running, running + 1)) {
-        continue;
-      }
-      // One whose job ended while it waited still runs (a reader may have joined it meanwhile) and
-      // is freed as it lands: a worker holds at most twice its capacity of tasks, so few do.
-      Fetch next = prefetches.poll();
-      if (next == null || !start(next)) { // none left, or a reader started it already
-        prefetchesRunning.decrementAndGet();
-        continue;
-      }
-      next.done.whenComplete((entry, error) -> {
-        prefetchesRunning.decrementAndGet();
-        startPrefetches();
-      });
-    }
+    fetches.prefetch(ref, jobId);
   }
 
   /** Frees every object of the job on this node, except those kept; returns how many. */
   public int releaseJob(String jobId) {
-    synchronized (releasedJobs) {
-      releasedJobs.add(jobId); // before the objects go: a prefetch landing later sees it
-    }
+    fetches.jobEnded(jobId); // before the objects go: a prefetch landing later sees it
     int released = store.releaseScope(jobId);
     if (released > 0) {
       log.debug("job {} ended: {} of its objects freed on this node", jobId, released);
