@@ -204,7 +204,7 @@ public final class DataStore implements Extension {
   public DataRef<byte[]> putResult(StreamWriter writer, String jobId, int taskId) {
     String id = newId();
     Path incoming = store.incomingFile(id);
-    ResultOutput out = new ResultOutput(settings.memoryLimit() / 4, incoming);
+    ResultOutput out = new ResultOutput(store.largestInMemory(), incoming);
     try (out) {
       writer.writeTo(out);
     } catch (IOException | RuntimeException e) {

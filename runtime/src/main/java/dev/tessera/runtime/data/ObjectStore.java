@@ -136,7 +136,7 @@ final class ObjectStore implements AutoCloseable {
         throw new IllegalStateException("object " + id + " exists already on this node");
       }
       int capacity = MemoryPool.capacityFor(size);
-      toMemory = size <= settings.memoryLimit() / 4 && makeRoomInMemory(capacity);
+      toMemory = size <= largestInMemory() && makeRoomInMemory(capacity);
       if (toMemory) {
         memoryReserved += capacity;
         reused = pool.take(capacity);
@@ -162,6 +162,11 @@ final class ObjectStore implements AutoCloseable {
       }
       throw new DataException(DataException.Reason.IO, id, "cannot start storing it: " + e, e);
     }
+  }
+
+  /** The largest object kept in memory: a quarter of the memory limit; larger ones go straight to a file. */
+  long largestInMemory() {
+    return settings.memoryLimit() / 4;
   }
 
   /**
