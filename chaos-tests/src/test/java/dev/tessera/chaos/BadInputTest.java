@@ -2,7 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.cli.ClusterCommand;
+import dev.tessera.cli.TesseraCommand;
 import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
@@ -26,11 +26,11 @@ class BadInputTest {
   private String run(int expectedExit, String... args) throws Exception {
     Path log = Files.createTempFile(dir, "run-", ".log");
     NodeProcess process =
-        NodeProcess.start("cluster " + String.join(" ", args), ClusterCommand.class.getName(), List.of(args), "128m", log);
+        NodeProcess.start("cluster " + String.join(" ", args), TesseraCommand.class.getName(), List.of(args), "128m", log);
     try {
       assertThat(process.awaitExit(Duration.ofSeconds(60))).as(process + " exited").isTrue();
       String output = process.output();
-      assertThat(process.exitValue()).as("exit code of `cluster %s`, output:%n%s", String.join(" ", args), output)
+      assertThat(process.exitValue()).as("exit code of `tessera %s`, output:%n%s", String.join(" ", args), output)
           .isEqualTo(expectedExit);
       assertThat(output).as("no stack trace").doesNotContain("\tat ").doesNotContain("Exception in thread");
       return output;
@@ -43,7 +43,22 @@ class BadInputTest {
   void portOutOfRange() throws Exception {
     assertThat(run(2, "node", "--port", "70000"))
         .contains("error: --port: 70000 is not a port (expected 0..65535, 0 = any free port)")
-        .contains("try: cluster node --help");
+        .contains("try: tessera node --help");
+  }
+
+  @Test
+  void nodeOffLoopbackWithoutTlsRefusesToStart() throws Exception {
+    // 192.0.2.1 is a documentation address (TEST-NET-1): the check comes before any socket.
+    String output = run(7, "node", "--host", "192.0.2.1", "--port", "0", "--http-port", "0");
+    assertThat(output)
+        .contains("error: refusing to listen on 192.0.2.1 (the cluster port, tessera.node.host) without TLS")
+        .contains("tessera certs init").contains("--insecure-plaintext");
+  }
+
+  @Test
+  void managementEndpointOffLoopbackWithoutTlsRefusesToStart() throws Exception {
+    String output = run(7, "node", "--port", "0", "--http-port", "0", "--http-host", "0.0.0.0");
+    assertThat(output).contains("refusing to listen on 0.0.0.0 (the management endpoint, tessera.node.management.host)");
   }
 
   @Test

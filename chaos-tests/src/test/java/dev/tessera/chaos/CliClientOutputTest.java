@@ -2,7 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.cli.ClusterCommand;
+import dev.tessera.cli.TesseraCommand;
 import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.NodeProcess;
 import java.nio.file.Files;
@@ -33,7 +33,7 @@ class CliClientOutputTest {
     List<String> command = new ArrayList<>(List.of("jobs"));
     command.addAll(List.of(args));
     command.addAll(List.of("--seeds", seed, "--data-dir", dir.resolve("data").toString(), "--timeout", "60s"));
-    return NodeProcess.start("jobs " + args[0], ClusterCommand.class.getName(), command, "192m", dir.resolve("jobs-" + args[0] + ".out"));
+    return NodeProcess.start("jobs " + args[0], TesseraCommand.class.getName(), command, "192m", dir.resolve("jobs-" + args[0] + ".out"));
   }
 
   private static String finish(NodeProcess process) throws Exception {
@@ -44,7 +44,7 @@ class CliClientOutputTest {
   @Test
   void jobsListAndCancelPrintOnlyTheirAnswerAndLogToAFile() throws Exception {
     int port = FreePorts.block(1);
-    NodeProcess local = NodeProcess.start("cluster local", ClusterCommand.class.getName(), List.of(
+    NodeProcess local = NodeProcess.start("cluster local", TesseraCommand.class.getName(), List.of(
             "local", "--nodes", "1", "--heap", "192m", "--base-port", String.valueOf(port),
             "--http-port", String.valueOf(FreePorts.block(1)), "--log-dir", dir.resolve("nodes").toString(),
             "--data-dir", dir.resolve("data").toString()),

@@ -2,7 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.cli.ClusterCommand;
+import dev.tessera.cli.TesseraCommand;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
@@ -195,7 +195,7 @@ class DurableJobCrashTest {
     command.addAll(List.of(args));
     command.addAll(List.of("--seeds", cluster.spec().seeds(), "--config", dir.resolve("nodes.conf").toString()));
     dev.tessera.runtime.launch.NodeProcess process = dev.tessera.runtime.launch.NodeProcess.start(
-        "jobs " + args[0], ClusterCommand.class.getName(), command, "128m", dir.resolve("jobs-" + System.nanoTime() + ".log"));
+        "jobs " + args[0], TesseraCommand.class.getName(), command, "128m", dir.resolve("jobs-" + System.nanoTime() + ".log"));
     try {
       assertThat(process.awaitExit(Duration.ofSeconds(90))).as("jobs %s exited", args[0]).isTrue();
       assertThat(process.exitValue()).as(process.output()).isZero();

@@ -2,7 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.cli.ClusterCommand;
+import dev.tessera.cli.TesseraCommand;
 import dev.tessera.gpu.cuda.GpuDiscovery;
 import dev.tessera.gpu.tasks.KernelTasks.ProductSummary;
 import dev.tessera.gpu.tasks.KernelTasks.RandomProduct;
@@ -79,8 +79,8 @@ class GpuRoutingTest {
         assertThat(summary.n()).isEqualTo(inputs.get(i).n());
         assertThat(Math.abs(summary.sum() - expected[0])).as("task %d's sum error", i).isLessThanOrEqualTo(expected[1]);
       }
-      // `cluster gpus` lists what the nodes advertise.
-      NodeProcess gpus = NodeProcess.start("cluster gpus", ClusterCommand.class.getName(), List.of("gpus", "--seeds", spec.seeds(), "--timeout", "60"),
+      // `tessera gpus` lists what the nodes advertise.
+      NodeProcess gpus = NodeProcess.start("cluster gpus", TesseraCommand.class.getName(), List.of("gpus", "--seeds", spec.seeds(), "--timeout", "60"),
           "192m", logs.resolve("cluster-gpus.log"));
       try {
         assertThat(gpus.awaitExit(Duration.ofSeconds(90))).as("cluster gpus exited").isTrue();

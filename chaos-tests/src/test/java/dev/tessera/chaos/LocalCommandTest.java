@@ -2,7 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.cli.ClusterCommand;
+import dev.tessera.cli.TesseraCommand;
 import dev.tessera.runtime.launch.FreePorts;
 import dev.tessera.runtime.launch.NodeProcess;
 import java.nio.file.Path;
@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `cluster local` as a user runs it: it forms a cluster, reports it, and never leaves a node behind. */
+/** `tessera local` as a user runs it: it forms a cluster, reports it, and never leaves a node behind. */
 class LocalCommandTest {
 
   @TempDir Path dir;
@@ -23,7 +23,7 @@ class LocalCommandTest {
         "--base-port", String.valueOf(FreePorts.block(2)), "--http-port", String.valueOf(FreePorts.block(2)),
         "--log-dir", dir.resolve("nodes").toString(), "--data-dir", dir.resolve("data").toString()));
     args.addAll(List.of(extra));
-    return NodeProcess.start("cluster local", ClusterCommand.class.getName(), args, "128m", dir.resolve("local.log"));
+    return NodeProcess.start("cluster local", TesseraCommand.class.getName(), args, "128m", dir.resolve("local.log"));
   }
 
   private static void assertAllGone(List<ProcessHandle> nodes) throws InterruptedException {

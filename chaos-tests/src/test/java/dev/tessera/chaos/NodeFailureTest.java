@@ -24,8 +24,8 @@ class NodeFailureTest {
 
   @TempDir Path logs;
 
-  /** What `cluster node` logs once ComputeNode.start has returned and the node is Up in its own view. */
-  private static final Pattern STARTED = Pattern.compile("node pekko://\\S+ is Up; `cluster status");
+  /** What `tessera node` logs once ComputeNode.start has returned and the node is Up in its own view. */
+  private static final Pattern STARTED = Pattern.compile("node pekko://\\S+ is Up; `tessera status");
 
   /**
    * Starts three nodes and waits until each of them has finished starting and sees all three Up in

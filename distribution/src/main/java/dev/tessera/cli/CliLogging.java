@@ -27,6 +27,13 @@ final class CliLogging {
 
   /** System property holding the log file of a command that logs to a file (read by the logback config). */
   static final String LOG_FILE_PROPERTY = "tessera.cli.log-file";
+  /** The option that sets the log level, of the tool and of the nodes it starts. */
+  static final String LOG_LEVEL_OPTION = "--log-level";
+  /**
+   * System property the Logback configurations read the root level from; node processes started
+   * by {@code local} are given it too ({@code NodeProcess.classArguments}).
+   */
+  static final String LOG_LEVEL_PROPERTY = dev.tessera.runtime.launch.NodeProcess.LOG_LEVEL_PROPERTY;
   /** Environment variable naming a log file to use (and keep) instead of a temporary one. */
   static final String LOG_FILE_ENV = "TESSERA_CLI_LOG";
 
@@ -44,10 +51,11 @@ final class CliLogging {
 
   /** Chooses the logging of the command {@code args} run; call before anything logs. */
   static CliLogging configure(String[] args) {
+    logLevel(args).ifPresent(level -> System.setProperty(LOG_LEVEL_PROPERTY, level));
     if (System.getProperty("logback.configurationFile") != null) {
       return new CliLogging(Optional.empty(), false);
     }
-    String command = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
+    String command = command(args);
     if (command.isEmpty() || LOG_TO_STDOUT.contains(command)) {
       System.setProperty("logback.configurationFile", STDOUT_CONFIG);
       return new CliLogging(Optional.empty(), false);
@@ -65,6 +73,39 @@ final class CliLogging {
     System.setProperty(LOG_FILE_PROPERTY, path.toString());
     System.setProperty("logback.configurationFile", FILE_CONFIG);
     return new CliLogging(Optional.of(path), chosen == null || chosen.isBlank());
+  }
+
+  /** The subcommand's name: the first argument that is neither an option nor {@code --log-level}'s value. */
+  static String command(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals(LOG_LEVEL_OPTION)) {
+        i++;
+      } else if (!args[i].startsWith("-")) {
+        return args[i];
+      }
+    }
+    return "";
+  }
+
+  /**
+   * The level {@code --log-level LEVEL} (or {@code --log-level=LEVEL}) asks for, if it names one;
+   * picocli reports a value that names none, before anything runs.
+   */
+  static Optional<String> logLevel(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String value = null;
+      if (args[i].equals(LOG_LEVEL_OPTION) && i + 1 < args.length) {
+        value = args[i + 1];
+      } else if (args[i].startsWith(LOG_LEVEL_OPTION + "=")) {
+        value = args[i].substring(LOG_LEVEL_OPTION.length() + 1);
+      }
+      if (value != null) {
+        String upper = value.toUpperCase(java.util.Locale.ROOT);
+        return Arrays.stream(TesseraCommand.LogLevel.values()).anyMatch(l -> l.name().equals(upper))
+            ? Optional.of(upper) : Optional.empty();
+      }
+    }
+    return Optional.empty();
   }
 
   /** The log file of this command, when it logs to one that holds anything. */

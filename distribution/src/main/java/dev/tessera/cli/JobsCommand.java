@@ -38,7 +38,7 @@ import picocli.CommandLine;
  * its answer: the client node's log goes to a file, named when the command fails (CliLogging).
  *
  * <pre>
- * cluster jobs list --seeds 127.0.0.1:25520            # a `cluster local` cluster: its data dir is found
+ * cluster jobs list --seeds 127.0.0.1:25520            # a `tessera local` cluster: its data dir is found
  * cluster jobs cancel square-1f0c... --seeds db1:25520 --config cluster.conf
  * cluster jobs purge --older-than 7d --seeds 127.0.0.1:25520
  * cluster jobs schema postgresql > schema.sql
@@ -70,11 +70,11 @@ final class JobsCommand implements Runnable {
     List<String> seeds;
 
     @Option(names = "--config", paramLabel = "FILE",
-        description = "The cluster's config (journal settings). Default: DATA_DIR/local-nodes.conf, as `cluster local` writes it.")
+        description = "The cluster's config (journal settings). Default: DATA_DIR/local-nodes.conf, as `tessera local` writes it.")
     Path config;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tessera-data",
-        description = "Data directory of a `cluster local` cluster (default ${DEFAULT-VALUE}).")
+        description = "Data directory of a `tessera local` cluster (default ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
@@ -94,7 +94,7 @@ final class JobsCommand implements Runnable {
       Path file = config != null ? config : dataDir.resolve("local-nodes.conf");
       if (!Files.isRegularFile(file)) {
         throw new CommandFailedException(ExitCodes.USAGE, "no cluster config at " + file
-            + ": pass --config FILE with the cluster's journal settings (or --data-dir of a `cluster local` cluster)");
+            + ": pass --config FILE with the cluster's journal settings (or --data-dir of a `tessera local` cluster)");
       }
       Map<String, Object> overrides = new HashMap<>(ComputeNode.clientSettings(seeds));
       overrides.put("tessera.persistence.jobs.enabled", true);

@@ -150,7 +150,7 @@ final class LocalCommand implements Callable<Integer> {
           if (exitWhenFormed) {
             return ExitCodes.OK;
           }
-          out.println("Ctrl-C stops the cluster; `cluster status --node 127.0.0.1:" + httpPort + "` shows it.");
+          out.println("Ctrl-C stops the cluster; `tessera status --node 127.0.0.1:" + httpPort + "` shows it.");
         }
       }
       int alive = 0;

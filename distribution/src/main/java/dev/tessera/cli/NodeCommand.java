@@ -55,8 +55,19 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = {"-r", "--roles"}, split = ",", paramLabel = "ROLE", description = "Roles, e.g. worker,gpu,coordinator (default worker).")
   List<String> roles;
 
-  @Option(names = "--http-port", paramLabel = "PORT", description = "Management HTTP port for `cluster status` (default 7626).")
+  @Option(names = "--http-port", paramLabel = "PORT", description = "Management HTTP port for `tessera status` (default 7626).")
   Integer httpPort;
+
+  @Option(
+      names = "--http-host",
+      paramLabel = "HOST",
+      description = "Interface the management endpoint listens on (default 127.0.0.1; off loopback it needs TLS and a token).")
+  String httpHost;
+
+  @Option(
+      names = "--insecure-plaintext",
+      description = "Allow addresses off loopback without TLS: any machine that reaches the node could join and run code. Warned at every start.")
+  boolean insecurePlaintext;
 
   @Option(names = "--join-timeout", paramLabel = "DURATION", description = "Give up joining after this long, e.g. 60s (default 60s).")
   String joinTimeout;
@@ -64,7 +75,7 @@ final class NodeCommand implements Callable<Integer> {
   @Option(
       names = "--tls-dir",
       paramLabel = "DIR",
-      description = "Enable mutual TLS with node.p12 and trust.p12 from DIR (made by `cluster certs`); password from TESSERA_TLS_PASSWORD.")
+      description = "Enable mutual TLS with node.p12 and trust.p12 from DIR (made by `tessera certs`); password from TESSERA_TLS_PASSWORD.")
   Path tlsDir;
 
   @Option(
@@ -73,7 +84,7 @@ final class NodeCommand implements Callable<Integer> {
       description = "Leave and exit 0 as soon as the node is Up (smoke tests, and recording the class-data archive).")
   boolean leaveWhenUp;
 
-  @Option(names = "--parent-pid", hidden = true, description = "Leave the cluster (within 2 s) when this process exits (used by `cluster local`).")
+  @Option(names = "--parent-pid", hidden = true, description = "Leave the cluster (within 2 s) when this process exits (used by `tessera local`).")
   Long parentPid;
 
   @Override
@@ -83,7 +94,9 @@ final class NodeCommand implements Callable<Integer> {
       options = new NodeOptions(Optional.ofNullable(config), Optional.ofNullable(clusterName), Optional.ofNullable(host),
           Optional.ofNullable(bindHost), Optional.ofNullable(port), Optional.ofNullable(seeds), Optional.ofNullable(roles),
           Optional.ofNullable(httpPort), Optional.ofNullable(joinTimeout), Optional.ofNullable(tlsDir), leaveWhenUp,
-          Optional.ofNullable(parentPid));
+          Optional.ofNullable(parentPid), Optional.ofNullable(httpHost), insecurePlaintext,
+          Optional.ofNullable(CliLogging.logLevel(spec.commandLine().getParseResult().originalArgs().toArray(String[]::new))
+              .orElse(null)));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -29,7 +29,7 @@ class NodeCommandConfigErrorTest {
     args[1] = "--config";
     args[2] = conf.toString();
     System.arraycopy(flags, 0, args, 3, flags.length);
-    int code = ClusterCommand.commandLine().setErr(new PrintWriter(err)).execute(args);
+    int code = TesseraCommand.commandLine().setErr(new PrintWriter(err)).execute(args);
     return new Run(code, err.toString());
   }
 

@@ -17,7 +17,7 @@ class NodeFlagsTest {
 
   @Test
   void clusterNodeAndANodeProcessAcceptTheSameFlags() {
-    CommandLine node = ClusterCommand.commandLine().getSubcommands().get("node");
+    CommandLine node = TesseraCommand.commandLine().getSubcommands().get("node");
     List<String> picocliNames = node.getCommandSpec().options().stream()
         .filter(option -> !option.usageHelp() && !option.versionHelp())
         .flatMap(option -> Arrays.stream(option.names()))

@@ -12,7 +12,7 @@ class TesseraVersionTest {
   @Test
   void versionPrintsThisBuildsVersionAndThePekkoAndJavaItRunsOn() {
     StringWriter printed = new StringWriter();
-    CommandLine cluster = new CommandLine(new ClusterCommand());
+    CommandLine cluster = new CommandLine(new TesseraCommand());
     cluster.setOut(new PrintWriter(printed));
 
     int code = cluster.execute("--version");

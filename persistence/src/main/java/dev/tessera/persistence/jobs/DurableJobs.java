@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Every node that should coordinate durable jobs, or submit them, runs this extension ({@code
- * tessera.persistence.jobs.enabled = on}, which `cluster local` sets); all of them must share one
+ * tessera.persistence.jobs.enabled = on}, which `tessera local` sets); all of them must share one
  * journal (an H2 server or PostgreSQL, see the module README). Each job's coordinator is a sharded
  * entity; a cluster singleton keeps the list of jobs and wakes unfinished ones.
  *

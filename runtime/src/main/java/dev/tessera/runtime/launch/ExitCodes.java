@@ -24,6 +24,11 @@ public final class ExitCodes {
   public static final int DOWNED = 5;
   /** {@code status}: no node answered at the given address. */
   public static final int NODE_NOT_REACHABLE = 6;
+  /**
+   * The node would listen off loopback without TLS, and was not told {@code --insecure-plaintext}:
+   * nothing was started ({@code NetworkExposure}).
+   */
+  public static final int NOT_SECURED = 7;
 
   private ExitCodes() {}
 
@@ -41,6 +46,7 @@ public final class ExitCodes {
           switch (start.reason()) {
             case UNRESOLVABLE_HOST -> USAGE;
             case ADDRESS_IN_USE, ADDRESS_NOT_LOCAL -> ADDRESS_UNAVAILABLE;
+            case NOT_SECURED -> NOT_SECURED;
             case OTHER -> FAILURE;
           });
     }

@@ -51,6 +51,9 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
 
+    /** Where the nodes run unless {@link #withHosts} places them elsewhere. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
     /** Every node on 127.0.0.1, started plainly, with the same roles. */
     public Spec(String clusterName, int nodes, int basePort, int baseHttpPort, List<String> roles, String heap,
         Duration joinTimeout, Path logDir, List<String> extraNodeArguments) {
@@ -148,7 +151,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Node {@code i}'s address: 127.0.0.1 unless {@link #hosts} places it elsewhere. */
     public String host(int node) {
-      return hosts.isEmpty() ? "127.0.0.1" : hosts.get(node - 1).address();
+      return hosts.isEmpty() ? DEFAULT_HOST : hosts.get(node - 1).address();
     }
 
     /** The command node {@code i}'s JVM is started through (usually none). */
@@ -203,6 +206,11 @@ public final class LocalCluster implements AutoCloseable {
           "--host", host(node),
           "--port", String.valueOf(port(node)),
           "--http-port", String.valueOf(httpPort(node))));
+      if (!host(node).equals(DEFAULT_HOST)) {
+        // A node on a host of its own (a test's network namespace): its management endpoint there,
+        // where the status checks reach it (off loopback it needs TLS, or --insecure-plaintext).
+        args.addAll(List.of("--http-host", host(node)));
+      }
       if (!formsCluster) {
         args.addAll(List.of("--seeds", seeds));
       }

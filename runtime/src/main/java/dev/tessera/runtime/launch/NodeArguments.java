@@ -34,12 +34,14 @@ public final class NodeArguments {
       Map.entry("-r", "--roles"),
       Map.entry("--roles", "--roles"),
       Map.entry("--http-port", "--http-port"),
+      Map.entry("--http-host", "--http-host"),
+      Map.entry("--log-level", "--log-level"),
       Map.entry("--join-timeout", "--join-timeout"),
       Map.entry("--tls-dir", "--tls-dir"),
       Map.entry("--parent-pid", "--parent-pid"));
 
   /** The flags that take no value. */
-  private static final List<String> SWITCHES = List.of("--leave-when-up");
+  private static final List<String> SWITCHES = List.of("--leave-when-up", "--insecure-plaintext");
 
   private NodeArguments() {}
 
@@ -66,7 +68,11 @@ public final class NodeArguments {
       int equals = argument.indexOf('=');
       String name = argument.startsWith("--") && equals > 0 ? argument.substring(0, equals) : argument;
       if (SWITCHES.contains(name) && name.equals(argument)) {
-        values.leaveWhenUp = true;
+        if (name.equals("--leave-when-up")) {
+          values.leaveWhenUp = true;
+        } else {
+          values.insecurePlaintext = true;
+        }
         continue;
       }
       String flag = VALUED.get(name);
@@ -102,6 +108,9 @@ public final class NodeArguments {
     Optional<Path> tlsDir = Optional.empty();
     boolean leaveWhenUp;
     Optional<Long> parentPid = Optional.empty();
+    Optional<String> httpHost = Optional.empty();
+    boolean insecurePlaintext;
+    Optional<String> logLevel = Optional.empty();
 
     void set(String flag, String value) {
       switch (flag) {
@@ -116,13 +125,16 @@ public final class NodeArguments {
         case "--join-timeout" -> joinTimeout = Optional.of(value);
         case "--tls-dir" -> tlsDir = Optional.of(path(flag, value));
         case "--parent-pid" -> parentPid = Optional.of(number(flag, value, Long::parseLong, "a long"));
+        case "--http-host" -> httpHost = Optional.of(value);
+        case "--log-level" -> logLevel = Optional.of(value);
         default -> throw new IllegalStateException("no case for " + flag);
       }
     }
 
     NodeOptions options() {
       return new NodeOptions(config, clusterName, host, bindHost, port, Optional.ofNullable(seeds),
-          Optional.ofNullable(roles), httpPort, joinTimeout, tlsDir, leaveWhenUp, parentPid);
+          Optional.ofNullable(roles), httpPort, joinTimeout, tlsDir, leaveWhenUp, parentPid, httpHost, insecurePlaintext,
+          logLevel);
     }
 
     private static List<String> appended(List<String> sofar, String value) {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * first packed into a jar of its own (kept under the cache folder, named by a digest of the
  * folder's files, their sizes and times: a rebuilt folder gets a new jar). The archive is recorded
  * by a throw-away node that starts alone, comes Up and leaves ({@code --leave-when-up}, as {@code
- * bin/cluster} does for its jar), and is named by a digest of the Java runtime and every jar's
+ * bin/tessera} does for its jar), and is named by a digest of the Java runtime and every jar's
  * path, size and time, so a changed jar or another JDK records a new one. If recording fails the
  * nodes start as before, without an archive, and the failure is logged once.
  *

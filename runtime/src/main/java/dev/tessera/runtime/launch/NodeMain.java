@@ -26,6 +26,13 @@ public final class NodeMain {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", LOGGING_CONFIG);
     }
+    // --log-level before anything logs (a mistake in the flags is reported by run below).
+    try {
+      NodeArguments.parse(List.of(args)).logLevel()
+          .ifPresent(level -> System.setProperty(NodeProcess.LOG_LEVEL_PROPERTY, level));
+    } catch (IllegalArgumentException e) {
+      // run reports it
+    }
     int code = run(List.of(args), System.out, System.err);
     if (code != NodeRunner.EXIT_ALREADY_UNDER_WAY) {
       System.exit(code);

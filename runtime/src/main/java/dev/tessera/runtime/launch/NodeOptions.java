@@ -19,6 +19,10 @@ import java.util.Optional;
  * @param config a HOCON file with {@code tessera.node} keys; flags win over it
  * @param leaveWhenUp leave and exit 0 as soon as the node is Up (smoke tests, class-data archives)
  * @param parentPid leave the cluster (within 2 s) once this process exits ({@link ParentWatch})
+ * @param httpHost the interface the management endpoint listens on (loopback unless given)
+ * @param insecurePlaintext allow cluster, data and management addresses off loopback without TLS
+ *     ({@code tessera.node.insecure-plaintext}); warned about at every start
+ * @param logLevel the root log level ({@code ERROR} .. {@code TRACE}), set by the process before it logs
  * @throws IllegalArgumentException naming the flag, when a port is out of range or a seed is not
  *     {@code host:port}
  */
@@ -34,7 +38,13 @@ public record NodeOptions(
     Optional<String> joinTimeout,
     Optional<Path> tlsDir,
     boolean leaveWhenUp,
-    Optional<Long> parentPid) {
+    Optional<Long> parentPid,
+    Optional<String> httpHost,
+    boolean insecurePlaintext,
+    Optional<String> logLevel) {
+
+  /** The levels {@code --log-level} takes. */
+  public static final java.util.List<String> LOG_LEVELS = List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE");
 
   public NodeOptions {
     Objects.requireNonNull(config, "config");
@@ -48,6 +58,14 @@ public record NodeOptions(
     Objects.requireNonNull(joinTimeout, "joinTimeout");
     Objects.requireNonNull(tlsDir, "tlsDir");
     Objects.requireNonNull(parentPid, "parentPid");
+    Objects.requireNonNull(httpHost, "httpHost");
+    Objects.requireNonNull(logLevel, "logLevel");
+    logLevel = logLevel.map(level -> level.toUpperCase(java.util.Locale.ROOT));
+    logLevel.ifPresent(level -> {
+      if (!LOG_LEVELS.contains(level)) {
+        throw new IllegalArgumentException("--log-level: '" + level + "' is not one of " + String.join(", ", LOG_LEVELS));
+      }
+    });
     port.ifPresent(p -> checkPort("--port", p));
     httpPort.ifPresent(p -> checkPort("--http-port", p));
     seeds.ifPresent(NodeOptions::checkSeeds);
@@ -58,7 +76,8 @@ public record NodeOptions(
   /** No flags: every setting as the config says. */
   public static NodeOptions none() {
     return new NodeOptions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false, Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false, Optional.empty(),
+        Optional.empty(), false, Optional.empty());
   }
 
   /** The {@code tessera.node} keys the flags set, for {@link dev.tessera.runtime.node.NodeConfigLoader}. */
@@ -70,6 +89,10 @@ public record NodeOptions(
     bindHost.ifPresent(v -> o.put(n + "bind-host", v));
     port.ifPresent(v -> o.put(n + "port", v));
     httpPort.ifPresent(v -> o.put(n + "management.port", v));
+    httpHost.ifPresent(v -> o.put(n + "management.host", v));
+    if (insecurePlaintext) {
+      o.put(n + "insecure-plaintext", true);
+    }
     seeds.ifPresent(v -> o.put(n + "seeds", trimmed(v)));
     roles.ifPresent(v -> o.put(n + "roles", trimmed(v)));
     joinTimeout.ifPresent(v -> o.put(n + "join.timeout", v));

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /**
  * A compute node running in a JVM process of its own, started from this JVM's classpath (or the
  * one named by {@value #CLASSPATH_PROPERTY}), with its standard output and error written to a log
- * file. Started from {@code bin/cluster}'s jar, it shares the class-data archive recorded beside
+ * file. Started from {@code bin/tessera}'s jar, it shares the class-data archive recorded beside
  * it; from any other classpath, one {@link NodeClassData} records where {@value
  * NodeClassData#DIRECTORY_PROPERTY} is set.
  *
@@ -34,6 +34,11 @@ public final class NodeProcess {
 
   /** The class whose {@code main} runs a node process ({@code node --port ...}): {@link NodeMain}. */
   public static final String MAIN_CLASS = NodeMain.class.getName();
+  /**
+   * System property holding the root log level of the Logback configurations node processes and
+   * the tool log with ({@code tessera --log-level}); passed on to the node JVMs a process starts.
+   */
+  public static final String LOG_LEVEL_PROPERTY = "tessera.log.level";
 
   private final String name;
   private final Process process;
@@ -120,7 +125,7 @@ public final class NodeProcess {
 
   /**
    * The JVM options that start a JVM on the node classpath: the class-data archive to share if
-   * there is one, {@value NodeClassData#DIRECTORY_PROPERTY} passed on (so that a JVM which starts
+   * there is one, {@value NodeClassData#DIRECTORY_PROPERTY} and {@value #LOG_LEVEL_PROPERTY} passed on (so that a JVM which starts
    * nodes of its own, {@code cluster local} or a sample, shares it too), and {@code -cp}.
    */
   public static List<String> classArguments() {
@@ -130,6 +135,10 @@ public final class NodeProcess {
     String classData = System.getProperty(NodeClassData.DIRECTORY_PROPERTY);
     if (classData != null) {
       options.add("-D" + NodeClassData.DIRECTORY_PROPERTY + "=" + classData);
+    }
+    String logLevel = System.getProperty(LOG_LEVEL_PROPERTY);
+    if (logLevel != null && logLevel.matches("[A-Za-z]+")) {
+      options.add("-D" + LOG_LEVEL_PROPERTY + "=" + logLevel);
     }
     options.add("-cp");
     options.add(classes.classpath());
@@ -157,7 +166,7 @@ public final class NodeProcess {
   }
 
   /**
-   * The class-data archive {@code bin/cluster} records beside the runnable jar ({@code
+   * The class-data archive {@code bin/tessera} records beside the runnable jar ({@code
    * tessera-cli.jsa}), if this JVM runs from that jar and the archive is at least as new as it.
    * Sharing it cuts the start-up of several node JVMs on a small machine by about 40%.
    */

@@ -37,6 +37,7 @@ public final class NodeRunner {
    */
   public static int run(NodeOptions options) throws InterruptedException {
     Config loaded = NodeConfigLoader.load(options.config(), options.overrides());
+    logJvm();
     Optional<ParentWatch> parent = options.parentPid().map(ParentWatch::start);
     ComputeNode node = ComputeNode.start(loaded);
     parent.ifPresent(watch -> watch.started(node));
@@ -47,9 +48,9 @@ public final class NodeRunner {
         .thenAccept(
             address ->
                 log.info(
-                    "node {} is Up; `cluster status --node {}:{}` lists the members",
+                    "node {} is Up; `tessera status --node {}:{}` lists the members",
                     address,
-                    node.settings().management().hostOr(node.settings().bindHost()),
+                    node.settings().management().bindHost(),
                     node.settings().management().port()));
     CoordinatedShutdown.Reason reason;
     try {
@@ -58,6 +59,15 @@ public final class NodeRunner {
       throw new NodeStoppedException(ExitCodes.FAILURE, "node stopped abnormally: " + e.getCause());
     }
     return exitCodeFor(reason, node);
+  }
+
+  /** What this JVM was given: {@code bin/tessera} chooses heap and collector by the machine. */
+  private static void logJvm() {
+    List<String> collectors = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .map(java.lang.management.GarbageCollectorMXBean::getName)
+        .toList();
+    log.info("Java {} with a maximum heap of {} MiB, collectors {}, {} processors",
+        Runtime.version(), Runtime.getRuntime().maxMemory() >> 20, collectors, Runtime.getRuntime().availableProcessors());
   }
 
   private static int exitCodeFor(CoordinatedShutdown.Reason reason, ComputeNode node) {

@@ -160,6 +160,7 @@ public final class ComputeNode implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(plugins, "plugins");
     checkResolvable(settings);
+    NetworkExposure.check(settings, config);
     NodeSettings effective = addAdvertisedRoles(settings, config, plugins);
     CompletableFuture<JoinWatchdog.Outcome> joinOutcome = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
@@ -220,7 +221,7 @@ public final class ComputeNode implements AutoCloseable {
   }
 
   private void startManagement() {
-    String host = settings.management().hostOr(settings.bindHost());
+    String host = settings.management().bindHost();
     try {
       org.apache.pekko.http.javadsl.model.Uri uri =
           PekkoManagement.get(system)

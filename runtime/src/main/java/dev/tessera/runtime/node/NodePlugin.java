@@ -7,7 +7,7 @@ import java.util.Set;
  * Something that starts with every node that has it on its classpath, found with {@link
  * java.util.ServiceLoader} (list the class in {@code META-INF/services/dev.tessera.runtime.node.NodePlugin}).
  * The work-patterns module uses it to start a task worker on nodes with the worker role, so that
- * `cluster node` needs no code of the application's own.
+ * `tessera node` needs no code of the application's own.
  *
  * <p>A node calls each plugin twice, on the thread that starts it:
  *

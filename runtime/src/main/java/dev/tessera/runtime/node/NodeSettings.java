@@ -72,7 +72,7 @@ public record NodeSettings(
     if (management.enabled()
         && port != 0
         && management.port() == port
-        && management.hostOr(host).equals(bindHost)) {
+        && management.bindHost().equals(bindHost)) {
       throw invalid("management.port", "must differ from port " + port);
     }
   }
@@ -196,7 +196,8 @@ public record NodeSettings(
   /**
    * The read-only HTTP endpoint ({@code GET /cluster/members}, {@code /ready}, {@code /alive}).
    *
-   * @param host interface to listen on; empty means the node's {@code bind-host}
+   * @param host interface to listen on; empty means loopback ({@value #LOOPBACK}), whatever the
+   *     node's own addresses: the endpoint leaves the machine only when configured to
    */
   public record Management(boolean enabled, String host, int port) {
     public Management {
@@ -204,9 +205,12 @@ public record NodeSettings(
       checkPort("management.port", port);
     }
 
-    /** The host to bind, falling back to the node's bind host when none is configured. */
-    public String hostOr(String nodeBindHost) {
-      return host.isBlank() ? nodeBindHost : host;
+    /** Where the endpoint listens when no host is configured. */
+    public static final String LOOPBACK = "127.0.0.1";
+
+    /** The host to bind: the configured one, else loopback. */
+    public String bindHost() {
+      return host.isBlank() ? LOOPBACK : host;
     }
 
     static Management create(Config c) {

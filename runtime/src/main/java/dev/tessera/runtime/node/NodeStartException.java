@@ -14,6 +14,8 @@ public final class NodeStartException extends RuntimeException {
     ADDRESS_NOT_LOCAL,
     /** The cluster or management port is taken, most often by another node. */
     ADDRESS_IN_USE,
+    /** It would listen off loopback without TLS (see {@link NetworkExposure}). */
+    NOT_SECURED,
     /** Anything else; the cause says what. */
     OTHER
   }

@@ -146,7 +146,7 @@ final class PekkoNodeConfig {
     m.put("pekko.coordinated-shutdown.exit-jvm", "off");
 
     String http = "pekko.management.http.";
-    m.put(http + "hostname", s.management().hostOr(s.bindHost()));
+    m.put(http + "hostname", s.management().bindHost());
     m.put(http + "port", s.management().port());
     m.put(http + "route-providers-read-only", "true");
     return ConfigFactory.parseMap(m, "tessera.node settings");

@@ -65,7 +65,7 @@ public final class TlsSeedProbe {
   /** The cause a non-TLS node records for a seed that speaks TLS. */
   public static String seedSpeaksTlsMessage(String seed) {
     return "the seed at " + seed + " speaks TLS and this node does not: start it with --tls-dir holding the "
-        + "cluster's certificates (those `cluster certs` made)";
+        + "cluster's certificates (those `tessera certs` made)";
   }
 
   /** Trusts any certificate: the probe only asks whether the seed speaks TLS, and sends nothing. */

@@ -110,6 +110,6 @@ class TlsSeedProbeTest {
   void theCauseNamesTheSeedAndWhatToDo() {
     assertThat(TlsSeedProbe.seedSpeaksTlsMessage("10.0.0.1:25520"))
         .isEqualTo("the seed at 10.0.0.1:25520 speaks TLS and this node does not: start it with --tls-dir holding the "
-            + "cluster's certificates (those `cluster certs` made)");
+            + "cluster's certificates (those `tessera certs` made)");
   }
 }

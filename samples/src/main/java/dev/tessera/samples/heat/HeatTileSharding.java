@@ -15,7 +15,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * holds none.
  *
  * <p>Every node that has the samples on its classpath starts this through {@link
- * HeatNodePlugin}, so {@code bin/cluster node} needs nothing more to hold tiles.
+ * HeatNodePlugin}, so {@code bin/tessera node} needs nothing more to hold tiles.
  *
  * <p>Thread safety: immutable; use from any thread.
  */

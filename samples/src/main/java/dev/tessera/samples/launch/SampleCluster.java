@@ -25,7 +25,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *
  * <ul>
  *   <li>{@link #local}: node processes on this machine, started (and stopped) by the sample, with
- *       an H2 journal server they share, as {@code bin/cluster local} runs them;
+ *       an H2 journal server they share, as {@code bin/tessera local} runs them;
  *   <li>{@link #join}: a cluster already running on your machines, joined through its seeds.
  * </ul>
  *

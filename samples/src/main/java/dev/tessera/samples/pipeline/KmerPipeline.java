@@ -196,7 +196,7 @@ public final class KmerPipeline implements Callable<Integer> {
       }
       if (!found) {
         throw new IllegalStateException("no node of the cluster has role '" + role + "': start one with"
-            + " `bin/cluster node --roles worker," + role + " ...` (the stage's batches would wait for it forever)");
+            + " `bin/tessera node --roles worker," + role + " ...` (the stage's batches would wait for it forever)");
       }
     }
   }

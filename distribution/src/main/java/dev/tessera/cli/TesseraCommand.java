@@ -6,19 +6,20 @@ import dev.tessera.runtime.launch.TesseraVersion;
 import java.io.PrintWriter;
 import java.util.OptionalInt;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 /**
- * Entry point of the {@code cluster} command-line tool ({@code bin/cluster}).
+ * Entry point of the {@code cluster} command-line tool ({@code bin/tessera}).
  *
  * <p>Errors a person can fix (a bad flag, a bad config key, a taken port) print one line to standard
  * error and exit with a code from {@link ExitCodes}; only unexpected failures print a stack trace.
  * Commands that print an answer log to a file, named on that line when they fail ({@link CliLogging}).
  */
 @Command(
-    name = "cluster",
+    name = "tessera",
     mixinStandardHelpOptions = true,
-    versionProvider = ClusterCommand.Version.class,
+    versionProvider = TesseraCommand.Version.class,
     description = "Start, inspect and secure Tessera compute nodes.",
     subcommands = {
       NodeCommand.class,
@@ -28,9 +29,19 @@ import picocli.CommandLine;
       JobsCommand.class,
       GpusCommand.class
     })
-public final class ClusterCommand implements Runnable {
+public final class TesseraCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Log levels {@code --log-level} takes (read before parsing by {@link CliLogging}; declared here for help and checks). */
+  enum LogLevel { ERROR, WARN, INFO, DEBUG, TRACE }
+
+  @Option(
+      names = CliLogging.LOG_LEVEL_OPTION,
+      scope = CommandLine.ScopeType.INHERIT,
+      paramLabel = "LEVEL",
+      description = "Log level of this command and the nodes it starts: ERROR, WARN, INFO (default), DEBUG or TRACE.")
+  LogLevel logLevel;
 
   /** What {@code --version} prints: {@link TesseraVersion#lines()}. */
   static final class Version implements CommandLine.IVersionProvider {
@@ -51,15 +62,15 @@ public final class ClusterCommand implements Runnable {
 
   /** The configured command line, also used by tests to run commands in-process. */
   static CommandLine commandLine() {
-    CommandLine cmd = new CommandLine(new ClusterCommand());
-    cmd.setParameterExceptionHandler(ClusterCommand::onUsageError);
-    cmd.setExecutionExceptionHandler(ClusterCommand::onExecutionError);
+    CommandLine cmd = new CommandLine(new TesseraCommand());
+    cmd.setParameterExceptionHandler(TesseraCommand::onUsageError);
+    cmd.setExecutionExceptionHandler(TesseraCommand::onExecutionError);
     return cmd;
   }
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: node, local, status or certs");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: " + String.join(", ", spec.subcommands().keySet()));
   }
 
   private static int onUsageError(CommandLine.ParameterException e, String[] args) {
