@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.runtime.cluster.MembersView;
 import dev.tessera.runtime.launch.LocalCluster;
 import dev.tessera.runtime.launch.NodeProcess;
+import dev.tessera.runtime.node.ClusterCa;
 import dev.tessera.runtime.node.ClusterCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +20,9 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * With TLS on, nodes holding the cluster's certificate form a cluster, and a node without it (one
- * with another cluster's certificates, one that trusts the cluster but has a certificate of its
- * own, one with no TLS at all) can neither join nor show up in membership. The cluster logs each
+ * With TLS on, nodes holding certificates of the cluster's CA form a cluster, and a node without one
+ * (one with a certificate from another CA, one that trusts the cluster's CA but has a self-signed
+ * certificate, one with no TLS at all) can neither join nor show up in membership. The cluster logs each
  * refusal at WARN once, not at every retry; each intruder gives up with exit code 4 naming why.
  */
 class TlsClusterTest {
@@ -29,22 +30,30 @@ class TlsClusterTest {
   // Kept when a test fails: the nodes' logs say why.
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir;
 
-  private Path certificates(String name, String password) throws Exception {
-    Path certs = dir.resolve(name);
-    ClusterCertificates.generate(certs, "node.p12", "trust.p12", name, password, 2);
-    Path conf = certs.resolve("tls.conf");
+  /** A node certificate issued by the CA {@code caName} (made on first use), as `tessera certs issue` makes it. */
+  private Path issued(String caName, String host) throws Exception {
+    Path ca = dir.resolve(caName);
+    if (!ClusterCa.exists(ca)) {
+      ClusterCa.init(ca, caName, 2);
+    }
+    Path node = ClusterCa.issue(ca, host, List.of(), 2);
     // A password in a file is fine for a test; real deployments use TESSERA_TLS_PASSWORD.
-    Files.writeString(conf, "tessera.node.tls.password = \"" + password + "\"\n");
-    return certs;
+    String password = Files.readString(node.resolve(ClusterCa.NODE_PASSWORD)).trim();
+    Files.writeString(node.resolve("tls.conf"), "tessera.node.tls.password = \"" + password + "\"\n");
+    return node;
   }
 
   @Test
   void onlyNodesWithTheClusterCertificateCanJoin() throws Exception {
-    Path cluster = certificates("cluster", "cluster-secret");
-    Path other = certificates("intruder", "intruder-secret");
-    // Trusts the cluster's certificate, but presents one of its own: refused by the cluster.
-    Path stray = certificates("stray", "cluster-secret");
+    Path cluster = issued("cluster-ca", "cluster-node");
+    // A certificate from another CA: refused by the cluster, and it does not trust the cluster either.
+    Path other = issued("other-ca", "intruder");
+    // Trusts the cluster's CA, but presents a self-signed certificate of its own: refused by the cluster.
+    Path stray = dir.resolve("stray");
+    ClusterCertificates.generate(stray, "node.p12", "trust.p12", "stray", "stray-secret", 2);
     Files.copy(cluster.resolve("trust.p12"), stray.resolve("trust.p12"), StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(stray.resolve("tls.conf"), "tessera.node.tls.key-store-password = stray-secret\n"
+        + "tessera.node.tls.trust-store-password = \"" + Files.readString(cluster.resolve(ClusterCa.NODE_PASSWORD)).trim() + "\"\n");
     LocalCluster.Spec spec = LocalCluster.Spec.onFreePorts(2, dir.resolve("logs"))
         .withExtraNodeArguments(List.of("--tls-dir", cluster.toString(), "--config", cluster.resolve("tls.conf").toString()));
     int intruderPorts = FreePorts.block(6);
@@ -80,7 +89,7 @@ class TlsClusterTest {
         assertThat(intruder.output()).contains("error: could not join the cluster through seeds [" + seed + "]");
       }
       assertThat(intruders.get(0).output()).as("wrong-certificate names the seed's certificate")
-          .contains("s: the seed at " + seed + " presented a certificate this node does not trust (CN=cluster")
+          .contains("s: the seed at " + seed + " presented a certificate this node does not trust (CN=cluster-node")
           .doesNotContain("are they running");
       assertThat(intruders.get(2).output()).as("stray-certificate is told the seed refused its certificate")
           .contains("s: the seed at " + seed + " refused this node's certificate (Received fatal alert")

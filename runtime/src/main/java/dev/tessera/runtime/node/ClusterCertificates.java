@@ -1,14 +1,10 @@
 package dev.tessera.runtime.node;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Makes the key material for a TLS cluster with the JDK's {@code keytool}: one key pair and
@@ -25,8 +21,6 @@ public final class ClusterCertificates {
   public static final String KEY_STORE_FILE = "node.p12";
   /** The trust store's file name in a TLS folder. */
   public static final String TRUST_STORE_FILE = "trust.p12";
-
-  private static final Duration KEYTOOL_TIMEOUT = Duration.ofSeconds(60);
 
   private ClusterCertificates() {}
 
@@ -53,45 +47,21 @@ public final class ClusterCertificates {
     for (Path p : List.of(keyStore, trustStore, cert)) {
       Files.deleteIfExists(p);
     }
-    keytool(
+    Keytool.run(
         password,
         "-genkeypair", "-alias", "node", "-keyalg", "RSA", "-keysize", "2048",
         "-dname", "CN=" + commonName, "-validity", String.valueOf(validityDays),
         "-storetype", "PKCS12", "-keystore", keyStore.toString(),
-        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD", "-keypass:env", "TESSERA_KEYTOOL_PASSWORD");
-    keytool(
+        "-storepass:env", Keytool.PASSWORD_ENV, "-keypass:env", Keytool.PASSWORD_ENV);
+    Keytool.run(
         password,
         "-exportcert", "-rfc", "-alias", "node", "-keystore", keyStore.toString(),
-        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD", "-file", cert.toString());
-    keytool(
+        "-storepass:env", Keytool.PASSWORD_ENV, "-file", cert.toString());
+    Keytool.run(
         password,
         "-importcert", "-noprompt", "-alias", "cluster", "-file", cert.toString(),
         "-storetype", "PKCS12", "-keystore", trustStore.toString(),
-        "-storepass:env", "TESSERA_KEYTOOL_PASSWORD");
+        "-storepass:env", Keytool.PASSWORD_ENV);
     // cluster-cert.pem stays beside the stores: it is public, and handy for inspecting the certificate.
-  }
-
-  /** Runs keytool with the password in its environment, never on its command line. */
-  private static void keytool(String password, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("TESSERA_KEYTOOL_PASSWORD", password);
-    Process process = pb.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    try {
-      if (!process.waitFor(KEYTOOL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new IOException("keytool did not finish within " + KEYTOOL_TIMEOUT.toSeconds() + " s");
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while running keytool", e);
-    }
-    if (process.exitValue() != 0) {
-      throw new IOException("keytool " + args[0] + " failed: " + output);
-    }
   }
 }
