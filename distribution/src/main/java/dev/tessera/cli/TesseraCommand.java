@@ -27,7 +27,11 @@ import picocli.CommandLine;
       StatusCommand.class,
       CertsCommand.class,
       JobsCommand.class,
-      GpusCommand.class
+      GpusCommand.class,
+      UpCommand.class,
+      DownCommand.class,
+      RestartCommand.class,
+      LogsCommand.class
     })
 public final class TesseraCommand implements Runnable {
 

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-final class NetworkNamespaces implements AutoCloseable {
+public final class NetworkNamespaces implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(NetworkNamespaces.class);
 
@@ -44,7 +44,7 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** Why namespaces cannot be made here, if they cannot (checked by making and deleting one). */
-  static Optional<String> unavailable() {
+  public static Optional<String> unavailable() {
     String probe = "tsprobe" + ProcessHandle.current().pid() % 100_000;
     try {
       run("ip", "netns", "add", probe);
@@ -56,7 +56,7 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** Namespaces for {@code nodes} nodes, on a bridge of their own. */
-  static NetworkNamespaces create(int nodes) throws IOException {
+  public static NetworkNamespaces create(int nodes) throws IOException {
     if (nodes > 200) {
       throw new IllegalArgumentException("at most 200 nodes in namespaces, got " + nodes);
     }
@@ -90,20 +90,25 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** The bridge's address: where the nodes reach the harness's JVM (journal server, client node). */
-  String bridgeAddress() {
+  public String bridgeAddress() {
     return subnet + ".1";
   }
 
   /** Node {@code i}'s address. */
-  String address(int i) {
+  public String address(int i) {
     return subnet + "." + (10 + i);
+  }
+
+  /** The command prefix that runs a program in host {@code i}'s namespace. */
+  public List<String> launchPrefix(int i) {
+    return List.of("ip", "netns", "exec", namespace(i));
   }
 
   /** Where each node runs: its address, started through {@code ip netns exec}. */
   List<LocalCluster.Spec.NodeHost> nodeHosts() {
     List<LocalCluster.Spec.NodeHost> hosts = new ArrayList<>();
     for (int i = 1; i <= nodes; i++) {
-      hosts.add(new LocalCluster.Spec.NodeHost(address(i), List.of("ip", "netns", "exec", namespace(i))));
+      hosts.add(new LocalCluster.Spec.NodeHost(address(i), launchPrefix(i)));
     }
     return hosts;
   }

@@ -29,6 +29,8 @@ public final class ExitCodes {
    * nothing was started ({@code NetworkExposure}).
    */
   public static final int NOT_SECURED = 7;
+  /** {@code up}, {@code down}, {@code restart}: some hosts failed (each named on its own line); the others went on. */
+  public static final int CLUSTER_INCOMPLETE = 8;
 
   private ExitCodes() {}
 
