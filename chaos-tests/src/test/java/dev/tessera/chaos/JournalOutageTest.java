@@ -57,7 +57,7 @@ class JournalOutageTest {
     settings.put("tessera.gpu.mode", "off");
     settings.put("tessera.work-pulling.worker.capacity", 2);
     settings.put("tessera.persistence.jobs.enabled", true);
-    settings.put("tessera.persistence.jdbc.url", server.url());
+    settings.putAll(server.jdbcSettings());
     settings.put("tessera.persistence.jobs.ask-timeout", "5s");
     settings.put("tessera.persistence.jobs.submission-timeout", "3s");
     settings.put("tessera.persistence.jobs.journal-backoff.max", "1s");

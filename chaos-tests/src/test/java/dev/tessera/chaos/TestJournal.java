@@ -64,8 +64,7 @@ final class TestJournal implements AutoCloseable {
   /** HOCON for a node's --config file: this journal, durable jobs on. */
   String nodeConfig() {
     String preset = kind == Kind.H2_SERVER ? "h2-server" : "postgresql";
-    String credentials = kind == Kind.H2_SERVER ? ""
-        : ", user = \"" + POSTGRES_USER + "\", password = \"" + POSTGRES_PASSWORD + "\"";
+    String credentials = ", user = \"" + user() + "\", password = \"" + password() + "\"";
     return "tessera.persistence.jobs.enabled = on\n"
         + "tessera.persistence.jdbc = ${tessera.persistence.presets." + preset + "} { url = \"" + url + "\"" + credentials + " }\n";
   }
@@ -75,11 +74,11 @@ final class TestJournal implements AutoCloseable {
     Map<String, Object> config = new HashMap<>();
     config.put("tessera.persistence.jobs.enabled", true);
     config.put("tessera.persistence.jdbc.url", url);
+    config.put("tessera.persistence.jdbc.user", user());
+    config.put("tessera.persistence.jdbc.password", password());
     if (kind == Kind.POSTGRESQL) {
       config.put("tessera.persistence.jdbc.profile", "slick.jdbc.PostgresProfile$");
       config.put("tessera.persistence.jdbc.driver", "org.postgresql.Driver");
-      config.put("tessera.persistence.jdbc.user", POSTGRES_USER);
-      config.put("tessera.persistence.jdbc.password", POSTGRES_PASSWORD);
     }
     return config;
   }
@@ -88,10 +87,18 @@ final class TestJournal implements AutoCloseable {
     return url;
   }
 
+  String user() {
+    return kind == Kind.H2_SERVER ? JournalServer.USER : POSTGRES_USER;
+  }
+
+  /** The H2 server's generated password, or PostgreSQL's from the environment. */
+  String password() {
+    return kind == Kind.H2_SERVER ? server.password() : POSTGRES_PASSWORD;
+  }
+
   /** A connection of the test's own to the journal's database. */
   Connection connect() throws SQLException {
-    return kind == Kind.H2_SERVER ? DriverManager.getConnection(url, "sa", "")
-        : DriverManager.getConnection(url, POSTGRES_USER, POSTGRES_PASSWORD);
+    return DriverManager.getConnection(url, user(), password());
   }
 
   /**

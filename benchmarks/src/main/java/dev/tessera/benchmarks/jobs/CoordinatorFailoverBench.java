@@ -45,10 +45,9 @@ public final class CoordinatorFailoverBench {
           .withExtraNodeArguments(List.of("--config", config.toString()));
       try (LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
         Await.until("3 nodes Up", LIMIT, () -> cluster.view(1).upCount() == 3);
-        Map<String, Object> journalSettings = Map.of(
-            "tessera.persistence.jobs.enabled", true,
-            "tessera.persistence.jobs.role", "coordinator",
-            "tessera.persistence.jdbc.url", journal.url());
+        Map<String, Object> journalSettings = new java.util.HashMap<>(journal.jdbcSettings());
+        journalSettings.put("tessera.persistence.jobs.enabled", true);
+        journalSettings.put("tessera.persistence.jobs.role", "coordinator");
         try (ComputeNode node = ComputeNode.joinAsClient(cluster.spec().seedList(), journalSettings, Duration.ofSeconds(90))) {
           System.out.printf("3 node processes + this client, %d cores; %d tasks of 1 ms per job%n",
               Runtime.getRuntime().availableProcessors(), TASKS);

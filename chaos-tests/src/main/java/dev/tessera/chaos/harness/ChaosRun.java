@@ -99,6 +99,8 @@ public final class ChaosRun {
   private LocalCluster cluster;
   /** The journal's JDBC URL, the nodes' HOCON for it, and how to stop it. */
   private String journalUrl;
+  /** The journal's password: the H2 server's generated one; none on the namespaces' journal process. */
+  private String journalPassword = "";
   private String journalConfig;
   private AutoCloseable journal;
   /** The nodes' own network namespaces, for the partition scenario; null otherwise. */
@@ -150,6 +152,7 @@ public final class ChaosRun {
         JournalServer server = JournalServer.start(settings.dir().resolve("journal"));
         journal = server;
         journalUrl = server.url();
+        journalPassword = server.password();
         journalConfig = server.nodeConfig();
       } else {
         JournalProcess server = JournalProcess.start(settings.dir().resolve("journal"), namespaces.bridgeAddress(),
@@ -169,7 +172,7 @@ public final class ChaosRun {
 
       List<ChaosReport.FaultOutcome> outcomes;
       boolean finished;
-      try (JobJournalReader journalReader = JobJournalReader.open(journalUrl, "sa", "", jobId)) {
+      try (JobJournalReader journalReader = JobJournalReader.open(journalUrl, "sa", journalPassword, jobId)) {
         this.journalReader = journalReader;
         List<Applied> applied = applySchedule(jobId);
         long deadline = System.nanoTime() + grace(settings.duration()).toNanos();
@@ -299,7 +302,8 @@ public final class ChaosRun {
         "tessera.node.insecure-plaintext", namespaces != null,
         "tessera.persistence.jobs.enabled", true,
         "tessera.persistence.jobs.role", "coordinator",
-        "tessera.persistence.jdbc.url", journalUrl);
+        "tessera.persistence.jdbc.url", journalUrl,
+        "tessera.persistence.jdbc.password", journalPassword);
     return ComputeNode.joinAsClient(cluster.spec().seedList(), config, Duration.ofSeconds(90));
   }
 

@@ -18,7 +18,8 @@ public final class LocalJournalService implements LocalClusterService {
   public List<String> start(Path dataDir) throws IOException {
     server = JournalServer.start(dataDir);
     Path config = server.dataDir().resolve("local-nodes.conf");
-    Files.writeString(config, "# Written by `tessera local` for its nodes; rewritten at every start.\n"
+    // It holds the journal's password: readable by this user only.
+    dev.tessera.runtime.node.Secrets.writePrivate(config, "# Written by `tessera local` for its nodes; rewritten at every start.\n"
         + server.nodeConfig());
     return List.of("--config", config.toString());
   }
