@@ -144,9 +144,9 @@ final class LocalCommand implements Callable<Integer> {
           out.printf("[%6.1f s] %s%n", seconds, line);
           lastLine = line;
         }
-        if (!formed && view.get().upCount() == nodes && view.get().unreachable().isEmpty()) {
+        if (!formed && view.get().upCount() == nodes && view.get().unreachable().isEmpty() && cluster.allReady()) {
           formed = true;
-          out.printf("[%6.1f s] cluster formed: %d nodes Up%n", seconds, nodes);
+          out.printf("[%6.1f s] cluster formed: %d nodes Up and ready%n", seconds, nodes);
           if (exitWhenFormed) {
             return ExitCodes.OK;
           }

@@ -19,6 +19,11 @@ public final class DurableJobsPlugin implements NodePlugin {
   public void start(ComputeNode node) {
     if (node.system().settings().config().getBoolean("tessera.persistence.jobs.enabled")) {
       DurableJobs.get(node.system());
+      // Ready once its shard regions are set up (above) and while its journal takes writes.
+      dev.tessera.runtime.node.NodeReadiness.get(node.system()).register("durable jobs",
+          java.util.concurrent.CompletableFuture.completedFuture(null),
+          () -> dev.tessera.persistence.journal.JournalHealth.get(node.system()).failure()
+              .map(failure -> "journal: " + failure.describe()));
     }
   }
 }

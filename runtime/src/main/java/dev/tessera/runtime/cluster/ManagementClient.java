@@ -57,4 +57,22 @@ public final class ManagementClient {
       throw new IOException(uri + " did not answer with " + what + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * Whether the node at {@code host:port} answers {@code GET /ready} with 200: an Up member whose
+   * task worker, durable jobs and journal have started ({@code NodeReadiness}). False while it does
+   * not answer.
+   */
+  public boolean ready(String host, int port) {
+    String hostPart = host.contains(":") ? "[" + host + "]" : host;
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + hostPart + ":" + port + "/ready")).timeout(timeout).GET().build();
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
+  }
 }

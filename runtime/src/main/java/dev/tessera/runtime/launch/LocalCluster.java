@@ -229,6 +229,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Spec spec;
   private final NodeProcess[] processes;
   private final MembersClient members = new MembersClient(Duration.ofSeconds(2));
+  private final dev.tessera.runtime.cluster.ManagementClient readiness = new dev.tessera.runtime.cluster.ManagementClient(Duration.ofSeconds(2));
 
   private LocalCluster(Spec spec) {
     this.spec = spec;
@@ -304,6 +305,16 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /** Whether every node answers {@code GET /ready} with 200 (Up, and its task worker and durable jobs started). */
+  public boolean allReady() {
+    for (int i = 1; i <= spec.nodes(); i++) {
+      if (!readiness.ready(spec.host(i), spec.httpPort(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void awaitAllUp() throws IOException, InterruptedException {
     long deadline = System.nanoTime() + spec.joinTimeout().toNanos();
     while (System.nanoTime() < deadline) {
@@ -313,7 +324,7 @@ public final class LocalCluster implements AutoCloseable {
         }
       }
       try {
-        if (allUp(view(1))) {
+        if (allUp(view(1)) && allReady()) {
           return;
         }
       } catch (IOException e) {

@@ -161,7 +161,7 @@ public final class SampleCluster implements AutoCloseable {
               + " its log: " + nodes.node(i).logFile());
         }
       }
-      if (nodes.anyView().map(nodes::allUp).orElse(false)) {
+      if (nodes.anyView().map(nodes::allUp).orElse(false) && nodes.allReady()) {
         return;
       }
       Thread.sleep(200);

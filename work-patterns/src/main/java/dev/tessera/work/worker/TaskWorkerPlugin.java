@@ -56,6 +56,7 @@ public final class TaskWorkerPlugin implements NodePlugin {
         "task-worker",
         Props.empty());
     drainOnShutdown(node.system(), worker, node.system().settings().config().getDuration("tessera.node.drain-timeout"));
+    dev.tessera.runtime.node.NodeReadiness.get(node.system()).registerStarted("task worker");
     log.info("task worker started: {} threads, task libraries {}", capacity, libraries);
   }
 
