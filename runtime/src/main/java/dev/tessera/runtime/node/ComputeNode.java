@@ -178,7 +178,7 @@ public final class ComputeNode implements AutoCloseable {
     system.getWhenTerminated().thenRun(() -> joinOutcome.completeExceptionally(
         new IllegalStateException("node stopped before it joined the cluster")));
     if (effective.management().enabled()) {
-      node.startManagement();
+      node.startManagement(config);
     }
     node.startObjectStore();
     node.startPlugins(plugins);
@@ -220,12 +220,20 @@ public final class ComputeNode implements AutoCloseable {
     return result;
   }
 
-  private void startManagement() {
+  private void startManagement(Config config) {
     String host = settings.management().bindHost();
+    java.util.function.Function<org.apache.pekko.management.javadsl.ManagementRouteProviderSettings,
+        org.apache.pekko.management.javadsl.ManagementRouteProviderSettings> security;
+    try {
+      security = ManagementSecurity.forNode(settings, config, system);
+    } catch (RuntimeException e) {
+      terminateQuietly();
+      throw e;
+    }
     try {
       org.apache.pekko.http.javadsl.model.Uri uri =
           PekkoManagement.get(system)
-              .start()
+              .start(security)
               .toCompletableFuture()
               .get(MANAGEMENT_BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       managementUri = Optional.of(URI.create(uri.toString()));
