@@ -2,7 +2,13 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.chaos.harness.HashChainJob;
+import dev.tessera.chaos.harness.JournalProcess;
+import dev.tessera.chaos.harness.SshTestHosts;
 import dev.tessera.cli.TesseraCommand;
+import dev.tessera.persistence.jobs.DurableJobHandle;
+import dev.tessera.persistence.jobs.DurableJobs;
+import dev.tessera.runtime.job.JobProgress;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.NodeProcess;
 import dev.tessera.runtime.launch.TesseraVersion;
@@ -17,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -35,6 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SshClusterTest {
+
+  /** The durable job's size: about a minute and a half of work for three nodes on two shared cores. */
+  static final int TASKS = 12_000;
 
   // Kept when a test fails: the hosts' folders hold their node logs.
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) static Path dir;
@@ -89,14 +99,7 @@ class SshClusterTest {
     }
 
     // A job on it, from a client that joins with a certificate of the cluster's CA.
-    Path client = ClusterCa.issue(dir.resolve("certs"), hosts.bridgeAddress(), List.of(), 2);
-    Map<String, Object> config = Map.of(
-        "tessera.node.host", hosts.bridgeAddress(),
-        "tessera.node.cluster-name", "ssh-test",
-        "tessera.node.tls.enabled", true,
-        "tessera.node.tls.key-store", client.resolve("node.p12").toString(),
-        "tessera.node.tls.trust-store", client.resolve("trust.p12").toString(),
-        "tessera.node.tls.password", Files.readString(client.resolve(ClusterCa.NODE_PASSWORD)).trim());
+    Map<String, Object> config = clientTls();
     List<Integer> inputs = IntStream.range(0, 300).boxed().toList();
     try (ComputeNode submitter = ComputeNode.joinAsClient(List.of(hosts.address(1) + ":25520"), config, Duration.ofSeconds(90))) {
       JobHandle<Long> job = WorkPulling.submit(submitter.system(), ChaosTasks.SLOW_SQUARE, inputs, JobOptions.defaults());
@@ -122,6 +125,53 @@ class SshClusterTest {
 
   @Test
   @Order(2)
+  void aRollingRestartLosesNoTaskOfADurableJobAndFailsNone() throws Exception {
+    // A journal all nodes reach: an H2 server on the bridge (the test's own network).
+    try (JournalProcess journal = JournalProcess.start(dir.resolve("journal"), hosts.bridgeAddress(), dir.resolve("journal.log"))) {
+      Files.writeString(dir.resolve("durable.conf"), journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
+      Path rolling = dir.resolve("hosts-durable.conf");
+      Files.writeString(rolling, Files.readString(hostsFile).replace("defaults ", "defaults config=durable.conf "));
+      Run up = tessera("up", "--hosts", rolling.toString(), "--archive", archive.toString());
+      assertThat(up.code()).as(up.output()).isZero();
+
+      Path work = Files.createDirectories(dir.resolve("executions"));
+      List<HashChainJob.Task> inputs = IntStream.range(0, TASKS).mapToObj(i -> new HashChainJob.Task(i, false, work.toString())).toList();
+      Map<String, Object> config = new java.util.HashMap<>(clientTls());
+      config.put("tessera.persistence.jobs.enabled", true);
+      config.put("tessera.persistence.jobs.role", "coordinator");
+      config.put("tessera.persistence.jdbc.url", journal.url());
+      try (ComputeNode client = ComputeNode.joinAsClient(List.of(hosts.address(1) + ":25520"), config, Duration.ofSeconds(90))) {
+        DurableJobHandle<Long> job = DurableJobs.submit(client.system(), HashChainJob.HASH_CHAIN, inputs,
+            JobOptions.defaults().withRequiredRole("worker"));
+        Await.until("a tenth of the job done", Duration.ofSeconds(120),
+            () -> job.progress().toCompletableFuture().get(10, TimeUnit.SECONDS).done() >= TASKS / 10);
+        JobProgress before = job.progress().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        Run restart = tessera("restart", "--rolling", "--hosts", rolling.toString(), "--archive", archive.toString());
+        assertThat(restart.code()).as(restart.output()).isZero();
+        System.out.printf("rolling restart of 3 hosts began with the job at %d/%d%n", before.done(), TASKS);
+        for (int i = 1; i <= 3; i++) {
+          assertThat(restart.output()).contains(hosts.address(i) + ": drained and stopped", hosts.address(i) + ": ready");
+        }
+        assertThat(restart.output()).contains("3 of 3 nodes ready and Up");
+        // Workers first, the primary last.
+        assertThat(restart.output().indexOf(hosts.address(1) + ": drained"))
+            .isGreaterThan(restart.output().indexOf(hosts.address(3) + ": drained"));
+
+        JobResult<Long> result = job.result().toCompletableFuture().get(300, TimeUnit.SECONDS);
+        assertThat(result.succeeded()).as("failures: %s", result.failures()).isTrue();
+        assertThat(result.progress().failed()).isZero();
+        assertThat(result.progress().done()).isEqualTo(TASKS);
+        assertThat(result.results()).isEqualTo(new HashChainJob().reference(inputs, null));
+        assertThat(before.done()).as("the job was still running when the restart began").isLessThan(TASKS);
+      }
+      Run down = tessera("down", "--hosts", rolling.toString());
+      assertThat(down.code()).as(down.output()).isZero();
+    }
+  }
+
+  @Test
+  @Order(3)
   void aHostWhoseSshdIsStoppedIsNamedAndTheOthersForm() throws Exception {
     hosts.stopServer(3);
     try {
@@ -137,6 +187,21 @@ class SshClusterTest {
     } finally {
       hosts.startServer(3);
     }
+  }
+
+  /** The settings of a client node that joins from the bridge with a certificate of the cluster's CA. */
+  private static Map<String, Object> clientTls() throws Exception {
+    Path client = dir.resolve("certs").resolve(hosts.bridgeAddress());
+    if (!Files.exists(client.resolve("node.p12"))) {
+      ClusterCa.issue(dir.resolve("certs"), hosts.bridgeAddress(), List.of(), 2);
+    }
+    return Map.of(
+        "tessera.node.host", hosts.bridgeAddress(),
+        "tessera.node.cluster-name", "ssh-test",
+        "tessera.node.tls.enabled", true,
+        "tessera.node.tls.key-store", client.resolve("node.p12").toString(),
+        "tessera.node.tls.trust-store", client.resolve("trust.p12").toString(),
+        "tessera.node.tls.password", Files.readString(client.resolve(ClusterCa.NODE_PASSWORD)).trim());
   }
 
   record Run(int code, String output) {}

@@ -62,7 +62,10 @@ final class RestartCommand implements Callable<Integer> {
           String how = node.stop(ClusterDeployment.STOP_GRACE);
           cluster.say(host.label() + ": " + (how.equals("killed") ? "killed (had not drained within "
               + ClusterDeployment.STOP_GRACE.toSeconds() + " s)" : how.equals("none") ? "was not running" : "drained and stopped"));
-          node.start();
+          // The others run: it joins them, and cannot form a cluster of its own (RemoteNode.start).
+          List<String> others = order.stream().filter(h -> !h.equals(host))
+              .map(h -> h.address() + ":" + h.get("cluster-port")).toList();
+          node.start(others);
           cluster.markApplied(node);
           cluster.say(host.label() + ": started again");
         });

@@ -57,9 +57,15 @@ final class UpCommand implements Callable<Integer> {
       cluster.onEveryHost(cluster::probe);
       cluster.issueCertificates();
       List<HostsFile.Host> started = java.util.Collections.synchronizedList(new ArrayList<>());
+      Map<HostsFile.Host, Boolean> changes = new java.util.concurrent.ConcurrentHashMap<>();
+      cluster.onEveryHost(node -> changes.put(node.host(), cluster.prepare(node, chosen, hash)));
+      // Nodes left running as they are: a node started now joins them (and cannot form a cluster of its own).
+      List<String> keptRunning = cluster.healthy().stream()
+          .filter(h -> cluster.wasRunning(h) && !changes.getOrDefault(h, true))
+          .map(h -> h.address() + ":" + h.get("cluster-port")).toList();
       cluster.onEveryHost(node -> {
-        boolean changed = cluster.prepare(node, chosen, hash);
-        boolean running = node.running();
+        boolean changed = changes.getOrDefault(node.host(), true);
+        boolean running = cluster.wasRunning(node.host());
         if (running && !changed) {
           cluster.say(node.host().label() + ": already running with this archive, config and key");
           return;
@@ -68,7 +74,7 @@ final class UpCommand implements Callable<Integer> {
           cluster.say(node.host().label() + ": restarting (its archive, config or key changed)");
           node.stop(ClusterDeployment.STOP_GRACE);
         }
-        node.start();
+        node.start(keptRunning);
         cluster.markApplied(node);
         started.add(node.host());
         cluster.say(node.host().label() + ": node started" + (node.probed().systemd() ? " (systemd user unit " + node.unit() + ")" : ""));

@@ -17,7 +17,7 @@ import java.util.List;
  * server on the LAN). Not in the harness's JVM: H2 reads its bind address once per JVM, and the
  * other scenarios' servers bind loopback there.
  */
-final class JournalProcess implements AutoCloseable {
+public final class JournalProcess implements AutoCloseable {
 
   private final Process process;
   private final String address;
@@ -30,7 +30,7 @@ final class JournalProcess implements AutoCloseable {
   }
 
   /** Starts the server for the databases under {@code dataDir}; returns once it accepts connections. */
-  static JournalProcess start(Path dataDir, String address, Path logFile) throws IOException, InterruptedException {
+  public static JournalProcess start(Path dataDir, String address, Path logFile) throws IOException, InterruptedException {
     Files.createDirectories(dataDir);
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(address))) {
@@ -60,12 +60,12 @@ final class JournalProcess implements AutoCloseable {
     }
   }
 
-  String url() {
+  public String url() {
     return "jdbc:h2:tcp://" + address + ":" + port + "/journal;WRITE_DELAY=0";
   }
 
   /** HOCON for the nodes: this journal, durable jobs on (as {@code JournalServer.nodeConfig()}). */
-  String nodeConfig() {
+  public String nodeConfig() {
     return "tessera.persistence.jobs.enabled = on\n"
         + "tessera.persistence.jdbc = ${tessera.persistence.presets.h2-server} { url = \"" + url() + "\" }\n";
   }

@@ -195,26 +195,35 @@ public final class ClusterDeployment implements AutoCloseable {
     }
     String config = nodeConfig(host, node.dir());
     String env = nodeEnvironment(node);
-    node.writePrivate("node.conf", config);
-    node.writePrivate("node.env", env);
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("node.conf", config.getBytes(StandardCharsets.UTF_8));
+    files.put("node.env", env.getBytes(StandardCharsets.UTF_8));
     String keysHash = "";
     if (!insecurePlaintext) {
       Path mine = nodeCertificates(host);
-      node.copyPrivate(mine.resolve("node.p12"), "tls/node.p12");
-      node.copyPrivate(mine.resolve("trust.p12"), "tls/trust.p12");
-      keysHash = sha256(Files.readAllBytes(mine.resolve("node.p12")));
+      files.put("tls/node.p12", Files.readAllBytes(mine.resolve("node.p12")));
+      files.put("tls/trust.p12", Files.readAllBytes(mine.resolve("trust.p12")));
+      keysHash = sha256(files.get("tls/node.p12"));
     }
+    // One SSH call writes them all and says what the running node (if any) was started with.
+    RemoteNode.Written before = node.writeAll(files);
+    running.put(host, before.running());
     String applied = sha256((archiveHash + "\n" + config + "\n" + env + "\n" + keysHash).getBytes(StandardCharsets.UTF_8));
-    // What the running node was started with (written by markApplied): unchanged means no restart.
-    return !applied.equals(node.read("applied")) ? markPending(node, applied) : false;
+    if (applied.equals(before.applied())) {
+      return false;
+    }
+    pending.put(host, applied);
+    return true;
+  }
+
+  private final Map<HostsFile.Host, Boolean> running = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Whether the host's node was running when {@link #prepare} looked. */
+  public boolean wasRunning(HostsFile.Host host) {
+    return running.getOrDefault(host, false);
   }
 
   private final Map<HostsFile.Host, String> pending = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private boolean markPending(RemoteNode node, String applied) {
-    pending.put(node.host(), applied);
-    return true;
-  }
 
   /** Records on the host that its node now runs with what {@link #prepare} wrote. */
   public void markApplied(RemoteNode node) throws IOException, InterruptedException {

@@ -95,6 +95,32 @@ public final class RemoteNode {
     probe = new Probe(probe.dir(), probe.java(), probe.javaMajor(), probe.systemd(), hash);
   }
 
+  /** What was there before {@link #writeAll} wrote: the hash of what the running node was started with, and whether it runs. */
+  public record Written(String applied, boolean running) {}
+
+  /**
+   * Writes every file of {@code files} (a name under the install folder to its bytes) in one SSH
+   * call, each 0600 in a folder 0700, each replacing the last atomically; reports the {@code
+   * applied} file's content and whether the node runs.
+   */
+  public Written writeAll(Map<String, byte[]> files) throws IOException, InterruptedException {
+    StringBuilder script = new StringBuilder(dirPrologue(true)).append("set -e\numask 077\n");
+    for (Map.Entry<String, byte[]> file : files.entrySet()) {
+      String name = Ssh.quote(file.getKey());
+      script.append("mkdir -p \"$(dirname ").append(name).append(")\"\n")
+          .append("base64 -d > ").append(name).append(".part <<'TESSERA_FILE'\n")
+          .append(java.util.Base64.getMimeEncoder(76, new byte[] {(byte) 10}).encodeToString(file.getValue())).append("\nTESSERA_FILE\n")
+          .append("chmod 600 ").append(name).append(".part && mv ").append(name).append(".part ").append(name).append('\n');
+    }
+    script.append("set +e\necho \"applied=$(cat applied 2>/dev/null)\"\n").append(pidLines()).append("echo \"pid=$P\"\n");
+    Ssh.Result r = ssh.runScript(host, script.toString(), SHORT);
+    if (!r.ok()) {
+      throw new IOException("writing " + String.join(", ", files.keySet()) + " failed: " + lastLine(r.err()));
+    }
+    Map<String, String> v = values(r.out());
+    return new Written(v.getOrDefault("applied", "").trim(), v.getOrDefault("pid", "").matches("[0-9]+"));
+  }
+
   /** Writes {@code text} to {@code name} under the install folder, 0600 (folders made 0700). */
   public void writePrivate(String name, String text) throws IOException, InterruptedException {
     String script = dirPrologue(true) + "umask 077\nF=" + Ssh.quote(name) + "\n"
@@ -105,52 +131,39 @@ public final class RemoteNode {
     }
   }
 
-  /** Copies the local {@code file} to {@code name} under the install folder, 0600. */
-  public void copyPrivate(Path file, String name) throws IOException, InterruptedException {
-    String script = dirPrologue(true) + "umask 077\nF=" + Ssh.quote(name) + "\n"
-        + "mkdir -p \"$(dirname \"$F\")\" && chmod 700 \"$(dirname \"$F\")\" && cat > \"$F.part\" && chmod 600 \"$F.part\" && mv \"$F.part\" \"$F\"\n";
-    Ssh.Result r = ssh.run(host, script, Optional.of(file), SHORT);
-    if (!r.ok()) {
-      throw new IOException("copying " + name + " failed: " + lastLine(r.err()));
-    }
-  }
-
-  /** What the file {@code name} there holds, trimmed; empty if there is none. */
-  public String read(String name) throws IOException, InterruptedException {
-    return ssh.run(host, dirPrologue(true) + "cat " + Ssh.quote(name) + " 2>/dev/null\n", Optional.empty(), SHORT).out().trim();
-  }
-
-  /** Whether the node's process runs. */
-  public boolean running() throws IOException, InterruptedException {
-    return values(ssh.run(host, dirPrologue(true) + pidLines() + "echo \"pid=$P\"\n", Optional.empty(), SHORT).out())
-        .getOrDefault("pid", "").matches("[0-9]+");
-  }
-
   /**
    * Starts the node: as the systemd user unit where there is systemd (written with the paths of
    * this install, enabled, restarted on failure), else detached, with a pid file and a log file.
+   *
+   * @param joinOnly when not empty, the seeds this start joins through instead of the config's:
+   *     the other nodes of a running cluster. A node listed first in its own seeds forms a new
+   *     cluster when the others do not answer within seed-node-timeout; restarted while the others
+   *     run (and busy), it could form an island of its own. Given only the others, it can only join.
    */
-  public void start() throws IOException, InterruptedException {
+  public void start(java.util.List<String> joinOnly) throws IOException, InterruptedException {
+    String args = joinOnly.isEmpty() ? "" : "--seeds " + String.join(",", joinOnly);
+    String argsFile = "printf '%s\\n' " + Ssh.quote("TESSERA_NODE_ARGS=" + Ssh.quote(args)) + " > node.args\n";
     String script;
     if (probe.systemd()) {
       String unitText = "[Unit]\nDescription=Tessera node (cluster " + host.get("cluster-name") + ")\n"
           + "After=network-online.target\nWants=network-online.target\n\n"
           + "[Service]\nType=simple\nWorkingDirectory=" + dir() + "\n"
           + "EnvironmentFile=" + dir() + "/node.env\n"
-          + "ExecStart=" + dir() + "/current/bin/tessera node --config " + dir() + "/node.conf\n"
+          + "EnvironmentFile=-" + dir() + "/node.args\n"
+          + "ExecStart=" + dir() + "/current/bin/tessera node --config " + dir() + "/node.conf $TESSERA_NODE_ARGS\n"
           + "Restart=on-failure\nRestartPreventExitStatus=2 7\nRestartSec=5s\nTimeoutStopSec=90s\n\n"
           + "[Install]\nWantedBy=default.target\n";
-      script = dirPrologue(true)
+      script = dirPrologue(true) + argsFile
           + "U=\"$HOME/.config/systemd/user\"; mkdir -p \"$U\"\n"
           + "cat > \"$U/" + unit() + "\" <<'UNIT'\n" + unitText + "UNIT\n"
           + "systemctl --user daemon-reload && systemctl --user enable " + unit() + " >/dev/null 2>&1\n"
           + "systemctl --user restart " + unit() + "\n"
           + "loginctl enable-linger \"$(id -un)\" >/dev/null 2>&1 || true\n";
     } else {
-      script = dirPrologue(true)
-          + "set -a; . ./node.env; set +a\n"
-          + "echo \"--- started $(date -u +%FT%TZ) ---\" >> node.log\n"
-          + "setsid nohup \"$D/current/bin/tessera\" node --config \"$D/node.conf\" >> node.log 2>&1 < /dev/null &\n"
+      script = dirPrologue(true) + argsFile
+          + "set -a; . ./node.env; . ./node.args; set +a\n"
+          + "echo \"--- started $(date -u +%FT%TZ) ${TESSERA_NODE_ARGS} ---\" >> node.log\n"
+          + "setsid nohup \"$D/current/bin/tessera\" node --config \"$D/node.conf\" $TESSERA_NODE_ARGS >> node.log 2>&1 < /dev/null &\n"
           + "echo $! > node.pid\n";
     }
     Ssh.Result r = ssh.run(host, script, Optional.empty(), SHORT);

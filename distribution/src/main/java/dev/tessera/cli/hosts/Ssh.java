@@ -63,9 +63,28 @@ public final class Ssh implements AutoCloseable {
   /** Runs {@code script} with bash on {@code host}, {@code stdin} (if any) fed to it, within {@code timeout}. */
   public Result run(HostsFile.Host host, String script, Optional<Path> stdin, Duration timeout)
       throws IOException, InterruptedException {
+    return exec(host, "bash -c " + quote(script), stdin, timeout);
+  }
+
+  /**
+   * Runs a script too long for a command line ({@code bash -s}, the script on its standard input):
+   * files sent inline, say.
+   */
+  public Result runScript(HostsFile.Host host, String script, Duration timeout) throws IOException, InterruptedException {
+    Path file = Files.createTempFile(controlDir, "script", ".sh");
+    try {
+      Files.writeString(file, script, StandardCharsets.UTF_8);
+      return exec(host, "bash -s", Optional.of(file), timeout);
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  private Result exec(HostsFile.Host host, String remoteCommand, Optional<Path> stdin, Duration timeout)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(base(host));
     command.add("--");
-    command.add("bash -c " + quote(script));
+    command.add(remoteCommand);
     Process process = new ProcessBuilder(command).start();
     CompletableFuture<byte[]> out = readAll(process.getInputStream());
     CompletableFuture<byte[]> err = readAll(process.getErrorStream());

@@ -1,6 +1,5 @@
-package dev.tessera.chaos;
+package dev.tessera.chaos.harness;
 
-import dev.tessera.chaos.harness.NetworkNamespaces;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -15,9 +14,9 @@ import java.util.concurrent.TimeUnit;
  * Test hosts reachable over real SSH: Debian's OpenSSH server in each of N network namespaces
  * (each its own address on a bridge of the test's own), key-only, with a key pair made for the
  * test. The namespaces share this machine's file system, so each host installs under a folder of
- * its own. Needs root, iproute2 and openssh-server.
+ * its own. Needs root, iproute2 and openssh-server. Used by SshClusterTest and bin/bench-up.
  */
-final class SshTestHosts implements AutoCloseable {
+public final class SshTestHosts implements AutoCloseable {
 
   static final Path SSHD = Path.of("/usr/sbin/sshd");
 
@@ -32,14 +31,14 @@ final class SshTestHosts implements AutoCloseable {
   }
 
   /** Why the hosts cannot be made here, if they cannot. */
-  static java.util.Optional<String> unavailable() {
+  public static java.util.Optional<String> unavailable() {
     if (!Files.isExecutable(SSHD)) {
       return java.util.Optional.of("no " + SSHD + " (apt-get install openssh-server)");
     }
     return NetworkNamespaces.unavailable();
   }
 
-  static SshTestHosts start(int count, Path dir) throws IOException, InterruptedException {
+  public static SshTestHosts start(int count, Path dir) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     NetworkNamespaces namespaces = NetworkNamespaces.create(count);
     SshTestHosts hosts = new SshTestHosts(namespaces, dir, count);
@@ -75,7 +74,7 @@ final class SshTestHosts implements AutoCloseable {
   }
 
   /** Starts host {@code i}'s sshd and waits until it accepts connections. */
-  void startServer(int i) throws IOException, InterruptedException {
+  public void startServer(int i) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(namespaces.launchPrefix(i));
     command.addAll(List.of(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd-" + i + ".conf").toString()));
     servers[i] = new ProcessBuilder(command).redirectErrorStream(true)
@@ -95,7 +94,7 @@ final class SshTestHosts implements AutoCloseable {
   }
 
   /** Stops host {@code i}'s sshd (the host is then unreachable over SSH; what runs there goes on). */
-  void stopServer(int i) throws InterruptedException {
+  public void stopServer(int i) throws InterruptedException {
     if (servers[i] != null) {
       servers[i].destroy();
       servers[i].waitFor(10, TimeUnit.SECONDS);
@@ -104,21 +103,21 @@ final class SshTestHosts implements AutoCloseable {
     }
   }
 
-  String address(int i) {
+  public String address(int i) {
     return namespaces.address(i);
   }
 
   /** This machine's address on the hosts' bridge (where a client node joins from). */
-  String bridgeAddress() {
+  public String bridgeAddress() {
     return namespaces.bridgeAddress();
   }
 
-  Path clientKey() {
+  public Path clientKey() {
     return dir.resolve("id_ed25519");
   }
 
   /** The {@code defaults} settings that log in to these hosts: the user, the key, a known-hosts file of the test's own. */
-  String sshDefaults() {
+  public String sshDefaults() {
     return "user=" + System.getProperty("user.name") + " identity=" + clientKey()
         + " ssh-option=StrictHostKeyChecking=accept-new ssh-option=UserKnownHostsFile=" + dir.resolve("known_hosts");
   }
