@@ -126,6 +126,7 @@ class SshClusterTest {
   @Test
   @Order(2)
   void aRollingRestartLosesNoTaskOfADurableJobAndFailsNone() throws Exception {
+    tessera("down", "--hosts", hostsFile.toString()); // whatever an earlier test left running
     // A journal all nodes reach: an H2 server on the bridge (the test's own network).
     try (JournalProcess journal = JournalProcess.start(dir.resolve("journal"), hosts.bridgeAddress(), dir.resolve("journal.log"))) {
       Files.writeString(dir.resolve("durable.conf"), journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
@@ -153,7 +154,8 @@ class SshClusterTest {
         for (int i = 1; i <= 3; i++) {
           assertThat(restart.output()).contains(hosts.address(i) + ": drained and stopped", hosts.address(i) + ": ready");
         }
-        assertThat(restart.output()).contains("3 of 3 nodes ready and Up");
+        // The client is a member too; the three hosts' nodes are what count.
+        assertThat(restart.output()).contains("cluster formed: 3 of 3 nodes ready and Up");
         // Workers first, the primary last.
         assertThat(restart.output().indexOf(hosts.address(1) + ": drained"))
             .isGreaterThan(restart.output().indexOf(hosts.address(3) + ": drained"));
@@ -173,6 +175,7 @@ class SshClusterTest {
   @Test
   @Order(3)
   void aHostWhoseSshdIsStoppedIsNamedAndTheOthersForm() throws Exception {
+    tessera("down", "--hosts", hostsFile.toString()); // whatever an earlier test left running
     hosts.stopServer(3);
     try {
       Run up = tessera("up", "--hosts", hostsFile.toString(), "--archive", archive.toString());

@@ -88,7 +88,11 @@ final class UpCommand implements Callable<Integer> {
     Optional<String> membership = cluster.membership();
     membership.ifPresent(m -> System.out.print(m));
     int total = cluster.hostsFile().hosts().size();
-    long up = membership.map(m -> m.lines().filter(l -> l.matches("\\S+\\s+Up\\s+yes.*")).count()).orElse(0L);
+    // The hosts' nodes that are Up and reachable (a client node, a sample's, may be a member too).
+    long up = membership.map(m -> cluster.hostsFile().hosts().stream()
+        .filter(h -> m.lines().anyMatch(l -> l.matches("pekko://\\S+@" + java.util.regex.Pattern.quote(h.address() + ":"
+            + h.get("cluster-port")) + "\\s+Up\\s+yes.*")))
+        .count()).orElse(0L);
     if (ready.size() == total && up == total) {
       cluster.say(String.format("cluster formed: %d of %d nodes ready and Up (all ready after %.1f s)", up, total,
           ready.values().stream().mapToDouble(Double::doubleValue).max().orElse(0)));
