@@ -2,7 +2,6 @@ package dev.tessera.cli;
 
 import dev.tessera.cli.hosts.ClusterDeployment;
 import dev.tessera.cli.hosts.HostsFile;
-import dev.tessera.cli.hosts.RemoteNode;
 import dev.tessera.runtime.launch.ExitCodes;
 import java.io.IOException;
 import java.util.List;
@@ -36,7 +35,6 @@ final class LogsCommand implements Callable<Integer> {
     }
     try (ClusterDeployment cluster = new ClusterDeployment(file, hosts.certsDir(), false, System.err)) {
       for (HostsFile.Host h : matching) {
-        RemoteNode node = cluster.node(h);
         if (!cluster.runStep(h, n -> {
           n.probe();
           System.out.print(n.logs(Math.max(1, lines)));

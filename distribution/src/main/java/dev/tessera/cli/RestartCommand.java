@@ -2,7 +2,6 @@ package dev.tessera.cli;
 
 import dev.tessera.cli.hosts.ClusterDeployment;
 import dev.tessera.cli.hosts.HostsFile;
-import dev.tessera.cli.hosts.RemoteNode;
 import dev.tessera.runtime.launch.ExitCodes;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,21 +35,14 @@ final class RestartCommand implements Callable<Integer> {
   @Option(names = "--rolling", required = true, description = "One node at a time, each drained and ready again before the next (the only mode).")
   boolean rolling;
 
-  @Option(names = "--archive", paramLabel = "FILE", description = "The archive to install (default as for `tessera up`).")
-  Path archive;
-
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180", description = "How long each node may take to be ready again (default ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
-
-  @Option(names = "--insecure-plaintext", description = "As given to `tessera up`.")
-  boolean insecurePlaintext;
+  @Mixin InstallOptions install;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
     HostsFile file = hosts.read(spec);
-    Path chosen = UpCommand.archive(spec, archive);
+    Path chosen = install.archive(spec);
     String hash = ClusterDeployment.sha256(chosen);
-    try (ClusterDeployment cluster = new ClusterDeployment(file, hosts.certsDir(), insecurePlaintext, System.out)) {
+    try (ClusterDeployment cluster = new ClusterDeployment(file, hosts.certsDir(), install.insecurePlaintext, System.out)) {
       cluster.onEveryHost(cluster::probe);
       cluster.issueCertificates();
       cluster.onEveryHost(node -> cluster.prepare(node, chosen, hash));
@@ -72,7 +64,7 @@ final class RestartCommand implements Callable<Integer> {
         if (!restarted) {
           continue;
         }
-        ready.putAll(cluster.awaitReady(List.of(host), Duration.ofSeconds(timeoutSeconds)));
+        ready.putAll(cluster.awaitReady(List.of(host), Duration.ofSeconds(install.timeoutSeconds)));
         if (!ready.containsKey(host)) {
           cluster.say("stopping the rolling restart: " + host.label() + " did not come back (the others keep running)");
           break;

@@ -3,9 +3,7 @@ package dev.tessera.cli;
 import dev.tessera.cli.hosts.ClusterDeployment;
 import dev.tessera.cli.hosts.HostsFile;
 import dev.tessera.runtime.launch.ExitCodes;
-import dev.tessera.runtime.launch.TesseraVersion;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +13,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 /**
@@ -38,21 +35,14 @@ final class UpCommand implements Callable<Integer> {
 
   @Mixin HostsOptions hosts;
 
-  @Option(names = "--archive", paramLabel = "FILE", description = "The tessera-VERSION.tar.gz to install (default: the one beside this installation, or the build's).")
-  Path archive;
-
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180", description = "How long to wait for the nodes to be ready (default ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
-
-  @Option(names = "--insecure-plaintext", description = "No TLS: nodes talk in plaintext, unauthenticated (a network you trust entirely).")
-  boolean insecurePlaintext;
+  @Mixin InstallOptions install;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
     HostsFile file = hosts.read(spec);
-    Path chosen = archive(spec, archive);
+    Path chosen = install.archive(spec);
     String hash = ClusterDeployment.sha256(chosen);
-    try (ClusterDeployment cluster = new ClusterDeployment(file, hosts.certsDir(), insecurePlaintext, System.out)) {
+    try (ClusterDeployment cluster = new ClusterDeployment(file, hosts.certsDir(), install.insecurePlaintext, System.out)) {
       cluster.say("bringing up " + file.hosts().size() + " hosts from " + file.file() + " with " + chosen.getFileName());
       cluster.onEveryHost(cluster::probe);
       cluster.issueCertificates();
@@ -79,7 +69,7 @@ final class UpCommand implements Callable<Integer> {
         started.add(node.host());
         cluster.say(node.host().label() + ": node started" + (node.probed().systemd() ? " (systemd user unit " + node.unit() + ")" : ""));
       });
-      Map<HostsFile.Host, Double> ready = cluster.awaitReady(cluster.healthy(), Duration.ofSeconds(timeoutSeconds));
+      Map<HostsFile.Host, Double> ready = cluster.awaitReady(cluster.healthy(), Duration.ofSeconds(install.timeoutSeconds));
       return summary(cluster, ready);
     }
   }
@@ -105,30 +95,5 @@ final class UpCommand implements Callable<Integer> {
     cluster.say(String.format("cluster incomplete: %d of %d nodes ready, %d Up%s", ready.size(), total, up,
         missing.length() == 0 ? "" : "; missing:" + missing));
     return ExitCodes.CLUSTER_INCOMPLETE;
-  }
-
-  /** The archive to install: the one given, or one beside this installation, or the build's. */
-  static Path archive(CommandLine.Model.CommandSpec spec, Path given) {
-    if (given != null) {
-      if (!Files.isRegularFile(given)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--archive: " + given + " does not exist");
-      }
-      return given;
-    }
-    String name = "tessera-" + TesseraVersion.version() + ".tar.gz";
-    List<Path> candidates = new ArrayList<>();
-    String home = System.getProperty("tessera.home");
-    if (home != null) {
-      candidates.add(Path.of(home).toAbsolutePath().getParent().resolve(name));
-      candidates.add(Path.of(home).resolve("distribution/target").resolve(name));
-    }
-    candidates.add(Path.of("distribution/target").resolve(name));
-    for (Path p : candidates) {
-      if (Files.isRegularFile(p)) {
-        return p;
-      }
-    }
-    throw new CommandLine.ParameterException(spec.commandLine(),
-        "no " + name + " to install: give it with --archive (looked in " + candidates + ")");
   }
 }

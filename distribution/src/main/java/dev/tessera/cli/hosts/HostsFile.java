@@ -71,10 +71,6 @@ public record HostsFile(Path file, List<Host> hosts) {
       return value;
     }
 
-    public int intSetting(String key) {
-      return Integer.parseInt(get(key));
-    }
-
     /** The address other nodes reach it at. */
     public String address() {
       return get("address").isEmpty() ? name : get("address");

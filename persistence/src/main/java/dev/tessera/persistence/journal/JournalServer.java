@@ -49,12 +49,7 @@ public final class JournalServer implements AutoCloseable {
   public static JournalServer start(Path dataDir) throws IOException {
     Objects.requireNonNull(dataDir, "dataDir");
     Path dir = dataDir.toAbsolutePath();
-    Files.createDirectories(dir);
-    try {
-      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system
-    }
+    Secrets.privateDirectory(dir);
     Path passwordFile = dir.resolve(PASSWORD_FILE);
     boolean legacy = !Files.exists(passwordFile) && Files.exists(dir.resolve("journal.mv.db"));
     if (!Files.exists(passwordFile)) {

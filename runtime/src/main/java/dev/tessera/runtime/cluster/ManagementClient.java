@@ -38,8 +38,7 @@ public final class ManagementClient {
    * @throws IOException when the node does not answer, or answers with something else
    */
   public <T> T get(String host, int port, String path, Class<T> type, String what) throws IOException {
-    String hostPart = host.contains(":") ? "[" + host + "]" : host;
-    URI uri = URI.create("http://" + hostPart + ":" + port + path);
+    URI uri = uri(host, port, path);
     HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
     HttpResponse<String> response;
     try {
@@ -64,8 +63,7 @@ public final class ManagementClient {
    * not answer.
    */
   public boolean ready(String host, int port) {
-    String hostPart = host.contains(":") ? "[" + host + "]" : host;
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + hostPart + ":" + port + "/ready")).timeout(timeout).GET().build();
+    HttpRequest request = HttpRequest.newBuilder(uri(host, port, "/ready")).timeout(timeout).GET().build();
     try {
       return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     } catch (InterruptedException e) {
@@ -74,5 +72,10 @@ public final class ManagementClient {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  private static URI uri(String host, int port, String path) {
+    String hostPart = host.contains(":") ? "[" + host + "]" : host;
+    return URI.create("http://" + hostPart + ":" + port + path);
   }
 }

@@ -3,7 +3,6 @@ package dev.tessera.runtime.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,7 +57,7 @@ public final class ClusterCa {
       throw new IOException(dir.resolve(CA_STORE) + " exists already: a cluster has one CA (move it away to make a new one, "
           + "then issue every node a new certificate)");
     }
-    privateDirectory(dir);
+    Secrets.privateDirectory(dir);
     String password = Secrets.newPassword();
     Secrets.writePrivate(dir.resolve(CA_PASSWORD), password + "\n");
     Path store = dir.resolve(CA_STORE);
@@ -89,7 +88,7 @@ public final class ClusterCa {
       throw new IllegalArgumentException("'" + host + "' is not a host name or address");
     }
     String caPassword = Files.readString(dir.resolve(CA_PASSWORD)).trim();
-    Path node = privateDirectory(dir.resolve(host.replace(':', '_')));
+    Path node = Secrets.privateDirectory(dir.resolve(host.replace(':', '_')));
     Path keyStore = node.resolve(ClusterCertificates.KEY_STORE_FILE);
     Path trustStore = node.resolve(ClusterCertificates.TRUST_STORE_FILE);
     Path request = node.resolve("node.csr");
@@ -141,16 +140,5 @@ public final class ClusterCa {
 
   private static boolean isAddress(String name) {
     return name.matches("[0-9.]+") || name.contains(":");
-  }
-
-  /** Creates {@code dir} if needed and makes it 0700 (where the file system has POSIX modes). */
-  static Path privateDirectory(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    try {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system: nothing to restrict
-    }
-    return dir;
   }
 }

@@ -40,6 +40,17 @@ public final class Secrets {
     Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
   }
 
+  /** Creates {@code dir} if needed and makes it 0700 (where the file system has POSIX modes); returns it. */
+  public static Path privateDirectory(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: nothing to restrict
+    }
+    return dir;
+  }
+
   /** Makes {@code file} 0600, where the file system has POSIX modes. */
   public static void restrict(Path file) throws IOException {
     try {
