@@ -11,8 +11,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Reads one JSON answer from a node's read-only management endpoint, over plain HTTP on its
- * management port. Needs no cluster membership. {@link MembersClient} and persistence's {@code
+ * Reads one JSON answer from a node's read-only management endpoint on its management port: plain
+ * HTTP on loopback, or HTTPS with the token where the endpoint is exposed ({@link
+ * ManagementAccess}). Needs no cluster membership. {@link MembersClient} and persistence's {@code
  * CoordinatedJobsClient} ask through it.
  *
  * <p>Thread safety: immutable; one instance may be shared.
@@ -23,11 +24,23 @@ public final class ManagementClient {
   private final ObjectMapper json =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final Duration timeout;
+  private final ManagementAccess access;
 
-  /** @param timeout limit for connecting and for the whole request */
+  /** A client for a loopback endpoint (plain HTTP, no token). */
   public ManagementClient(Duration timeout) {
+    this(timeout, ManagementAccess.plain());
+  }
+
+  /**
+   * @param timeout limit for connecting and for the whole request
+   * @param access plain HTTP, or HTTPS trusting the cluster CA with the token
+   */
+  public ManagementClient(Duration timeout, ManagementAccess access) {
     this.timeout = Objects.requireNonNull(timeout, "timeout");
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    this.access = Objects.requireNonNull(access, "access");
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+    access.tls().ifPresent(builder::sslContext);
+    this.http = builder.build();
   }
 
   /**
@@ -39,13 +52,18 @@ public final class ManagementClient {
    */
   public <T> T get(String host, int port, String path, Class<T> type, String what) throws IOException {
     URI uri = uri(host, port, path);
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
+    HttpRequest request = request(uri);
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while asking " + uri, e);
+    }
+    if (response.statusCode() == 401) {
+      throw new IOException(uri + " refused the request (HTTP 401): "
+          + (access.token().isPresent() ? "the management token is not this node's" : "it needs the management token "
+              + "(--token-file, or TESSERA_MANAGEMENT_TOKEN)"));
     }
     if (response.statusCode() != 200) {
       throw new IOException(uri + " answered HTTP " + response.statusCode() + ": " + response.body());
@@ -63,7 +81,7 @@ public final class ManagementClient {
    * not answer.
    */
   public boolean ready(String host, int port) {
-    HttpRequest request = HttpRequest.newBuilder(uri(host, port, "/ready")).timeout(timeout).GET().build();
+    HttpRequest request = request(uri(host, port, "/ready"));
     try {
       return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     } catch (InterruptedException e) {
@@ -74,8 +92,14 @@ public final class ManagementClient {
     }
   }
 
-  private static URI uri(String host, int port, String path) {
+  private HttpRequest request(URI uri) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
+    access.authorization().ifPresent(a -> request.header("Authorization", a));
+    return request.build();
+  }
+
+  private URI uri(String host, int port, String path) {
     String hostPart = host.contains(":") ? "[" + host + "]" : host;
-    return URI.create("http://" + hostPart + ":" + port + path);
+    return URI.create(access.scheme() + "://" + hostPart + ":" + port + path);
   }
 }

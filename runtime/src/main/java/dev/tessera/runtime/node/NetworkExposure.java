@@ -77,7 +77,7 @@ public final class NetworkExposure {
   }
 
   /** Whether {@code host} resolves only to loopback (an unresolvable name counts as exposed: it is reported elsewhere). */
-  static boolean isLoopback(String host) {
+  public static boolean isLoopback(String host) {
     try {
       InetAddress[] all = InetAddress.getAllByName(host);
       for (InetAddress address : all) {
