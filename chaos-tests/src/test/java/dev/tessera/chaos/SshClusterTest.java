@@ -192,6 +192,37 @@ class SshClusterTest {
     }
   }
 
+  @Test
+  @Order(4)
+  void aKeyRejectedNoJavaAndATakenPortEachGetOneLineNamingTheHost() throws Exception {
+    tessera("down", "--hosts", hostsFile.toString()); // whatever an earlier test left running
+    Path strangerKey = dir.resolve("stranger_ed25519");
+    Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", strangerKey.toString())
+        .redirectErrorStream(true).start();
+    assertThat(keygen.waitFor(30, TimeUnit.SECONDS) && keygen.exitValue() == 0).as("ssh-keygen").isTrue();
+    Path broken = dir.resolve("broken-hosts.conf");
+    Files.writeString(broken, Files.readString(hostsFile)
+        .replace(hosts.address(1) + " primary,worker ", hosts.address(1) + " primary,worker identity=" + strangerKey + " ")
+        .replace(hosts.address(2) + " worker ", hosts.address(2) + " worker java=/nonexistent/jdk/bin/java ")
+        .replace(hosts.address(3) + " worker ", hosts.address(3) + " worker cluster-port=25531 "));
+    Process holder = hosts.holdPort(3, 25531);
+    try {
+      Run up = tessera("up", "--hosts", broken.toString(), "--archive", archive.toString());
+
+      assertThat(up.code()).as(up.output()).isEqualTo(8);
+      assertThat(up.output())
+          .containsPattern(java.util.regex.Pattern.quote(hosts.address(1) + ": rejected the SSH key (") + ".*Permission denied")
+          .contains(hosts.address(2) + ": no Java: '/nonexistent/jdk/bin/java' is not a command there")
+          .contains(hosts.address(3) + ": port 25531 (cluster-port) taken: another program listens there")
+          .contains("cluster incomplete: 0 of 3 nodes ready, 0 Up; missing:");
+      assertThat(up.output()).as("nothing copied to a host that failed its probe").doesNotContain("copied the archive");
+      assertThat(nodesUnder(dir)).as("node processes").isEmpty();
+    } finally {
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
   /** The settings of a client node that joins from the bridge with a certificate of the cluster's CA. */
   private static Map<String, Object> clientTls() throws Exception {
     Path client = dir.resolve("certs").resolve(hosts.bridgeAddress());

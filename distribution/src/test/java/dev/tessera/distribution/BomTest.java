@@ -29,7 +29,7 @@ class BomTest {
     Set<String> libraries = artifacts(distribution.substring(distribution.indexOf("<dependencies>")));
     assertThat(libraries).contains("tessera-runtime", "tessera-work-patterns", "tessera-persistence", "tessera-gpu-actors");
 
-    Set<String> listed = artifacts(bom.substring(bom.lastIndexOf("<dependencyManagement>")));
+    Set<String> listed = artifacts(bom.substring(bom.lastIndexOf("<dependencyManagement>"), bom.lastIndexOf("</dependencyManagement>")));
     assertThat(listed).isEqualTo(libraries);
     assertThat(firstVersion(bom)).isEqualTo(firstVersion(parent));
   }

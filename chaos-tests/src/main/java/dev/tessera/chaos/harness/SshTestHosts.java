@@ -103,6 +103,24 @@ public final class SshTestHosts implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a program that is not a Tessera node and listens on {@code port} of host {@code i} (every
+   * interface), and waits until it does. The caller destroys the process.
+   */
+  public Process holdPort(int i, int port) throws IOException {
+    List<String> command = new ArrayList<>(namespaces.launchPrefix(i));
+    String classes = Path.of(PortHolder.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx16m", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-cp", classes, PortHolder.class.getName(), String.valueOf(port)));
+    Process holder = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String line = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine();
+    if (!("holding " + port).equals(line)) {
+      holder.destroyForcibly();
+      throw new IOException("could not hold port " + port + " on host " + i + ": " + line);
+    }
+    return holder;
+  }
+
   public String address(int i) {
     return namespaces.address(i);
   }

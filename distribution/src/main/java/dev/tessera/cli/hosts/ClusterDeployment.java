@@ -143,7 +143,7 @@ public final class ClusterDeployment implements AutoCloseable {
 
   // ---- the steps ----
 
-  /** Logs in and checks the install folder and Java. */
+  /** Logs in and checks the install folder, Java, and that no other program holds the node's ports. */
   public void probe(RemoteNode node) throws IOException, InterruptedException {
     RemoteNode.Probe p = node.probe();
     HostsFile.Host host = node.host();
@@ -154,6 +154,10 @@ public final class ClusterDeployment implements AutoCloseable {
     if (p.javaMajor() < 17) {
       throw new IOException("Java " + (p.javaMajor() == 0 ? "of an unknown version" : p.javaMajor()) + " at " + p.java().get()
           + "; Tessera needs 17 or newer (set java= in " + hosts.file() + ")");
+    }
+    if (!p.portsTaken().isEmpty()) {
+      throw new IOException("port " + String.join(" and ", p.portsTaken()) + " taken: another program listens there "
+          + "and no Tessera node of " + p.dir() + " runs (stop it, or set another port for this host in " + hosts.file() + ")");
     }
   }
 

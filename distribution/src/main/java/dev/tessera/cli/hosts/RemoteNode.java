@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -28,7 +29,12 @@ public final class RemoteNode {
   private volatile Probe probe;
 
   /** What a first look at the host found. */
-  public record Probe(String dir, Optional<String> java, int javaMajor, boolean systemd, String archiveHash) {}
+  /**
+   * What {@link #probe} found; {@code portsTaken} lists the node's ports that another program
+   * listens on while no node of this install runs (as {@code port (setting)}).
+   */
+  public record Probe(String dir, Optional<String> java, int javaMajor, boolean systemd, String archiveHash,
+      List<String> portsTaken) {}
 
   public RemoteNode(Ssh ssh, HostsFile.Host host) {
     this.ssh = ssh;
@@ -55,18 +61,31 @@ public final class RemoteNode {
 
   /**
    * Looks at the host: logs in, makes the install folder (0700), finds Java and its version,
-   * whether a systemd user manager runs, and the hash of the archive installed.
+   * whether a systemd user manager runs, the hash of the archive installed, and, when no node of
+   * this install runs, whether another program holds the node's cluster or management port.
    */
   public Probe probe() throws IOException, InterruptedException {
+    String clusterPort = host.get("cluster-port");
+    String httpPort = host.get("http-port");
     String script = dirPrologue(false)
-        + "mkdir -p \"$D\" && chmod 700 \"$D\" && cd \"$D\" && echo \"dir=$(pwd -P)\"\n"
+        + "mkdir -p \"$D\" && chmod 700 \"$D\" && cd \"$D\" && D=$(pwd -P) && echo \"dir=$D\"\n"
         + "J=" + Ssh.quote(host.get("java")) + "\n"
         + "if command -v \"$J\" >/dev/null 2>&1; then\n"
         + "  echo \"javapath=$(readlink -f \"$(command -v \"$J\")\")\"\n"
         + "  echo \"javaversion=$(\"$J\" -version 2>&1 | head -n 1)\"\n"
         + "fi\n"
-        + "if systemctl --user show-environment >/dev/null 2>&1; then echo systemd=yes; else echo systemd=no; fi\n"
-        + "echo \"archive=$(cat archive.sha256 2>/dev/null)\"\n";
+        + "if systemctl --user show-environment >/dev/null 2>&1; then echo systemd=yes\n"
+        + "  P=$(systemctl --user show -p MainPID --value " + unit() + " 2>/dev/null); [ \"$P\" = 0 ] && P=\n"
+        + "else echo systemd=no; P=$(cat node.pid 2>/dev/null); fi\n"
+        + "if [ -n \"$P\" ] && ! tr '\\0' ' ' < /proc/$P/cmdline 2>/dev/null | grep -qF \"$D\"; then P=; fi\n"
+        + "echo \"archive=$(cat archive.sha256 2>/dev/null)\"\n"
+        // Our node is not running, yet something answers on its ports: another program holds them.
+        + "if [ -z \"$P\" ]; then\n"
+        + "  (exec 3<>/dev/tcp/" + host.address() + "/" + clusterPort + ") 2>/dev/null && echo \"taken." + clusterPort
+        + "=cluster-port\"\n"
+        + "  (exec 3<>/dev/tcp/127.0.0.1/" + httpPort + ") 2>/dev/null && echo \"taken." + httpPort + "=http-port\"\n"
+        + "fi\n"
+        + "exit 0\n";
     Ssh.Result r = ssh.run(host, script, Optional.empty(), SHORT);
     Map<String, String> values = values(r.out());
     if (!r.ok() || !values.containsKey("dir")) {
@@ -74,7 +93,10 @@ public final class RemoteNode {
     }
     Optional<String> java = Optional.ofNullable(values.get("javapath"));
     int major = java.isPresent() ? javaMajor(values.getOrDefault("javaversion", "")) : 0;
-    probe = new Probe(values.get("dir"), java, major, values.get("systemd").equals("yes"), values.getOrDefault("archive", ""));
+    List<String> taken = values.entrySet().stream().filter(e -> e.getKey().startsWith("taken."))
+        .map(e -> e.getKey().substring("taken.".length()) + " (" + e.getValue() + ")").toList();
+    probe = new Probe(values.get("dir"), java, major, values.get("systemd").equals("yes"), values.getOrDefault("archive", ""),
+        taken);
     return probe;
   }
 
@@ -92,7 +114,7 @@ public final class RemoteNode {
     if (!r.ok()) {
       throw new IOException("copying the archive failed: " + lastLine(r.err()));
     }
-    probe = new Probe(probe.dir(), probe.java(), probe.javaMajor(), probe.systemd(), hash);
+    probe = new Probe(probe.dir(), probe.java(), probe.javaMajor(), probe.systemd(), hash, probe.portsTaken());
   }
 
   /** What was there before {@link #writeAll} wrote: the hash of what the running node was started with, and whether it runs. */
