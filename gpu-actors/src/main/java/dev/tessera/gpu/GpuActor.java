@@ -108,6 +108,27 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     long opens;
     /** Why the device cannot be opened, while it cannot. */
     String unavailableReason;
+    /** Device memory the pool holds, as of the last batch (read by the gauge from any thread). */
+    volatile long deviceBytes;
+    /** The device's meters: tessera_gpu_calls_total{gpu,outcome}, tessera_gpu_memory_used_bytes{gpu}. */
+    io.micrometer.core.instrument.Counter okCalls;
+    io.micrometer.core.instrument.Counter failedCallsMeter;
+
+    void meter(org.apache.pekko.actor.typed.ActorSystem<?> system, GpuDevice device) {
+      if (okCalls != null) {
+        return;
+      }
+      var registry = dev.tessera.runtime.metrics.NodeMetrics.get(system).registry();
+      String gpu = String.valueOf(device.ordinal());
+      String description = "Kernel calls this GPU answered, by outcome";
+      okCalls = io.micrometer.core.instrument.Counter.builder("tessera.gpu.calls").description(description)
+          .tags("gpu", gpu, "outcome", "ok").register(registry);
+      failedCallsMeter = io.micrometer.core.instrument.Counter.builder("tessera.gpu.calls").description(description)
+          .tags("gpu", gpu, "outcome", "failed").register(registry);
+      io.micrometer.core.instrument.Gauge.builder("tessera.gpu.memory.used", this, c -> c.deviceBytes)
+          .description("Device memory held by the runtime's buffer pool on this GPU").baseUnit("bytes").tags("gpu", gpu)
+          .strongReference(true).register(registry);
+    }
 
     Stats stats() {
       return new Stats(calls, failedCalls, batches, opens);
@@ -141,6 +162,7 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     Counters counters = new Counters();
     Behavior<Command> opened =
         Behaviors.setup(context -> {
+          counters.meter(context.getSystem(), device);
           Optional<Behavior<Command>> served = tryOpen(context, device, open, settings, counters);
           if (served.isPresent()) {
             return served.get();
@@ -205,6 +227,7 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
     try {
       List<Object> results = kernels.run(requests);
       counters.batches++;
+      counters.deviceBytes = Math.max(0, kernels.deviceBytesInUse());
       for (int i = 0; i < batch.size(); i++) {
         replySuccess(batch.get(i), results.get(i));
       }
@@ -296,11 +319,13 @@ public final class GpuActor extends AbstractBehavior<GpuActor.Command> {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private void replySuccess(Compute<?> compute, Object result) {
     counters.calls++;
+    counters.okCalls.increment();
     ((ActorRef) compute.replyTo()).tell(StatusReply.success(result));
   }
 
   private void replyFailure(Compute<?> compute, KernelFailedException e) {
     counters.failedCalls++;
+    counters.failedCallsMeter.increment();
     compute.replyTo().tell(StatusReply.error(e));
   }
 

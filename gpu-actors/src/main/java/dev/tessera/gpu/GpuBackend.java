@@ -5,6 +5,9 @@ import dev.tessera.gpu.kernels.Kernels;
 import dev.tessera.gpu.kernels.KernelFailedException;
 import dev.tessera.gpu.kernels.KernelRequest;
 import java.time.Duration;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -39,9 +42,23 @@ public final class GpuBackend implements Kernels {
   private final Scheduler scheduler;
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicBoolean warnedFallback = new AtomicBoolean();
+  private final List<Timer> callTimes;
+  private final Counter fallbacks;
 
+  /** A backend whose meters go nowhere (tests). */
   public GpuBackend(
       List<ActorRef<GpuActor.Command>> devices, String description, Kernels cpu, Duration callTimeout, Scheduler scheduler) {
+    this(devices, description, cpu, callTimeout, scheduler, new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
+  }
+
+  /**
+   * @param registry where {@code tessera_gpu_call_seconds{gpu}} (each call, waiting included) and
+   *     {@code tessera_gpu_cpu_fallbacks_total} (calls the GPU could not take, computed on the CPU)
+   *     are recorded
+   */
+  public GpuBackend(
+      List<ActorRef<GpuActor.Command>> devices, String description, Kernels cpu, Duration callTimeout, Scheduler scheduler,
+      MeterRegistry registry) {
     this.devices = List.copyOf(devices);
     if (this.devices.isEmpty()) {
       throw new IllegalArgumentException("a GPU backend needs at least one device");
@@ -50,6 +67,18 @@ public final class GpuBackend implements Kernels {
     this.cpu = Objects.requireNonNull(cpu, "cpu");
     this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    List<Timer> times = new java.util.ArrayList<>();
+    for (int i = 0; i < this.devices.size(); i++) {
+      times.add(Timer.builder("tessera.gpu.call").description("Kernel calls on this GPU, from the task's ask to its answer")
+          .tag("gpu", this.devices.get(i).path().name().replace("tessera-gpu-", ""))
+          .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
+              Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10))
+          .register(registry));
+    }
+    this.callTimes = List.copyOf(times);
+    this.fallbacks = Counter.builder("tessera.gpu.cpu.fallbacks")
+        .description("Kernel calls a GPU could not take (memory, shape, device unusable), computed on the CPU")
+        .register(registry);
   }
 
   @Override
@@ -60,13 +89,18 @@ public final class GpuBackend implements Kernels {
   @Override
   public <R> R compute(KernelRequest<R> request) {
     Objects.requireNonNull(request, "request");
-    ActorRef<GpuActor.Command> device = devices.get(Math.floorMod(next.getAndIncrement(), devices.size()));
+    int which = Math.floorMod(next.getAndIncrement(), devices.size());
+    ActorRef<GpuActor.Command> device = devices.get(which);
+    long started = System.nanoTime();
     try {
-      return AskPattern.<GpuActor.Command, R>askWithStatus(
+      R result = AskPattern.<GpuActor.Command, R>askWithStatus(
               device, replyTo -> new GpuActor.Compute<>(request, replyTo), callTimeout, scheduler)
           .toCompletableFuture()
           .get(callTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      callTimes.get(which).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      return result;
     } catch (ExecutionException e) {
+      callTimes.get(which).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       Throwable cause = e.getCause();
       if (cause instanceof DeviceLostException lost) {
         throw lost;
@@ -74,6 +108,7 @@ public final class GpuBackend implements Kernels {
       if (cause instanceof KernelFailedException) {
         // Too little device memory, a shape the GPU cannot launch, a device that cannot be
         // opened: the CPU can compute anything a request allows.
+        fallbacks.increment();
         if (warnedFallback.compareAndSet(false, true)) {
           log.warn("computing on the CPU instead: {} (logged once)", cause.getMessage());
         }
@@ -84,6 +119,7 @@ public final class GpuBackend implements Kernels {
       }
       throw new KernelFailedException("the GPU call failed: " + cause, cause);
     } catch (TimeoutException e) {
+      callTimes.get(which).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       throw new KernelFailedException("the GPU did not answer within " + callTimeout.toMillis() + " ms", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

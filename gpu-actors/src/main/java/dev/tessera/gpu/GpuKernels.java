@@ -78,7 +78,8 @@ public final class GpuKernels implements Extension {
       log.info("no GPU ({}); kernels run on the CPU: {}", unavailableReason.orElse("none found"), cpu.describe());
     } else {
       String description = devices.stream().map(GpuDevice::toString).collect(Collectors.joining("; "));
-      kernels = new GpuBackend(actors, description, cpu, settings.callTimeout(), system.scheduler());
+      kernels = new GpuBackend(actors, description, cpu, settings.callTimeout(), system.scheduler(),
+          dev.tessera.runtime.metrics.NodeMetrics.get(system).registry());
       log.info("kernels run on {} GPU(s): {}", actors.size(), description);
     }
   }

@@ -33,6 +33,8 @@ final class BufferPool<B> {
   private final Map<Long, Deque<B>> free = new HashMap<>();
   private long pooledBytes;
   private long allocations;
+  /** Bytes allocated from the device and not freed: in use by a call, or pooled. */
+  private long deviceBytes;
 
   BufferPool(Allocator<B> allocator, long maxPooledBytes) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
@@ -73,6 +75,7 @@ final class BufferPool<B> {
     }
     if (buffer != null) {
       allocations++;
+      deviceBytes += size;
     }
     return buffer;
   }
@@ -82,6 +85,7 @@ final class BufferPool<B> {
     long size = sizeClass(bytes);
     if (pooledBytes + size > maxPooledBytes) {
       allocator.free(buffer);
+      deviceBytes -= size;
       return;
     }
     free.computeIfAbsent(size, s -> new ArrayDeque<>()).push(buffer);
@@ -90,12 +94,19 @@ final class BufferPool<B> {
 
   /** Frees every pooled buffer. */
   void trim() {
-    for (Deque<B> list : free.values()) {
+    for (Map.Entry<Long, Deque<B>> e : free.entrySet()) {
+      Deque<B> list = e.getValue();
       while (!list.isEmpty()) {
         allocator.free(list.pop());
+        deviceBytes -= e.getKey();
       }
     }
     pooledBytes = 0;
+  }
+
+  /** Bytes allocated from the device and not freed (in use by a call, or pooled). */
+  long deviceBytes() {
+    return deviceBytes;
   }
 
   long pooledBytes() {

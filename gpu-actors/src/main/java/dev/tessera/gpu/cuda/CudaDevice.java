@@ -505,6 +505,11 @@ public final class CudaDevice implements KernelDevice {
   }
 
   @Override
+  public long deviceBytesInUse() {
+    return pool.deviceBytes();
+  }
+
+  @Override
   public void close() {
     cuCtxSetCurrent(context);
     cuStreamSynchronize(stream);

@@ -26,4 +26,9 @@ public interface KernelDevice extends AutoCloseable {
   /** Frees the device's context and memory. Never throws. */
   @Override
   void close();
+
+  /** Device memory this device's buffer pool holds now, in bytes; -1 when unknown. Called on the device's thread. */
+  default long deviceBytesInUse() {
+    return -1;
+  }
 }

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import dev.tessera.persistence.journal.JournalPlugins;
+import dev.tessera.persistence.journal.PersistenceMeters;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -91,7 +92,11 @@ public final class Checkpoints implements AutoCloseable {
     Objects.requireNonNull(state, "state");
     CompletableFuture<Done> done = new CompletableFuture<>();
     store.tell(new CheckpointStore.Save(step, state.clone(), done), org.apache.pekko.actor.ActorRef.noSender());
-    return withTimeout(done, "saving step " + step);
+    int size = state.length;
+    return withTimeout(done, "saving step " + step).thenApply(saved -> {
+      PersistenceMeters.get(system).checkpointSaved(size);
+      return saved;
+    });
   }
 
   /** Saves {@code state} (any Jackson-serializable value) as the checkpoint of {@code step}. */

@@ -1,6 +1,7 @@
 package dev.tessera.persistence.jobs;
 
 import dev.tessera.persistence.journal.JournalFailures;
+import dev.tessera.persistence.journal.PersistenceMeters;
 import dev.tessera.persistence.journal.JournalHealth;
 import dev.tessera.persistence.journal.JournalPlugins;
 import dev.tessera.persistence.journal.ResultBlobs;
@@ -398,8 +399,10 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       awaitInputs(state);
     } else if (state.status == JobLedger.Status.RUNNING) {
       // How long a job's failover spends reading the journal (the chaos suite reads this line).
+      long recoveryNanos = System.nanoTime() - recoveryStartedNanos;
+      PersistenceMeters.get(context.getSystem()).coordinatorRecovered(recoveryNanos);
       context.getLog().info("job {} recovered in {} ms ({} events replayed, up to event {}): {} of {} tasks ended"
-              + " before, {} to run", jobId, (System.nanoTime() - recoveryStartedNanos) / 1_000_000, eventsReplayed,
+              + " before, {} to run", jobId, recoveryNanos / 1_000_000, eventsReplayed,
           lastSequenceNumber(context), state.total - state.unfinished.size(), state.total, state.unfinished.size());
       start(state);
     } else {
@@ -525,6 +528,9 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
 
   /** This actor no longer hands out the job's tasks (ended, stopped, restarting): off {@link CoordinatedJobs}. */
   private void stopCoordinating() {
+    if (core != null) {
+      core.stopMetering();
+    }
     if (coordinatingSinceMillis != 0) {
       CoordinatedJobs.get(context.getSystem()).stopped(jobId, coordinatingSinceMillis);
       coordinatingSinceMillis = 0;
@@ -616,6 +622,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       } else if (s.sealed) {
         // All inputs are recorded: only now does any task run.
         timers.cancel(SubmissionDeadline.INSTANCE);
+        PersistenceMeters.get(context.getSystem()).coordinatorStarted();
         start(s);
         core.dispatcher().dispatch();
       } else {

@@ -35,15 +35,19 @@ public class ObservedJdbcJournal extends JdbcAsyncWriteJournal {
   private static final Logger log = LoggerFactory.getLogger(ObservedJdbcJournal.class);
 
   private final JournalHealth health;
+  private final PersistenceMeters meters;
 
   public ObservedJdbcJournal(Config config) {
     super(config);
     this.health = JournalHealth.get(Adapter.toTyped(context().system()));
+    this.meters = PersistenceMeters.get(Adapter.toTyped(context().system()));
   }
 
   @Override
   public Future<Seq<Try<BoxedUnit>>> asyncWriteMessages(Seq<AtomicWrite> messages) {
+    long started = System.nanoTime();
     return super.asyncWriteMessages(messages).transform(result -> {
+      meters.journalWrite(System.nanoTime() - started, result.isSuccess());
       if (result.isFailure()) {
         failed(result.failed().get());
       } else {

@@ -173,11 +173,31 @@ final class DataServer implements AutoCloseable {
     }
   }
 
+  /** Object bytes sent to other nodes so far. */
+  long sentBytes() {
+    return sent.sum();
+  }
+
+  private final java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
+
   private void sendChunks(Link link, Wire.Request request, ObjectStore.Entry entry, ByteBuffer memory,
       java.nio.file.Path file) throws IOException {
     link.writeFully(ByteBuffer.allocate(17).put(Wire.OK).putLong(entry.size).putInt(entry.chunkSize)
         .putInt(entry.chunks()).flip());
     int first = (int) Math.min(entry.chunks(), request.offset() / entry.chunkSize);
+    long from = first < entry.chunks() ? entry.chunkOffset(first) : entry.size;
+    long[] upTo = {from};
+    try {
+      sendGroups(link, entry, memory, file, first, upTo);
+    } finally {
+      // What was sent, as far as it got (a reader that hung up midway got the groups before).
+      sent.add(upTo[0] - from);
+    }
+  }
+
+  /** Sends the chunks from {@code first} on, group by group; {@code upTo[0]} is where the sent bytes end. */
+  private void sendGroups(Link link, ObjectStore.Entry entry, ByteBuffer memory, java.nio.file.Path file, int first,
+      long[] upTo) throws IOException {
     try (FileChannel channel = memory == null ? FileChannel.open(file, StandardOpenOption.READ) : null) {
       for (int group = first; group < entry.chunks(); group += Wire.CRC_GROUP) {
         int end = Math.min(entry.chunks(), group + Wire.CRC_GROUP);
@@ -195,6 +215,7 @@ final class DataServer implements AutoCloseable {
         } else {
           send(link, memory, channel, entry.chunkOffset(group), entry.chunkOffset(end - 1) + entry.chunkLength(end - 1));
         }
+        upTo[0] = entry.chunkOffset(end - 1) + entry.chunkLength(end - 1);
       }
     }
   }

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import dev.tessera.runtime.metrics.NodeMetrics;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -82,6 +83,7 @@ public final class DataStore implements Extension {
   private final String prefix;
   private volatile Remaker remaker;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.LongAdder received = new java.util.concurrent.atomic.LongAdder();
 
   private DataStore(ActorSystem<?> system) {
     this.system = system;
@@ -100,6 +102,7 @@ public final class DataStore implements Extension {
     String address = system.address().toString();
     this.self = new DataRef.Holder(address, hostForUri(settings.advertisedHost()) + ":" + server.port());
     this.prefix = Long.toString(new SecureRandom().nextLong() & Long.MAX_VALUE, 36);
+    DataMeters.bind(NodeMetrics.get(system).registry(), this, server, received);
     AtomicInteger threads = new AtomicInteger();
     this.io = Executors.newFixedThreadPool(Math.max(4, settings.serverThreads() / 2), r -> {
       Thread t = new Thread(r, "tessera-data-io-" + threads.incrementAndGet());
@@ -409,6 +412,7 @@ public final class DataStore implements Extension {
     try {
       client.fetch(ref, writer::write);
       ObjectStore.Entry entry = writer.commit();
+      received.add(entry.size);
       if (!entry.hash.equals(ref.hash())) {
         store.release(ref.id());
         throw new DataException(DataException.Reason.CORRUPT, ref.id(), "the copy's hash is " + entry.hash

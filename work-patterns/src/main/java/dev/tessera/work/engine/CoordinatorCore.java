@@ -64,6 +64,7 @@ public final class CoordinatorCore<C> {
   private final JobOptions options;
   private final TaskDispatcher dispatcher;
   private final WorkerAnnouncement announcement;
+  private final JobMeters meters;
   private long lastProgressLogNanos = System.nanoTime();
 
   /**
@@ -100,6 +101,7 @@ public final class CoordinatorCore<C> {
 
       @Override
       public void attemptLost(int task, TaskLoss loss) {
+        meters.attemptLost(loss);
         tasks.attemptLost(task, loss);
       }
 
@@ -108,11 +110,13 @@ public final class CoordinatorCore<C> {
         return tasks.preferredNode(task);
       }
     };
+    this.meters = JobMeters.open(context.getSystem(), jobId, taskType);
     this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), notWhileFetching,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
         worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker),
         TaskDispatcher.nodesSeenFrom(context.getSystem().address()),
         node -> ClusterRoles.nodeHasRole(context.getSystem(), node, options.requiredRole()));
+    dispatcher.reportTo(meters);
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
     this.announcement = WorkerAnnouncement.subscribe(
         context, new WorkerMessage.WorkOn(jobId, taskType, self, options), workersChanged);
@@ -160,6 +164,7 @@ public final class CoordinatorCore<C> {
           if (outcome instanceof TaskOutcome.Stored stored) {
             fetch(task, stored.result());
           } else {
+            meters.succeeded();
             results.accept(task, ((TaskOutcome.Succeeded) outcome).output());
           }
         }
@@ -199,6 +204,7 @@ public final class CoordinatorCore<C> {
       return; // the job was cleared meanwhile
     }
     if (fetched.output() != null) {
+      meters.succeeded();
       results.accept(fetched.taskId(), fetched.output());
       Data.release(context.getSystem(), fetched.ref());
     } else {
@@ -231,6 +237,7 @@ public final class CoordinatorCore<C> {
    */
   public Optional<String> tick(JobProgress progress, boolean tasksOpen) {
     long now = System.nanoTime();
+    meters.progress(progress);
     // Only while tasks are open: an idle session or pipeline stage has nothing to report.
     if (tasksOpen && now - lastProgressLogNanos >= options.progressLogInterval().toNanos()) {
       lastProgressLogNanos = now;
@@ -269,8 +276,17 @@ public final class CoordinatorCore<C> {
     context.getLog().warn("job {}: task {} failed after {} attempts: {}", jobId, task, attempts, firstLine(cause));
   }
 
+  /**
+   * The coordinator stops here without ending the job (a durable job's coordinator moving or
+   * passivated): the job's meters on this node go after {@code ended-job-series-kept}.
+   */
+  public void stopMetering() {
+    meters.close();
+  }
+
   /** The job has ended: every worker that worked on it drops its queued tasks and stops asking. */
   public void close() {
+    meters.close();
     for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }

@@ -66,6 +66,40 @@ import org.slf4j.Logger;
 public final class TaskDispatcher {
 
   /** What the dispatcher needs from the job's facts. */
+  /** Why tasks were taken back from a worker (the {@code reason} label of {@code tessera_tasks_taken_back_total}). */
+  public enum TakeBack {
+    /** The worker's actor stopped without saying it was leaving: its node was killed or crashed. */
+    WORKER_KILLED,
+    /** The worker was silent for longer than the silence timeout. */
+    WORKER_SILENT,
+    /** The worker's node left (drained, or stopped after saying so). */
+    WORKER_LEFT,
+    /** No answer within the task's lease. */
+    LEASE_EXPIRED,
+    /** The isolated JVM running the task died. */
+    TASK_PROCESS_DIED;
+
+    /** The label value: {@code worker_killed}, ... */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** What the dispatcher did, for the job's meters; called on the coordinator's thread. */
+  public interface Events {
+    /** Ignores everything. */
+    Events NONE = new Events() {};
+
+    /** {@code count} tasks were leased to a worker. */
+    default void dispatched(int count) {}
+
+    /** A result arrived for a task that had ended already, and was dropped. */
+    default void duplicateDropped() {}
+
+    /** {@code count} tasks were taken back from a worker, for {@code reason}. */
+    default void takenBack(TakeBack reason, int count) {}
+  }
+
   public interface JobTasks {
     /** The input of a task still to be run; null once it has ended or its result is being committed. */
     byte[] openInput(int task);
@@ -170,6 +204,7 @@ public final class TaskDispatcher {
   private int workerDeaths;
   private int tasksOnPreferredNode;
   private int tasksOffPreferredNode;
+  private Events events = Events.NONE;
 
   /** A dispatcher that may lease to any worker it hears from (no cluster to ask). */
   public TaskDispatcher(
@@ -223,6 +258,11 @@ public final class TaskDispatcher {
     this.silence = new WorkerSilence(jobId, options, log);
     this.locality = new TaskLocality(options.localityWait());
     this.open = task -> !leases.containsKey(task) && tasks.openInput(task) != null;
+  }
+
+  /** Reports what the dispatcher does to {@code events} from now on (the job's meters). */
+  public void reportTo(Events events) {
+    this.events = Objects.requireNonNull(events, "events");
   }
 
   /**
@@ -332,6 +372,7 @@ public final class TaskDispatcher {
     int task = outcome.taskId();
     if (tasks.openInput(task) == null) {
       duplicatesDropped++;
+      events.duplicateDropped();
       return Verdict.DUPLICATE;
     }
     Lease lease = leases.get(task);
@@ -347,6 +388,7 @@ public final class TaskDispatcher {
       failed(task, failed.cause(), !failed.retryable());
     } else if (current && outcome instanceof TaskOutcome.Crashed crashed) {
       removeLease(task);
+      events.takenBack(TakeBack.TASK_PROCESS_DIED, 1);
       deathOf(task, lease, crashed.where(), "the isolated JVM running it on " + crashed.where() + " died: "
           + crashed.cause(), true);
     }
@@ -374,6 +416,7 @@ public final class TaskDispatcher {
     }
     log.info("job {}: {} is leaving ({}); {} tasks it had not started go back to the queue", jobId, worker.path(), why,
         taken.size());
+    tookBack(TakeBack.WORKER_LEFT, taken.size());
     requeueFront(taken, lost -> leaseLost(lost, "handed back unstarted by " + worker.path() + ": " + why));
   }
 
@@ -390,9 +433,10 @@ public final class TaskDispatcher {
       if (!taken.isEmpty()) {
         log.info("job {}: {} left with {} tasks unfinished; they go back to the queue", jobId, worker.path(), taken.size());
       }
+      tookBack(TakeBack.WORKER_LEFT, taken.size());
       requeueFront(taken, task -> leaseLost(task, "its worker " + worker.path() + " left before it finished"));
     } else {
-      died(worker, "its worker " + worker.path() + " stopped without leaving");
+      died(worker, TakeBack.WORKER_KILLED, "its worker " + worker.path() + " stopped without leaving");
     }
   }
 
@@ -445,9 +489,11 @@ public final class TaskDispatcher {
         String why = "its worker " + e.getKey().path() + " has been silent for " + options.workerSilenceTimeout().toMillis()
             + " ms";
         if (state.leaving) {
-          requeueFront(takeLeases(e.getKey()), task -> leaseLost(task, why + " while its node was leaving"));
+          List<Integer> taken = takeLeases(e.getKey());
+          tookBack(TakeBack.WORKER_LEFT, taken.size());
+          requeueFront(taken, task -> leaseLost(task, why + " while its node was leaving"));
         } else {
-          died(e.getKey(), why);
+          died(e.getKey(), TakeBack.WORKER_SILENT, why);
         }
       }
     }
@@ -457,6 +503,7 @@ public final class TaskDispatcher {
         expired.add(e.getKey());
       }
     }
+    tookBack(TakeBack.LEASE_EXPIRED, expired.size());
     for (Integer task : expired) {
       removeLease(task);
       failed(task, "no answer within the lease of " + options.leaseDuration().toMillis() + " ms", false);
@@ -683,7 +730,14 @@ public final class TaskDispatcher {
 
   private void send(ActorRef<WorkerMessage> worker, WorkerState state, List<WorkerMessage.TaskAssignment> batch) {
     state.sent += batch.size();
+    events.dispatched(batch.size());
     worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
+  }
+
+  private void tookBack(TakeBack reason, int count) {
+    if (count > 0) {
+      events.takenBack(reason, count);
+    }
   }
 
   private History history(int task) {
@@ -752,7 +806,7 @@ public final class TaskDispatcher {
   }
 
   /** The worker died: each task it held was present, and becomes a suspect or, at the limit, poison. */
-  private void died(ActorRef<WorkerMessage> worker, String why) {
+  private void died(ActorRef<WorkerMessage> worker, TakeBack reason, String why) {
     Map<Integer, Lease> held = new TreeMap<>();
     leases.forEach((task, lease) -> {
       if (lease.worker.equals(worker)) {
@@ -764,6 +818,7 @@ public final class TaskDispatcher {
     }
     String node = worker.path().address().toString();
     log.info("job {}: taking back {} tasks from {}: {}", jobId, held.size(), worker.path(), why);
+    tookBack(reason, held.size());
     List<Integer> order = new ArrayList<>(held.keySet());
     for (int i = order.size() - 1; i >= 0; i--) {
       int task = order.get(i);

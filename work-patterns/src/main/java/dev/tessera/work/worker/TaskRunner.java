@@ -136,6 +136,17 @@ final class TaskRunner<J extends TaskRunner.Job> {
     return running;
   }
 
+  /** Task threads running a task now (any thread may ask). */
+  int busy() {
+    int busy = 0;
+    for (TaskSlot<Queued<J>> slot : threads.slots()) {
+      if (slot.running().isPresent()) {
+        busy++;
+      }
+    }
+    return busy;
+  }
+
   /** No task of an open job runs, and every outcome has been collected. */
   boolean idle() {
     for (TaskSlot<Queued<J>> slot : threads.slots()) {

@@ -120,6 +120,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   private final boolean prefetchInputs;
   private final TaskRunner<WorkerJob> runner;
   private final int capacity;
+  private final WorkerMeters meters;
   /** This worker, as coordinators address it. */
   private final ActorRef<WorkerMessage> self;
   private final Map<String, WorkerJob> jobs = new HashMap<>();
@@ -170,6 +171,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
     this.runner = new TaskRunner<>(capacity, pool, maxResultBytes,
         IsolationSettings.create(system.settings().config()), () -> DataStore.get(system), system.address().toString(),
         () -> inbox.tell(OutcomesReady.INSTANCE)); // a task thread: not getContext()
+    this.meters = new WorkerMeters(system, capacity, runner::busy);
     timers.startTimerWithFixedDelay(SendHeartbeats.INSTANCE, heartbeatInterval);
     timers.startTimerWithFixedDelay(CheckTimeouts.INSTANCE, TIMEOUT_CHECK_INTERVAL);
     context.getSystem().receptionist().tell(Receptionist.register(WorkerMessage.SERVICE_KEY, self));
@@ -334,6 +336,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
   }
 
   private Behavior<Command> onStop() {
+    meters.close();
     for (WorkerJob job : jobs.values()) {
       job.closed = true;
     }
@@ -432,6 +435,7 @@ public final class TaskWorker extends AbstractBehavior<TaskWorker.Command> {
 
   /** Files an outcome for the job's next message and, unless draining, widens its credits. */
   private void record(WorkerJob job, TaskOutcome outcome, long runNanos) {
+    meters.taskEnded(job.taskType(), outcome, runNanos);
     job.record(outcome, runNanos, drainingWhy == null, capacity);
   }
 

@@ -58,6 +58,11 @@ final class WorkerJob implements TaskRunner.Job {
     return registration;
   }
 
+  /** The job's task type's name. */
+  String taskType() {
+    return registration.type().name();
+  }
+
   @Override
   public Duration taskTimeout() {
     return options.taskTimeout();
