@@ -10,7 +10,7 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Keeps the {@code job} label's values bounded. A job's id is its own label value while fewer than
+ * Keeps the {@code job_id} label's values bounded. A job's id is its own label value while fewer than
  * {@code tessera.metrics.job-labels} jobs hold one on this node; the others share {@link #OTHER}.
  * When a job ends its series stay for {@code ended-job-series-kept} (long enough for Prometheus to
  * scrape their last values), then are removed and its value freed. So a node running jobs for days

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * One job's meters on the node that coordinates it, labelled {@code job} (bounded by {@link
+ * One job's meters on the node that coordinates it, labelled {@code job_id} (bounded by {@link
  * JobLabels}) and {@code task_type}:
  *
  * <ul>
@@ -56,7 +56,7 @@ public final class JobMeters implements TaskDispatcher.Events {
     this.registry = metrics.registry();
     this.labels = metrics.jobLabels();
     this.label = labels.open(jobId);
-    Tags tags = Tags.of("job", label, "task_type", taskType);
+    Tags tags = Tags.of("job_id", label, "task_type", taskType);
     dispatched = counter("tessera.tasks.dispatched", "Tasks leased to workers; an attempt after a retry or a take-back counts again", tags);
     succeeded = counter("tessera.tasks.succeeded", "Tasks whose result the job accepted, once per task", tags);
     failed = counter("tessera.tasks.failed", "Tasks failed for good (attempts used up, poison, or not retryable)", tags);

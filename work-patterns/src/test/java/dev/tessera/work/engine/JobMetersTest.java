@@ -81,17 +81,17 @@ class JobMetersTest {
     }
     // Scraped while the job runs: its gauges exist.
     String during = scrape();
-    assertThat(during).contains("tessera_tasks_pending{job=\"" + jobId + "\",task_type=\"square\"}");
+    assertThat(during).contains("tessera_tasks_pending{job_id=\"" + jobId + "\",task_type=\"square\"}");
     testKit.stop(doomed, Duration.ofSeconds(5));
     JobReport finished = report.expectMessageClass(JobReport.class, Duration.ofSeconds(30));
     assertThat(finished.failures()).isEmpty();
 
     String text = scrape();
-    String job = "job=\"" + jobId + "\",task_type=\"square\"";
+    String job = "job_id=\"" + jobId + "\",task_type=\"square\"";
     assertThat(value(text, "tessera_tasks_succeeded_total", job)).isEqualTo(400);
     assertThat(value(text, "tessera_tasks_failed_total", job)).isZero();
     assertThat(value(text, "tessera_tasks_retried_total", job)).isEqualTo(failedOnce.size()).isEqualTo(8);
-    String jobAnd = "job=\"" + jobId + "\",";
+    String jobAnd = "job_id=\"" + jobId + "\",";
     double takenBack = value(text, "tessera_tasks_taken_back_total", jobAnd + "reason=\"worker_killed\",task_type=\"square\"");
     assertThat(takenBack).as("tasks taken back from the stopped worker").isPositive();
     assertThat(value(text, "tessera_tasks_taken_back_total", jobAnd + "reason=\"lease_expired\",task_type=\"square\"")).isZero();

@@ -1,0 +1,103 @@
+package dev.tessera.benchmarks.workpulling;
+
+import dev.tessera.benchmarks.BenchTasks;
+import dev.tessera.chaos.Await;
+import dev.tessera.runtime.job.JobOptions;
+import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.metrics.NodeMetrics;
+import dev.tessera.runtime.node.ComputeNode;
+import dev.tessera.runtime.node.NodeConfigLoader;
+import dev.tessera.work.JobResult;
+import dev.tessera.work.WorkPulling;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+/**
+ * {@code bin/bench-work-pulling --metrics-overhead [rounds]}: what the node meters cost. Two
+ * clusters of the same shape as {@link WorkPullingBench}'s (two node processes plus a node in this
+ * JVM that submits), one with {@code tessera.metrics.enabled = on}, one with it off, run the
+ * batch-size-1 no-op job in turn (on, off, on, off, ...: the machine's noise falls on both), and
+ * the medians and their ratio are printed. Batch size 1 is where the per-task cost shows most: one
+ * lease, one result, one duration sample per task.
+ */
+public final class MetricsOverheadBench {
+
+  private static final Duration LIMIT = Duration.ofMinutes(5);
+  private static final int TASKS = 60_000;
+
+  private MetricsOverheadBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    Path dir = Files.createTempDirectory("tessera-bench-metrics-");
+    Path off = Files.writeString(dir.resolve("metrics-off.conf"), "tessera.metrics.enabled = off\n");
+    LocalCluster.Spec onSpec = LocalCluster.Spec.onFreePorts(2, dir.resolve("on")).withRoles(List.of("worker"));
+    try (LocalCluster on = LocalCluster.startOnFreePorts(onSpec)) {
+      LocalCluster.Spec offSpec = LocalCluster.Spec.onFreePorts(2, dir.resolve("off")).withRoles(List.of("worker"))
+          .withExtraNodeArguments(List.of("--config", off.toString()));
+      try (LocalCluster offCluster = LocalCluster.startOnFreePorts(offSpec);
+          ComputeNode withMetrics = submitter(on, true);
+          ComputeNode without = submitter(offCluster, false)) {
+        if (!NodeMetrics.get(withMetrics.system()).enabled() || NodeMetrics.get(without.system()).enabled()) {
+          throw new IllegalStateException("the two clusters' metrics are not on and off as intended");
+        }
+        for (ComputeNode n : List.of(withMetrics, without)) {
+          Await.until("3 nodes Up", LIMIT, () -> n.members().stream()
+              .filter(m -> m.status() == org.apache.pekko.cluster.MemberStatus.up()).count() == 3);
+        }
+        System.out.printf("two clusters of 3 nodes (2 processes + this JVM each), %d cores; %d no-op tasks at batch size 1"
+            + " per run%nwarming up ...%n", Runtime.getRuntime().availableProcessors(), TASKS);
+        rate(withMetrics, TASKS / 2);
+        rate(without, TASKS / 2);
+        List<Double> onRates = new ArrayList<>();
+        List<Double> offRates = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+          double a = rate(withMetrics, TASKS);
+          double b = rate(without, TASKS);
+          onRates.add(a);
+          offRates.add(b);
+          System.out.printf("round %d/%d: metrics on %.0f tasks/s, off %.0f tasks/s, on/off %.3f%n", round, rounds, a, b, a / b);
+        }
+        double medianOn = median(onRates);
+        double medianOff = median(offRates);
+        System.out.printf("%nmedians over %d rounds: metrics on %.0f tasks/s, off %.0f tasks/s; on/off = %.3f%n", rounds,
+            medianOn, medianOff, medianOn / medianOff);
+      }
+    }
+  }
+
+  private static ComputeNode submitter(LocalCluster cluster, boolean metrics) {
+    return ComputeNode.start(NodeConfigLoader.load(Optional.empty(), Map.of(
+        "tessera.node.port", 0,
+        "tessera.node.management.enabled", false,
+        "tessera.metrics.enabled", metrics,
+        "tessera.node.roles", List.of("worker", "coordinator"),
+        "tessera.node.seeds", cluster.spec().seedList())));
+  }
+
+  private static double rate(ComputeNode node, int tasks) throws Exception {
+    List<Integer> inputs = IntStream.range(0, tasks).boxed().toList();
+    long start = System.nanoTime();
+    JobResult<Integer> result = WorkPulling.submit(node.system(), BenchTasks.NO_OP, inputs,
+            JobOptions.defaults().withBatchSize(1))
+        .result().toCompletableFuture().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (!result.succeeded() || !result.results().equals(inputs)) {
+      throw new IllegalStateException("no-op job did not return its inputs: " + result.progress());
+    }
+    return tasks / seconds;
+  }
+
+  private static double median(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+}
