@@ -401,6 +401,11 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
       // How long a job's failover spends reading the journal (the chaos suite reads this line).
       long recoveryNanos = System.nanoTime() - recoveryStartedNanos;
       PersistenceMeters.get(context.getSystem()).coordinatorRecovered(recoveryNanos);
+      String here = context.getSystem().address().toString();
+      dev.tessera.runtime.dashboard.JobBoard.get(context.getSystem()).event("coordinator-recovered", here,
+          String.format("job %s: coordinator recovered on %s from the journal in %.1f s (%d events replayed); %d of %d tasks "
+              + "to run", jobId, here, recoveryNanos / 1e9, eventsReplayed, state.unfinished.size(), state.total),
+          recoveryNanos / 1_000_000);
       context.getLog().info("job {} recovered in {} ms ({} events replayed, up to event {}): {} of {} tasks ended"
               + " before, {} to run", jobId, recoveryNanos / 1_000_000, eventsReplayed,
           lastSequenceNumber(context), state.total - state.unfinished.size(), state.total, state.unfinished.size());
@@ -548,7 +553,7 @@ public final class DurableJobCoordinator extends EventSourcedBehavior<DurableJob
     JobStatus status = status(state);
     context.getLog().info("job {} {}: {}", jobId, status.state(), status.progress());
     if (core != null) {
-      core.close();
+      core.close(status.progress());
     }
     waiters.forEach(waiter -> waiter.tell(status));
     waiters.clear();

@@ -181,6 +181,8 @@ public final class ComputeNode implements AutoCloseable {
       node.startManagement(config);
     }
     node.startObjectStore();
+    // Reports to every node's dashboard (GET /dashboard), whether or not this node serves one.
+    dev.tessera.runtime.dashboard.Dashboard.get(system);
     node.startPlugins(plugins);
     log.info(
         "node {} starting with roles {}; {}",

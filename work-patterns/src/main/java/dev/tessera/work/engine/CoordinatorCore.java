@@ -8,6 +8,7 @@ import dev.tessera.work.protocol.CoordinatorMessage;
 import dev.tessera.work.protocol.ProtocolInbox;
 import dev.tessera.work.protocol.TaskOutcome;
 import dev.tessera.work.protocol.WorkerMessage;
+import dev.tessera.runtime.dashboard.JobBoard;
 import dev.tessera.runtime.data.Data;
 import dev.tessera.runtime.data.DataException;
 import dev.tessera.runtime.data.DataRef;
@@ -65,6 +66,11 @@ public final class CoordinatorCore<C> {
   private final TaskDispatcher dispatcher;
   private final WorkerAnnouncement announcement;
   private final JobMeters meters;
+  private final JobBoard board;
+  private final TakeBackTimeline takeBacks;
+  private final long startedMillis = System.currentTimeMillis();
+  /** Set once the job ended or its coordinator stopped here: the dashboard's row is final. */
+  private boolean boardClosed;
   private long lastProgressLogNanos = System.nanoTime();
 
   /**
@@ -102,6 +108,9 @@ public final class CoordinatorCore<C> {
       @Override
       public void attemptLost(int task, TaskLoss loss) {
         meters.attemptLost(loss);
+        if (loss.forGood()) {
+          takeBacks.ended(task);
+        }
         tasks.attemptLost(task, loss);
       }
 
@@ -111,12 +120,30 @@ public final class CoordinatorCore<C> {
       }
     };
     this.meters = JobMeters.open(context.getSystem(), jobId, taskType);
+    this.board = JobBoard.get(context.getSystem());
+    this.takeBacks = new TakeBackTimeline(board, jobId);
     this.dispatcher = new TaskDispatcher(jobId, options, context.getLog(), notWhileFetching,
         worker -> context.watchWith(worker, workerGone.apply(worker)),
         worker -> ClusterRoles.nodeIsUp(context.getSystem(), worker),
         TaskDispatcher.nodesSeenFrom(context.getSystem().address()),
         node -> ClusterRoles.nodeHasRole(context.getSystem(), node, options.requiredRole()));
-    dispatcher.reportTo(meters);
+    dispatcher.reportTo(new TaskDispatcher.Events() {
+      @Override
+      public void dispatched(int count) {
+        meters.dispatched(count);
+      }
+
+      @Override
+      public void duplicateDropped() {
+        meters.duplicateDropped();
+      }
+
+      @Override
+      public void takenBack(TaskDispatcher.TakeBack reason, java.util.Collection<Integer> tasks, String node) {
+        meters.takenBack(reason, tasks, node);
+        takeBacks.takenBack(reason, tasks, node);
+      }
+    });
     ActorRef<CoordinatorMessage> self = ProtocolInbox.of(CoordinatorMessage.class, context.getSelf());
     this.announcement = WorkerAnnouncement.subscribe(
         context, new WorkerMessage.WorkOn(jobId, taskType, self, options), workersChanged);
@@ -165,6 +192,7 @@ public final class CoordinatorCore<C> {
             fetch(task, stored.result());
           } else {
             meters.succeeded();
+            takeBacks.ended(task);
             results.accept(task, ((TaskOutcome.Succeeded) outcome).output());
           }
         }
@@ -205,6 +233,7 @@ public final class CoordinatorCore<C> {
     }
     if (fetched.output() != null) {
       meters.succeeded();
+      takeBacks.ended(fetched.taskId());
       results.accept(fetched.taskId(), fetched.output());
       Data.release(context.getSystem(), fetched.ref());
     } else {
@@ -267,8 +296,12 @@ public final class CoordinatorCore<C> {
 
   /** The job's progress, from the coordinator's counts and the dispatcher's. */
   public JobProgress progress(int total, int done, int failed) {
-    return new JobProgress(total, done, dispatcher.running(), failed, dispatcher.retried(),
+    JobProgress progress = new JobProgress(total, done, dispatcher.running(), failed, dispatcher.retried(),
         dispatcher.duplicatesDropped(), dispatcher.lostLeases(), dispatcher.workerDeaths());
+    if (!boardClosed) {
+      board.progress(jobId, taskType, progress, takeBacks.takenBack(), startedMillis);
+    }
+    return progress;
   }
 
   /** Logs a task that failed for good after using up its attempts. */
@@ -282,11 +315,21 @@ public final class CoordinatorCore<C> {
    */
   public void stopMetering() {
     meters.close();
+    if (!boardClosed) {
+      boardClosed = true;
+      board.ended(jobId, "moved");
+    }
   }
 
-  /** The job has ended: every worker that worked on it drops its queued tasks and stops asking. */
-  public void close() {
+  /**
+   * The job has ended, with {@code last} its final progress (for the dashboard): every worker that
+   * worked on it drops its queued tasks and stops asking.
+   */
+  public void close(JobProgress last) {
+    board.progress(jobId, taskType, last, takeBacks.takenBack(), startedMillis);
     meters.close();
+    boardClosed = true;
+    board.ended(jobId, "ended");
     for (ActorRef<WorkerMessage> worker : dispatcher.knownWorkers()) {
       worker.tell(new WorkerMessage.JobClosed(jobId));
     }

@@ -354,7 +354,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private Behavior<Command> finish(boolean cancelled) {
     JobProgress progress = progress();
     getContext().getLog().info("job {} {}: {}", jobId, cancelled ? "cancelled" : "finished", progress);
-    core.close();
+    core.close(progress);
     List<byte[]> kept = results == null ? List.of() : new ArrayList<>(results);
     replyTo.tell(new JobReport(jobId, kept, failures, progress, cancelled));
     return Behaviors.stopped();

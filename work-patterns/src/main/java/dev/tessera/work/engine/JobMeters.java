@@ -96,8 +96,8 @@ public final class JobMeters implements TaskDispatcher.Events {
   }
 
   @Override
-  public void takenBack(TaskDispatcher.TakeBack reason, int count) {
-    takenBack.get(reason).increment(count);
+  public void takenBack(TaskDispatcher.TakeBack reason, java.util.Collection<Integer> tasks, String node) {
+    takenBack.get(reason).increment(tasks.size());
   }
 
   /** One result accepted. */

@@ -96,8 +96,8 @@ public final class TaskDispatcher {
     /** A result arrived for a task that had ended already, and was dropped. */
     default void duplicateDropped() {}
 
-    /** {@code count} tasks were taken back from a worker, for {@code reason}. */
-    default void takenBack(TakeBack reason, int count) {}
+    /** {@code tasks} were taken back from a worker on {@code node}, for {@code reason}. */
+    default void takenBack(TakeBack reason, Collection<Integer> tasks, String node) {}
   }
 
   public interface JobTasks {
@@ -388,7 +388,7 @@ public final class TaskDispatcher {
       failed(task, failed.cause(), !failed.retryable());
     } else if (current && outcome instanceof TaskOutcome.Crashed crashed) {
       removeLease(task);
-      events.takenBack(TakeBack.TASK_PROCESS_DIED, 1);
+      events.takenBack(TakeBack.TASK_PROCESS_DIED, List.of(task), crashed.where());
       deathOf(task, lease, crashed.where(), "the isolated JVM running it on " + crashed.where() + " died: "
           + crashed.cause(), true);
     }
@@ -416,7 +416,7 @@ public final class TaskDispatcher {
     }
     log.info("job {}: {} is leaving ({}); {} tasks it had not started go back to the queue", jobId, worker.path(), why,
         taken.size());
-    tookBack(TakeBack.WORKER_LEFT, taken.size());
+    tookBack(TakeBack.WORKER_LEFT, taken, worker);
     requeueFront(taken, lost -> leaseLost(lost, "handed back unstarted by " + worker.path() + ": " + why));
   }
 
@@ -433,7 +433,7 @@ public final class TaskDispatcher {
       if (!taken.isEmpty()) {
         log.info("job {}: {} left with {} tasks unfinished; they go back to the queue", jobId, worker.path(), taken.size());
       }
-      tookBack(TakeBack.WORKER_LEFT, taken.size());
+      tookBack(TakeBack.WORKER_LEFT, taken, worker);
       requeueFront(taken, task -> leaseLost(task, "its worker " + worker.path() + " left before it finished"));
     } else {
       died(worker, TakeBack.WORKER_KILLED, "its worker " + worker.path() + " stopped without leaving");
@@ -490,7 +490,7 @@ public final class TaskDispatcher {
             + " ms";
         if (state.leaving) {
           List<Integer> taken = takeLeases(e.getKey());
-          tookBack(TakeBack.WORKER_LEFT, taken.size());
+          tookBack(TakeBack.WORKER_LEFT, taken, e.getKey());
           requeueFront(taken, task -> leaseLost(task, why + " while its node was leaving"));
         } else {
           died(e.getKey(), TakeBack.WORKER_SILENT, why);
@@ -503,8 +503,8 @@ public final class TaskDispatcher {
         expired.add(e.getKey());
       }
     }
-    tookBack(TakeBack.LEASE_EXPIRED, expired.size());
     for (Integer task : expired) {
+      tookBack(TakeBack.LEASE_EXPIRED, List.of(task), leases.get(task).worker);
       removeLease(task);
       failed(task, "no answer within the lease of " + options.leaseDuration().toMillis() + " ms", false);
     }
@@ -734,9 +734,9 @@ public final class TaskDispatcher {
     worker.tell(new WorkerMessage.WorkBatch(jobId, batch));
   }
 
-  private void tookBack(TakeBack reason, int count) {
-    if (count > 0) {
-      events.takenBack(reason, count);
+  private void tookBack(TakeBack reason, Collection<Integer> tasks, ActorRef<WorkerMessage> worker) {
+    if (!tasks.isEmpty()) {
+      events.takenBack(reason, List.copyOf(tasks), worker.path().address().toString());
     }
   }
 
@@ -818,7 +818,7 @@ public final class TaskDispatcher {
     }
     String node = worker.path().address().toString();
     log.info("job {}: taking back {} tasks from {}: {}", jobId, held.size(), worker.path(), why);
-    tookBack(reason, held.size());
+    tookBack(reason, held.keySet(), worker);
     List<Integer> order = new ArrayList<>(held.keySet());
     for (int i = order.size() - 1; i >= 0; i--) {
       int task = order.get(i);
