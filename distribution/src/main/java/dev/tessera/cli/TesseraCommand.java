@@ -25,6 +25,7 @@ import picocli.CommandLine;
       NodeCommand.class,
       LocalCommand.class,
       StatusCommand.class,
+      TopCommand.class,
       CertsCommand.class,
       JobsCommand.class,
       GpusCommand.class,

@@ -63,6 +63,38 @@ class StatusCommandTest {
     }
   }
 
+  private static Run run(String command, String... more) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] args = new String[3 + more.length];
+    args[0] = command;
+    args[1] = "--node";
+    args[2] = address;
+    System.arraycopy(more, 0, args, 3, more.length);
+    int code = TesseraCommand.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void topOnceShowsTheLiveViewOverHttpsWithTheToken() {
+    Run run = run("top", "--once", "--ca", ca.toString(), "--token-file", tokenFile.toString());
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.out())
+        .contains("tessera top: 127.0.0.1:")
+        .contains("1 members, 1 Up, 0 unreachable")
+        .contains("(no jobs coordinated in the last minutes)")
+        .containsPattern("joined\\s+node pekko://\\S+ joined with roles");
+  }
+
+  @Test
+  void topWithoutTheTokenSaysTheEndpointNeedsOne() {
+    Run run = run("top", "--once", "--ca", ca.toString());
+
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.NODE_NOT_REACHABLE);
+    assertThat(run.err()).contains("HTTP 401");
+  }
+
   private static Run status(String... more) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

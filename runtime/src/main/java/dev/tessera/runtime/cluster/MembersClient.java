@@ -15,15 +15,7 @@ public final class MembersClient {
 
   /** @param timeout limit for connecting and for the whole request */
   public MembersClient(Duration timeout) {
-    this(timeout, ManagementAccess.plain());
-  }
-
-  /**
-   * @param timeout limit for connecting and for the whole request
-   * @param access plain HTTP, or HTTPS with the token for an exposed endpoint
-   */
-  public MembersClient(Duration timeout, ManagementAccess access) {
-    this.management = new ManagementClient(timeout, access);
+    this.management = new ManagementClient(timeout);
   }
 
   /**
