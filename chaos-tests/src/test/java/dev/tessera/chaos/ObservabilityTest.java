@@ -2,6 +2,7 @@ package dev.tessera.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.chaos.harness.PrometheusServer;
 import dev.tessera.persistence.jobs.DurableJobHandle;
 import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
@@ -34,13 +35,20 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * Headless Chromium (Debian's chromium and chromium-driver, driven by Selenium) opens the dashboard
- * of one of three node processes while a durable job runs, and one worker's node is killed with
- * SIGKILL: the job's progress rises on the page, the killed node shows as unreachable and then as
- * removed, and the kill appears in the timeline with its recovery time, as do the tasks taken back
- * from it. A screenshot is saved as {@code target/dashboard.png}.
+ * Three node processes run a durable job while a real Prometheus server (Debian's package) scrapes
+ * their {@code /metrics} and headless Chromium (Debian's chromium and chromium-driver, driven by
+ * Selenium) shows one node's dashboard; one worker's node is killed with SIGKILL. One cluster for
+ * both watchers, so the suite starts it once.
+ *
+ * <ul>
+ *   <li>Prometheus: every node's worker busy during the job; the taken-back counter rises after the
+ *       kill; the succeeded counter summed over the nodes equals the job's size.
+ *   <li>The page: the job's progress rises; the killed node shows as unreachable, then as removed;
+ *       the kill appears in the timeline with its recovery time, as do the tasks taken back from it
+ *       and run again. A screenshot is saved as {@code target/dashboard.png}.
+ * </ul>
  */
-class DashboardBrowserTest {
+class ObservabilityTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -51,9 +59,10 @@ class DashboardBrowserTest {
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir;
 
   @Test
-  void theDashboardShowsProgressTheKilledNodeAndItsRecovery() throws Exception {
+  void prometheusAndTheDashboardSeeTheJobTheKilledWorkerAndTheRecovery() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "skipped: no " + CHROMIUM + " or " + CHROMEDRIVER + " (apt-get install chromium chromium-driver)");
+    Assumptions.assumeTrue(PrometheusServer.unavailable().isEmpty(), () -> "skipped: " + PrometheusServer.unavailable().get());
     TestJournal journal = TestJournal.start(TestJournal.Kind.H2_SERVER, dir.resolve("data"));
     Path config = dir.resolve("nodes.conf");
     Files.writeString(config, journal.nodeConfig() + "tessera.persistence.jobs.role = coordinator\n");
@@ -61,8 +70,11 @@ class DashboardBrowserTest {
         .withRoles(List.of("worker", "coordinator"))
         .withExtraNodeArguments(List.of("--config", config.toString()));
     WebDriver browser = null;
-    try (TestJournal j = journal; LocalCluster cluster = LocalCluster.startOnFreePorts(spec)) {
+    try (TestJournal j = journal; LocalCluster cluster = LocalCluster.startOnFreePorts(spec);
+        PrometheusServer prometheus = PrometheusServer.start(dir.resolve("prometheus"),
+            List.of(spec.httpPort(1), spec.httpPort(2), spec.httpPort(3)))) {
       Await.until("3 nodes Up", Duration.ofSeconds(120), () -> cluster.view(1).upCount() == 3);
+      Await.until("Prometheus scrapes all 3 nodes", WAIT, () -> prometheus.query("sum(up{job=\"tessera\"})").orElse(0) == 3);
       browser = chromium();
       browser.get("http://127.0.0.1:" + spec.httpPort(1) + "/dashboard");
       WebDriver page = browser;
@@ -79,6 +91,11 @@ class DashboardBrowserTest {
             JobOptions.defaults().withRequiredRole("worker"));
         handle.submitted().toCompletableFuture().get(60, TimeUnit.SECONDS);
 
+        String job = "job_id=\"" + jobId + "\"";
+        Await.until("every node's worker busy, as Prometheus sees it", WAIT,
+            () -> prometheus.query("count(tessera_worker_slots_busy > 0)").orElse(0) == 3);
+        assertThat(prometheus.query("sum(tessera_tasks_taken_back_total{" + job + "})").orElse(-1))
+            .as("tasks taken back before any fault").isZero();
         String row = "tr[data-job='" + jobId + "']";
         Await.until("the job on the page with some tasks done", WAIT, () -> done(page, row) > 0);
         int first = done(page, row);
@@ -89,6 +106,8 @@ class DashboardBrowserTest {
         int victim = status.coordinatorNode().endsWith(":" + spec.port(3)) ? 2 : 3;
         String member = "#members tr[data-address$=':" + spec.port(victim) + "']";
         cluster.node(victim).kill();
+        Await.until("the taken-back counter rises in Prometheus", WAIT, () -> prometheus.query(
+            "sum(tessera_tasks_taken_back_total{" + job + ",reason=~\"worker_killed|worker_silent\"})").orElse(0) > 0);
 
         Await.until("the killed node shown unreachable", WAIT,
             () -> "unreachable".equals(text(page, member + " .reachable")));
@@ -113,6 +132,11 @@ class DashboardBrowserTest {
         assertThat(result.results()).hasSize(TASKS);
         Await.until("the job shown ended, all done", WAIT,
             () -> "ended".equals(text(page, row + " .state")) && done(page, row) == TASKS);
+        Await.until("Prometheus' sum of succeeded tasks over the nodes reaches the job's size", WAIT,
+            () -> prometheus.query("sum(tessera_tasks_succeeded_total{" + job + "})").orElse(0) >= TASKS);
+        assertThat(prometheus.query("sum(tessera_tasks_succeeded_total{" + job + "})").orElse(0))
+            .as("succeeded tasks summed over the nodes").isEqualTo(TASKS);
+        assertThat(prometheus.query("sum(tessera_tasks_failed_total{" + job + "})").orElse(-1)).isZero();
       }
     } finally {
       if (browser != null) {
