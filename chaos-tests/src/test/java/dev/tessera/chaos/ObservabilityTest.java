@@ -137,6 +137,16 @@ class ObservabilityTest {
         assertThat(prometheus.query("sum(tessera_tasks_succeeded_total{" + job + "})").orElse(0))
             .as("succeeded tasks summed over the nodes").isEqualTo(TASKS);
         assertThat(prometheus.query("sum(tessera_tasks_failed_total{" + job + "})").orElse(-1)).isZero();
+
+        // A node process's whole exposition (tasks, worker, journal, coordinator, data, membership, JVM) lints clean.
+        int coordinatorNode = IntStream.rangeClosed(1, 3)
+            .filter(i -> status.coordinatorNode().endsWith(":" + spec.port(i))).findFirst().orElseThrow();
+        String exposition = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + spec.httpPort(coordinatorNode) + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(exposition).contains("tessera_journal_write_seconds_count").contains("tessera_data_objects")
+            .contains("tessera_coordinator_starts_total");
+        assertThat(PrometheusServer.promtoolCheck(exposition)).as("promtool check metrics").isEmpty();
       }
     } finally {
       if (browser != null) {

@@ -70,7 +70,7 @@ public final class GpuBackend implements Kernels {
     List<Timer> times = new java.util.ArrayList<>();
     for (int i = 0; i < this.devices.size(); i++) {
       times.add(Timer.builder("tessera.gpu.call").description("Kernel calls on this GPU, from the task's ask to its answer")
-          .tag("gpu", this.devices.get(i).path().name().replace("tessera-gpu-", ""))
+          .tag("gpu", String.valueOf(i)) // the devices in ordinal order, as GpuKernels spawns them
           .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
               Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10))
           .register(registry));

@@ -29,6 +29,8 @@ final class TestingKernelDevice implements KernelDevice {
   /** Fails the next batch of more than one request (a batch that asked for too much at once). */
   volatile Supplier<KernelFailedException> failNextMulti;
   volatile CountDownLatch holdNext;
+  /** What {@link #deviceBytesInUse} says (the buffer pool of a real device). */
+  volatile long deviceBytes = -1;
   final CountDownLatch holding = new CountDownLatch(1);
 
   TestingKernelDevice(CpuBackend cpu) {
@@ -73,6 +75,11 @@ final class TestingKernelDevice implements KernelDevice {
       results.add(cpu.compute(request));
     }
     return results;
+  }
+
+  @Override
+  public long deviceBytesInUse() {
+    return deviceBytes;
   }
 
   @Override

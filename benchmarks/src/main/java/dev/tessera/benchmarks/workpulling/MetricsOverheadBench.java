@@ -35,7 +35,7 @@ public final class MetricsOverheadBench {
   private MetricsOverheadBench() {}
 
   public static void main(String[] args) throws Exception {
-    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 11;
     Path dir = Files.createTempDirectory("tessera-bench-metrics-");
     Path off = Files.writeString(dir.resolve("metrics-off.conf"), "tessera.metrics.enabled = off\n");
     LocalCluster.Spec onSpec = LocalCluster.Spec.onFreePorts(2, dir.resolve("on")).withRoles(List.of("worker"));
@@ -58,17 +58,32 @@ public final class MetricsOverheadBench {
         rate(without, TASKS / 2);
         List<Double> onRates = new ArrayList<>();
         List<Double> offRates = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-          double a = rate(withMetrics, TASKS);
-          double b = rate(without, TASKS);
+          // Which goes first alternates, so that a drift of the machine falls on both alike.
+          double a;
+          double b;
+          if (round % 2 == 1) {
+            a = rate(withMetrics, TASKS);
+            b = rate(without, TASKS);
+          } else {
+            b = rate(without, TASKS);
+            a = rate(withMetrics, TASKS);
+          }
           onRates.add(a);
           offRates.add(b);
+          ratios.add(a / b);
           System.out.printf("round %d/%d: metrics on %.0f tasks/s, off %.0f tasks/s, on/off %.3f%n", round, rounds, a, b, a / b);
         }
-        double medianOn = median(onRates);
-        double medianOff = median(offRates);
-        System.out.printf("%nmedians over %d rounds: metrics on %.0f tasks/s, off %.0f tasks/s; on/off = %.3f%n", rounds,
-            medianOn, medianOff, medianOn / medianOff);
+        System.out.printf("%nmedians over %d rounds: metrics on %.0f tasks/s, off %.0f tasks/s; median of the rounds' "
+            + "on/off = %.3f (range %.3f .. %.3f)%n", rounds, median(onRates), median(offRates), median(ratios),
+            ratios.stream().mapToDouble(Double::doubleValue).min().orElse(0),
+            ratios.stream().mapToDouble(Double::doubleValue).max().orElse(0));
+        double perTask = MeterCost.nanosPerTask(withMetrics.system());
+        System.out.printf("what the meters do per task (a lease, a result, a duration sample), alone in a loop: %.0f ns; "
+            + "at the median rate with metrics off, one task takes %.0f ns of the cluster's time on %d cores: %.2f %%%n",
+            perTask, 1e9 / median(offRates), Runtime.getRuntime().availableProcessors(),
+            100 * perTask / (1e9 * Runtime.getRuntime().availableProcessors() / median(offRates)));
       }
     }
   }

@@ -24,7 +24,7 @@ import org.apache.pekko.actor.typed.ExtensionId;
  *
  * <p>Thread safety: {@link #taskEnded} and {@link #close} on the worker's actor; scrapes from any thread.
  */
-final class WorkerMeters {
+public final class WorkerMeters {
 
   /** The duration histogram's bucket bounds, from 1 ms to {@code task-duration-max}. */
   private static final Duration[] BUCKETS = {
@@ -34,11 +34,14 @@ final class WorkerMeters {
 
   private final MeterRegistry registry;
   private final Duration max;
-  private final Map<String, Timer> durations = new ConcurrentHashMap<>();
+  private static final String[] OUTCOMES = {"succeeded", "failed", "crashed"};
+
+  /** Per task type, its timer per outcome (index into {@link #OUTCOMES}); the worker's actor only. */
+  private final Map<String, Timer[]> durations = new java.util.HashMap<>();
   private final Slots slots;
   private final Slots.Worker worker;
 
-  WorkerMeters(ActorSystem<?> system, int capacity, IntSupplier busy) {
+  public WorkerMeters(ActorSystem<?> system, int capacity, IntSupplier busy) {
     NodeMetrics metrics = NodeMetrics.get(system);
     this.registry = metrics.registry();
     this.max = metrics.taskDurationMax();
@@ -72,16 +75,22 @@ final class WorkerMeters {
   }
 
   /** A task ran here for {@code runNanos} and ended with {@code outcome}. */
-  void taskEnded(String taskType, TaskOutcome outcome, long runNanos) {
-    String result = outcome instanceof TaskOutcome.Failed ? "failed"
-        : outcome instanceof TaskOutcome.Crashed ? "crashed" : "succeeded";
-    durations.computeIfAbsent(taskType + '\n' + result, key -> Timer.builder("tessera.task.duration")
+  public void taskEnded(String taskType, TaskOutcome outcome, long runNanos) {
+    int result = outcome instanceof TaskOutcome.Failed ? 1 : outcome instanceof TaskOutcome.Crashed ? 2 : 0;
+    // One array of three timers per task type, looked up without building a key: this runs per task.
+    Timer[] timers = durations.computeIfAbsent(taskType, type -> new Timer[OUTCOMES.length]);
+    Timer timer = timers[result];
+    if (timer == null) {
+      timer = Timer.builder("tessera.task.duration")
           .description("How long tasks ran on this node's worker, by task type and how they ended")
-          .tags("task_type", taskType, "outcome", result)
+          .tags("task_type", taskType, "outcome", OUTCOMES[result])
           .serviceLevelObjectives(buckets())
           .minimumExpectedValue(BUCKETS[0])
           .maximumExpectedValue(max)
-          .register(registry)).record(Math.max(0, runNanos), TimeUnit.NANOSECONDS);
+          .register(registry);
+      timers[result] = timer;
+    }
+    timer.record(Math.max(0, runNanos), TimeUnit.NANOSECONDS);
   }
 
   private Duration[] buckets() {
@@ -89,7 +98,7 @@ final class WorkerMeters {
   }
 
   /** The worker stopped: its slots no longer count (the durations it recorded stay: they are the node's). */
-  void close() {
+  public void close() {
     slots.workers.remove(worker);
   }
 }
