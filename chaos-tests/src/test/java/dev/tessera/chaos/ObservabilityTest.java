@@ -8,6 +8,7 @@ import dev.tessera.persistence.jobs.DurableJobs;
 import dev.tessera.persistence.jobs.JobStatus;
 import dev.tessera.runtime.job.JobOptions;
 import dev.tessera.runtime.launch.LocalCluster;
+import dev.tessera.runtime.metrics.Promtool;
 import dev.tessera.runtime.node.ComputeNode;
 import dev.tessera.work.JobResult;
 import java.io.File;
@@ -146,7 +147,7 @@ class ObservabilityTest {
             java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(exposition).contains("tessera_journal_write_seconds_count").contains("tessera_data_objects")
             .contains("tessera_coordinator_starts_total");
-        assertThat(PrometheusServer.promtoolCheck(exposition)).as("promtool check metrics").isEmpty();
+        assertThat(Promtool.check(exposition)).as("promtool check metrics").isEmpty();
       }
     } finally {
       if (browser != null) {

@@ -96,15 +96,7 @@ class StatusCommandTest {
   }
 
   private static Run status(String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    String[] args = new String[3 + more.length];
-    args[0] = "status";
-    args[1] = "--node";
-    args[2] = address;
-    System.arraycopy(more, 0, args, 3, more.length);
-    int code = TesseraCommand.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
-    return new Run(code, out.toString(), err.toString());
+    return run("status", more);
   }
 
   @Test

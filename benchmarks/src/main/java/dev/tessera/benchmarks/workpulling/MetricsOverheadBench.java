@@ -36,16 +36,21 @@ public final class MetricsOverheadBench {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 11;
+    // --control: both clusters with metrics on, to see what the two clusters differ by on their own.
+    boolean control = args.length > 1 && args[1].equals("--control");
     Path dir = Files.createTempDirectory("tessera-bench-metrics-");
-    Path off = Files.writeString(dir.resolve("metrics-off.conf"), "tessera.metrics.enabled = off\n");
+    Path off = Files.writeString(dir.resolve("metrics-off.conf"),
+        "tessera.metrics.enabled = " + (control ? "on" : "off") + "\n");
     LocalCluster.Spec onSpec = LocalCluster.Spec.onFreePorts(2, dir.resolve("on")).withRoles(List.of("worker"));
     try (LocalCluster on = LocalCluster.startOnFreePorts(onSpec)) {
       LocalCluster.Spec offSpec = LocalCluster.Spec.onFreePorts(2, dir.resolve("off")).withRoles(List.of("worker"))
           .withExtraNodeArguments(List.of("--config", off.toString()));
       try (LocalCluster offCluster = LocalCluster.startOnFreePorts(offSpec);
           ComputeNode withMetrics = submitter(on, true);
-          ComputeNode without = submitter(offCluster, false)) {
-        if (!NodeMetrics.get(withMetrics.system()).enabled() || NodeMetrics.get(without.system()).enabled()) {
+          ComputeNode without = submitter(offCluster, control)) {
+        if (control) {
+          System.out.println("CONTROL RUN: both clusters have metrics on; 'off' below is the second cluster");
+        } else if (!NodeMetrics.get(withMetrics.system()).enabled() || NodeMetrics.get(without.system()).enabled()) {
           throw new IllegalStateException("the two clusters' metrics are not on and off as intended");
         }
         for (ComputeNode n : List.of(withMetrics, without)) {

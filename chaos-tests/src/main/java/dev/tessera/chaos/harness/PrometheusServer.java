@@ -115,23 +115,6 @@ public final class PrometheusServer implements AutoCloseable {
     return queryResult("up").toString();
   }
 
-  /**
-   * What {@code promtool check metrics} (Debian's prometheus package) says of an exposition text:
-   * empty when the names and types follow Prometheus' rules.
-   */
-  public static String promtoolCheck(String text) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("/usr/bin/promtool", "check", "metrics").redirectErrorStream(true).start();
-    try (var in = p.getOutputStream()) {
-      in.write(text.getBytes(StandardCharsets.UTF_8));
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IOException("promtool check metrics did not finish in 60 s");
-    }
-    return p.exitValue() == 0 ? out : "exit " + p.exitValue() + ": " + out;
-  }
-
   public Path log() {
     return log;
   }

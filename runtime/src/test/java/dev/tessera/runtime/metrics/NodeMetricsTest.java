@@ -51,6 +51,9 @@ class NodeMetricsTest {
           .contains("tessera_cluster_unreachable_members 0.0")
           .contains("jvm_memory_used_bytes")
           .doesNotContain("system_cpu_count");
+      if (Promtool.available()) {
+        assertThat(Promtool.check(response.body())).as("promtool check metrics").isEmpty();
+      }
     }
   }
 
