@@ -1,5 +1,7 @@
 package dev.tessera.benchmarks;
 
+import dev.tessera.runtime.metrics.NodeMetrics;
+import org.apache.pekko.actor.typed.ActorSystem;
 import dev.tessera.runtime.job.TaskLibrary;
 import dev.tessera.runtime.job.TaskRegistry;
 import dev.tessera.runtime.job.TaskType;
@@ -21,14 +23,26 @@ public final class BenchTasks implements TaskLibrary {
   /** Busy for the given microseconds, then returns them: a task that takes real CPU time. */
   public static final TaskType<Integer, Integer> SPIN = TaskType.of("bench.spin", Integer.class, Integer.class);
 
+  /**
+   * Pauses ({@code false}) or resumes ({@code true}) the metrics of the node it runs on ({@code
+   * NodeMetrics.recording}); returns that node's address. {@code MetricsOverheadBench} pins one to
+   * each node by a role of its own.
+   */
+  public static final TaskType<Boolean, String> METRICS_SWITCH =
+      TaskType.of("bench.metrics-switch", Boolean.class, String.class);
+
   /** One slice of the π estimate: its own random stream, so every run counts the same points. */
   public record PiChunk(long seed, long samples) {}
 
   @Override
-  public void register(TaskRegistry.Builder registry) {
+  public void register(TaskRegistry.Builder registry, ActorSystem<?> system) {
     registry.register(NO_OP, x -> x);
     registry.register(PI, BenchTasks::countInside);
     registry.register(SPIN, BenchTasks::spin);
+    registry.register(METRICS_SWITCH, on -> {
+      NodeMetrics.get(system).recording(on);
+      return system.address().toString();
+    });
   }
 
   static int spin(int micros) {

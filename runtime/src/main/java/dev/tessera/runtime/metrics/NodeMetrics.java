@@ -101,6 +101,21 @@ public final class NodeMetrics implements Extension {
     return prometheus.isPresent();
   }
 
+  /**
+   * Pauses ({@code false}) or resumes recording: while paused every meter is a no-op and a scrape
+   * shows the values as they were (the Prometheus registry leaves the node's composite). For a
+   * benchmark that compares the two on the same cluster; does nothing when metrics are off.
+   */
+  public synchronized void recording(boolean on) {
+    prometheus.ifPresent(p -> {
+      if (on) {
+        registry.add(p);
+      } else {
+        registry.remove(p);
+      }
+    });
+  }
+
   /** Every meter in Prometheus' text format (version 0.0.4); empty when metrics are off. */
   public Optional<String> scrape() {
     return prometheus.map(PrometheusMeterRegistry::scrape);

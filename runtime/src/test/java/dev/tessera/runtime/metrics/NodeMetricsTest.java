@@ -70,6 +70,21 @@ class NodeMetricsTest {
   }
 
   @Test
+  void pausedMetersRecordNothingAndResumeWhereTheyWere() {
+    try (ComputeNode node = node(Map.of())) {
+      NodeMetrics metrics = NodeMetrics.get(node.system());
+      Counter counter = Counter.builder("tessera.test.paused").register(metrics.registry());
+      counter.increment();
+      metrics.recording(false);
+      counter.increment();
+      assertThat(metrics.scrape().orElseThrow()).contains("tessera_test_paused_total 1.0");
+      metrics.recording(true);
+      counter.increment();
+      assertThat(metrics.scrape().orElseThrow()).contains("tessera_test_paused_total 2.0");
+    }
+  }
+
+  @Test
   void jobLabelsStayWithinTheirLimitAndAnEndedJobsSeriesGo() throws Exception {
     try (ComputeNode node = node(Map.of("tessera.metrics.job-labels", 2, "tessera.metrics.ended-job-series-kept", "0s"))) {
       NodeMetrics metrics = NodeMetrics.get(node.system());
