@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
+import dev.tessera.runtime.metrics.NodeMetrics;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -60,6 +61,9 @@ class CheckpointsTest {
       assertThat(await(checkpoints.latest())).isEmpty();
       await(checkpoints.save(100, early));
       await(checkpoints.save(200, late));
+      String metrics = NodeMetrics.get(first.system()).scrape().orElseThrow();
+      assertThat(metrics).contains("tessera_checkpoints_saved_total 2.0")
+          .contains("tessera_checkpoint_bytes_count 2").contains("tessera_checkpoint_bytes_sum " + (double) (3000 + late.length));
     } finally {
       first.shutdownTestKit();
     }
