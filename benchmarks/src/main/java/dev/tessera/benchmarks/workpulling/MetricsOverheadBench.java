@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 /**
  * {@code bin/bench-work-pulling --metrics-overhead [rounds]}: what the node meters cost. One
@@ -103,21 +102,10 @@ public final class MetricsOverheadBench {
   }
 
   private static double rate(ComputeNode node, int tasks) throws Exception {
-    List<Integer> inputs = IntStream.range(0, tasks).boxed().toList();
-    long start = System.nanoTime();
-    JobResult<Integer> result = WorkPulling.submit(node.system(), BenchTasks.NO_OP, inputs,
-            JobOptions.defaults().withBatchSize(1))
-        .result().toCompletableFuture().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    if (!result.succeeded() || !result.results().equals(inputs)) {
-      throw new IllegalStateException("no-op job did not return its inputs: " + result.progress());
-    }
-    return tasks / seconds;
+    return WorkPullingBench.noOpRate(node, tasks, JobOptions.defaults().withBatchSize(1));
   }
 
   private static double median(List<Double> values) {
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    return WorkPullingBench.median(values);
   }
 }

@@ -182,7 +182,7 @@ public final class WorkPullingBench {
     return job.progress().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  private static double noOpRate(ComputeNode node, int tasks, JobOptions options) throws Exception {
+  static double noOpRate(ComputeNode node, int tasks, JobOptions options) throws Exception {
     List<Integer> inputs = IntStream.range(0, tasks).boxed().toList();
     long start = System.nanoTime();
     JobResult<Integer> result = WorkPulling.submit(node.system(), BenchTasks.NO_OP, inputs, options)
@@ -255,7 +255,7 @@ public final class WorkPullingBench {
     }
   }
 
-  private static double median(List<Double> values) {
+  static double median(List<Double> values) {
     double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     int n = sorted.length;
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;

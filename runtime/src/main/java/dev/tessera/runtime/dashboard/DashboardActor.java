@@ -60,7 +60,10 @@ public final class DashboardActor extends AbstractBehavior<DashboardActor.Comman
   private final Map<String, NodeReport> latest = new LinkedHashMap<>();
   private final Map<String, Long> removedAt = new HashMap<>();
   private final Map<String, Member> removedMembers = new HashMap<>();
-  private final Map<String, String[]> unreachable = new HashMap<>(); // address -> {event id, since millis}
+  /** A member unreachable now: its timeline event, and since when. */
+  private record Unreachable(String eventId, long sinceMillis) {}
+
+  private final Map<String, Unreachable> unreachable = new HashMap<>();
   private final Set<String> everUp = new java.util.HashSet<>();
   private final JobBoard membershipTimeline;
 
@@ -122,7 +125,7 @@ public final class DashboardActor extends AbstractBehavior<DashboardActor.Comman
     if (event instanceof ClusterEvent.UnreachableMember) {
       if (!unreachable.containsKey(node)) {
         String id = membershipTimeline.event("unreachable", node, "node " + node + " unreachable", -1);
-        unreachable.put(node, new String[] {id, Long.toString(System.currentTimeMillis())});
+        unreachable.put(node, new Unreachable(id, System.currentTimeMillis()));
       }
     } else if (event instanceof ClusterEvent.ReachableMember) {
       healed(node, "reachable again");
@@ -143,9 +146,10 @@ public final class DashboardActor extends AbstractBehavior<DashboardActor.Comman
       removedAt.remove(node);
       removedMembers.remove(node);
     } else if (event instanceof ClusterEvent.MemberDowned) {
-      String[] since = unreachable.get(node);
+      Unreachable since = unreachable.get(node);
       membershipTimeline.event("downed", node, "node " + node + " downed"
-          + (since == null ? "" : String.format(" %.1f s after it became unreachable", seconds(since))), -1);
+          + (since == null ? "" : String.format(" %.1f s after it became unreachable",
+              (System.currentTimeMillis() - since.sinceMillis()) / 1000.0)), -1);
     } else if (event instanceof ClusterEvent.MemberRemoved removed) {
       membershipTimeline.event("removed", node, "node " + node + " removed from the cluster (was "
           + removed.previousStatus() + ")", -1);
@@ -159,16 +163,12 @@ public final class DashboardActor extends AbstractBehavior<DashboardActor.Comman
 
   /** The node's unreachability ended (reachable again, or removed): its event gets its recovery time. */
   private void healed(String node, String how) {
-    String[] since = unreachable.remove(node);
+    Unreachable since = unreachable.remove(node);
     if (since != null) {
-      long millis = System.currentTimeMillis() - Long.parseLong(since[1]);
-      membershipTimeline.recovered(since[0],
+      long millis = System.currentTimeMillis() - since.sinceMillis();
+      membershipTimeline.recovered(since.eventId(),
           String.format("node %s unreachable; %s after %.1f s", node, how, millis / 1000.0), millis);
     }
-  }
-
-  private static double seconds(String[] since) {
-    return (System.currentTimeMillis() - Long.parseLong(since[1])) / 1000.0;
   }
 
   private static String hostPort(String address) {

@@ -27,8 +27,6 @@ public final class JobBoard implements Extension {
   static final Duration ENDED_KEPT = Duration.ofMinutes(10);
   /** Events kept (the newest). */
   static final int EVENTS_KEPT = 100;
-  /** The window over which a job's rate is measured. */
-  private static final long RATE_WINDOW_MILLIS = 5_000;
 
   private static final class Job {
     NodeReport.JobRow row;
@@ -61,12 +59,7 @@ public final class JobBoard implements Extension {
     long now = System.currentTimeMillis();
     Job job = jobs.computeIfAbsent(jobId, id -> new Job());
     job.endedMillis = 0;
-    job.samples.addLast(new long[] {now, progress.done()});
-    while (job.samples.size() > 2 && now - job.samples.peekFirst()[0] > RATE_WINDOW_MILLIS) {
-      job.samples.removeFirst();
-    }
-    long[] first = job.samples.peekFirst();
-    double rate = now - first[0] >= 500 ? (progress.done() - first[1]) * 1000.0 / (now - first[0]) : 0;
+    double rate = NodeReports.rate(job.samples, now, progress.done());
     int left = progress.total() - progress.done() - progress.failed();
     double eta = left <= 0 ? 0 : rate > 0 ? left / rate : -1;
     job.row = new NodeReport.JobRow(jobId, taskType, node, "running", progress.total(), progress.done(),

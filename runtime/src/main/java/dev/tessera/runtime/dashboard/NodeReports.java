@@ -76,8 +76,8 @@ final class NodeReports {
     return rows;
   }
 
-  /** Adds a sample and returns the rate per second over the window. */
-  private static double rate(Deque<long[]> samples, long now, long count) {
+  /** Adds a sample ({millis, count}) and returns the rate per second over the last few seconds. */
+  static double rate(Deque<long[]> samples, long now, long count) {
     samples.addLast(new long[] {now, count});
     while (samples.size() > 2 && now - samples.peekFirst()[0] > RATE_WINDOW_MILLIS) {
       samples.removeFirst();
